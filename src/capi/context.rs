@@ -1,0 +1,327 @@
+//! C surface of `SSLContext`.
+
+use std::os::raw::{c_char, c_int, c_uchar};
+use std::sync::Arc;
+
+use super::{guard, opt_cstr};
+use crate::compat::Compat;
+use crate::context::Context;
+use crate::error::{PyErr, PyResult};
+use crate::handle::{self, HandleKind};
+
+/// An `SSLContext`: configuration shared by sockets. Thread-safe: one
+/// context may be used by many threads at once, and sockets keep it alive,
+/// so it may be freed before them.
+pub struct pyssl_context {
+    _private: [u8; 0],
+}
+
+/// `ssl.PROTOCOL_TLS` (deprecated in CPython; client or server).
+pub const PYSSL_PROTOCOL_TLS: c_int = 2;
+/// `ssl.PROTOCOL_TLS_CLIENT`: verifies certificates and host names.
+pub const PYSSL_PROTOCOL_TLS_CLIENT: c_int = 16;
+/// `ssl.PROTOCOL_TLS_SERVER`.
+pub const PYSSL_PROTOCOL_TLS_SERVER: c_int = 17;
+/// `ssl.CERT_NONE`.
+pub const PYSSL_CERT_NONE: c_int = 0;
+/// `ssl.CERT_OPTIONAL`.
+pub const PYSSL_CERT_OPTIONAL: c_int = 1;
+/// `ssl.CERT_REQUIRED`.
+pub const PYSSL_CERT_REQUIRED: c_int = 2;
+/// Behave as Debian's CPython 3.11.2 (see README, "CPython versions").
+pub const PYSSL_COMPAT_3_11: c_int = 311;
+/// Behave as CPython 3.13 (identical to 3.14 for pyssl's rules).
+pub const PYSSL_COMPAT_3_13: c_int = 313;
+/// Behave as CPython 3.14 (the default).
+pub const PYSSL_COMPAT_3_14: c_int = 314;
+/// `ssl.TLSVersion.MINIMUM_SUPPORTED`.
+pub const PYSSL_TLS_VERSION_MINIMUM_SUPPORTED: c_int = -2;
+/// `ssl.TLSVersion.MAXIMUM_SUPPORTED`.
+pub const PYSSL_TLS_VERSION_MAXIMUM_SUPPORTED: c_int = -1;
+/// `ssl.TLSVersion.TLSv1_2`.
+pub const PYSSL_TLS_VERSION_TLSV1_2: c_int = 0x303;
+/// `ssl.TLSVersion.TLSv1_3`.
+pub const PYSSL_TLS_VERSION_TLSV1_3: c_int = 0x304;
+
+pub(crate) struct ContextHandle(pub Arc<Context>);
+
+impl HandleKind for ContextHandle {
+    const MAGIC: u64 = 0x7079_7373_6c63_7478; // "pysslctx"
+    const NAME: &'static str = "pyssl_context";
+}
+
+/// Borrows the context behind a handle.
+///
+/// # Safety
+/// `ctx` must be NULL or a handle from `pyssl_context_new*`.
+pub(crate) unsafe fn ctx_ref<'a>(ctx: *const pyssl_context) -> PyResult<&'a Arc<Context>> {
+    // SAFETY: forwarded contract.
+    unsafe { handle::borrow::<ContextHandle, _>(ctx) }.map(|h| &h.0)
+}
+
+fn new_context(protocol: c_int, compat: c_int) -> PyResult<*mut pyssl_context> {
+    let compat = Compat::from_code(compat)
+        .ok_or_else(|| PyErr::value_error(format!("unsupported compat version {compat}")))?;
+    let ctx = Context::new(protocol, compat)?;
+    Ok(handle::into_raw(ContextHandle(ctx)))
+}
+
+/// `ssl.SSLContext(protocol)` with CPython 3.14's defaults. For
+/// `PYSSL_PROTOCOL_TLS_CLIENT`: `CERT_REQUIRED` and `check_hostname` on; for
+/// `PYSSL_PROTOCOL_TLS_SERVER`: `CERT_NONE`. Both: TLS 1.2 minimum. NULL on
+/// failure (see `pyssl_error_message()`).
+#[no_mangle]
+pub extern "C" fn pyssl_context_new(protocol: c_int) -> *mut pyssl_context {
+    guard(|| new_context(protocol, PYSSL_COMPAT_3_14))
+}
+
+/// Like `pyssl_context_new`, following the rules of CPython version
+/// `compat` (`PYSSL_COMPAT_3_11`, `_3_13` or `_3_14`) for the context and
+/// its sockets.
+#[no_mangle]
+pub extern "C" fn pyssl_context_new_compat(protocol: c_int, compat: c_int) -> *mut pyssl_context {
+    guard(|| new_context(protocol, compat))
+}
+
+/// Releases the caller's reference; sockets made from the context keep it
+/// alive until they are freed. NULL is ignored.
+#[no_mangle]
+pub extern "C" fn pyssl_context_free(ctx: *mut pyssl_context) {
+    guard(|| {
+        // SAFETY: NULL or a context handle; checked by take().
+        unsafe { handle::take::<ContextHandle, _>(ctx) }.map(drop)
+    })
+}
+
+/// The `PYSSL_COMPAT_*` value the context follows, or < 0.
+#[no_mangle]
+pub extern "C" fn pyssl_context_get_compat(ctx: *const pyssl_context) -> c_int {
+    // SAFETY: handle checked by ctx_ref.
+    guard(|| Ok(unsafe { ctx_ref(ctx) }?.compat().code()))
+}
+
+/// The protocol the context was created with, or < 0.
+#[no_mangle]
+pub extern "C" fn pyssl_context_get_protocol(ctx: *const pyssl_context) -> c_int {
+    // SAFETY: handle checked by ctx_ref.
+    guard(|| Ok(unsafe { ctx_ref(ctx) }?.protocol()))
+}
+
+/// `SSLContext.load_verify_locations(cafile, capath)`. Either may be NULL,
+/// not both. A missing file fails with `FileNotFoundError`.
+#[no_mangle]
+pub extern "C" fn pyssl_context_load_verify_locations(
+    ctx: *mut pyssl_context,
+    cafile: *const c_char,
+    capath: *const c_char,
+) -> c_int {
+    guard(|| {
+        // SAFETY: handle checked; strings are NULL or NUL-terminated.
+        let (ctx, cafile, capath) = unsafe { (ctx_ref(ctx)?, opt_cstr(cafile), opt_cstr(capath)) };
+        ctx.load_verify_locations(cafile, capath).map(|_| 0)
+    })
+}
+
+/// `SSLContext.load_verify_locations(cadata=...)`: `is_pem` nonzero for PEM
+/// text (CPython's `str` cadata), zero for DER bytes.
+#[no_mangle]
+pub extern "C" fn pyssl_context_load_verify_data(
+    ctx: *mut pyssl_context,
+    data: *const c_uchar,
+    len: usize,
+    is_pem: c_int,
+) -> c_int {
+    guard(|| {
+        // SAFETY: handle checked by ctx_ref.
+        let ctx = unsafe { ctx_ref(ctx) }?;
+        if data.is_null() {
+            return Err(PyErr::bad_argument("data is NULL"));
+        }
+        // SAFETY: the caller gives `len` readable bytes at `data`.
+        let bytes = unsafe { std::slice::from_raw_parts(data, len) };
+        ctx.load_verify_data(bytes, is_pem != 0).map(|_| 0)
+    })
+}
+
+/// The trust store OpenSSL was built with (`set_default_verify_paths`, as
+/// `SSLContext.load_default_certs()` does on Linux).
+#[no_mangle]
+pub extern "C" fn pyssl_context_load_default_certs(ctx: *mut pyssl_context) -> c_int {
+    // SAFETY: handle checked by ctx_ref.
+    guard(|| {
+        unsafe { ctx_ref(ctx) }?
+            .set_default_verify_paths()
+            .map(|_| 0)
+    })
+}
+
+/// `SSLContext.load_cert_chain(certfile, keyfile, password)`. `keyfile` NULL
+/// reads the key from `certfile`; `password` NULL means none (pyssl never
+/// prompts on a terminal).
+#[no_mangle]
+pub extern "C" fn pyssl_context_load_cert_chain(
+    ctx: *mut pyssl_context,
+    certfile: *const c_char,
+    keyfile: *const c_char,
+    password: *const c_char,
+) -> c_int {
+    guard(|| {
+        // SAFETY: handle checked; strings are NULL or NUL-terminated.
+        let (ctx, certfile, keyfile, password) = unsafe {
+            (
+                ctx_ref(ctx)?,
+                opt_cstr(certfile),
+                opt_cstr(keyfile),
+                opt_cstr(password),
+            )
+        };
+        let certfile = certfile
+            .ok_or_else(|| PyErr::type_error("certfile should be a valid filesystem path"))?;
+        ctx.load_cert_chain(certfile, keyfile, password.map(|p| p.to_bytes()))
+            .map(|_| 0)
+    })
+}
+
+/// `SSLContext.verify_mode = mode` (`PYSSL_CERT_*`). `CERT_NONE` fails with
+/// `ValueError` while `check_hostname` is on.
+#[no_mangle]
+pub extern "C" fn pyssl_context_set_verify_mode(ctx: *mut pyssl_context, mode: c_int) -> c_int {
+    // SAFETY: handle checked by ctx_ref.
+    guard(|| unsafe { ctx_ref(ctx) }?.set_verify_mode(mode).map(|_| 0))
+}
+
+/// `SSLContext.verify_mode`, or < 0.
+#[no_mangle]
+pub extern "C" fn pyssl_context_get_verify_mode(ctx: *const pyssl_context) -> c_int {
+    // SAFETY: handle checked by ctx_ref.
+    guard(|| Ok(unsafe { ctx_ref(ctx) }?.verify_mode()))
+}
+
+/// `SSLContext.check_hostname = enabled`; enabling it turns `CERT_NONE` into
+/// `CERT_REQUIRED`, as in CPython.
+#[no_mangle]
+pub extern "C" fn pyssl_context_set_check_hostname(
+    ctx: *mut pyssl_context,
+    enabled: c_int,
+) -> c_int {
+    // SAFETY: handle checked by ctx_ref.
+    guard(|| {
+        unsafe { ctx_ref(ctx) }?
+            .set_check_hostname(enabled != 0)
+            .map(|_| 0)
+    })
+}
+
+/// `SSLContext.check_hostname`: 1 or 0, or < 0.
+#[no_mangle]
+pub extern "C" fn pyssl_context_get_check_hostname(ctx: *const pyssl_context) -> c_int {
+    // SAFETY: handle checked by ctx_ref.
+    guard(|| Ok(unsafe { ctx_ref(ctx) }?.check_hostname() as c_int))
+}
+
+/// `SSLContext.set_ciphers(ciphers)` (OpenSSL cipher-list syntax; TLS 1.3
+/// suites are not affected, as in CPython).
+#[no_mangle]
+pub extern "C" fn pyssl_context_set_ciphers(
+    ctx: *mut pyssl_context,
+    ciphers: *const c_char,
+) -> c_int {
+    guard(|| {
+        // SAFETY: handle checked; string NULL or NUL-terminated.
+        let (ctx, ciphers) = unsafe { (ctx_ref(ctx)?, opt_cstr(ciphers)) };
+        let ciphers = ciphers.ok_or_else(|| PyErr::bad_argument("ciphers is NULL"))?;
+        ctx.set_ciphers(ciphers).map(|_| 0)
+    })
+}
+
+/// `SSLContext.set_alpn_protocols()`, given the wire format ssl.py builds:
+/// each name prefixed by its length byte (e.g. `"\x02h2\x08http/1.1"`).
+#[no_mangle]
+pub extern "C" fn pyssl_context_set_alpn_protocols(
+    ctx: *mut pyssl_context,
+    protos: *const c_uchar,
+    len: usize,
+) -> c_int {
+    guard(|| {
+        // SAFETY: handle checked by ctx_ref.
+        let ctx = unsafe { ctx_ref(ctx) }?;
+        let wire: &[u8] = if len == 0 {
+            &[]
+        } else if protos.is_null() {
+            return Err(PyErr::bad_argument("protos is NULL"));
+        } else {
+            // SAFETY: the caller gives `len` readable bytes.
+            unsafe { std::slice::from_raw_parts(protos, len) }
+        };
+        ctx.set_alpn_protocols(wire).map(|_| 0)
+    })
+}
+
+/// `SSLContext.minimum_version = version` (`PYSSL_TLS_VERSION_*` or the
+/// raw `0x0301`..`0x0304`).
+#[no_mangle]
+pub extern "C" fn pyssl_context_set_minimum_version(
+    ctx: *mut pyssl_context,
+    version: c_int,
+) -> c_int {
+    // SAFETY: handle checked by ctx_ref.
+    guard(|| {
+        unsafe { ctx_ref(ctx) }?
+            .set_proto_version(version, false)
+            .map(|_| 0)
+    })
+}
+
+/// `SSLContext.maximum_version = version`.
+#[no_mangle]
+pub extern "C" fn pyssl_context_set_maximum_version(
+    ctx: *mut pyssl_context,
+    version: c_int,
+) -> c_int {
+    // SAFETY: handle checked by ctx_ref.
+    guard(|| {
+        unsafe { ctx_ref(ctx) }?
+            .set_proto_version(version, true)
+            .map(|_| 0)
+    })
+}
+
+/// `SSLContext.minimum_version` (a `PYSSL_TLS_VERSION_*` value); on a bad
+/// handle returns `PYSSL_ERROR_BAD_ARGUMENT`/`_BAD_HANDLE`.
+#[no_mangle]
+pub extern "C" fn pyssl_context_get_minimum_version(ctx: *const pyssl_context) -> c_int {
+    // SAFETY: handle checked by ctx_ref.
+    guard(|| Ok(unsafe { ctx_ref(ctx) }?.proto_version(false)))
+}
+
+/// `SSLContext.maximum_version`.
+#[no_mangle]
+pub extern "C" fn pyssl_context_get_maximum_version(ctx: *const pyssl_context) -> c_int {
+    // SAFETY: handle checked by ctx_ref.
+    guard(|| Ok(unsafe { ctx_ref(ctx) }?.proto_version(true)))
+}
+
+/// `SSLContext.options` into `*out`; 0 or < 0.
+#[no_mangle]
+pub extern "C" fn pyssl_context_get_options(ctx: *const pyssl_context, out: *mut u64) -> c_int {
+    guard(|| {
+        // SAFETY: handle checked by ctx_ref.
+        let v = unsafe { ctx_ref(ctx) }?.options();
+        if out.is_null() {
+            return Err(PyErr::bad_argument("out is NULL"));
+        }
+        // SAFETY: non-null, caller-provided u64.
+        unsafe { *out = v };
+        Ok(0)
+    })
+}
+
+/// `SSLContext.options = options` (OpenSSL `SSL_OP_*` bits).
+#[no_mangle]
+pub extern "C" fn pyssl_context_set_options(ctx: *mut pyssl_context, options: u64) -> c_int {
+    guard(|| {
+        // SAFETY: handle checked by ctx_ref.
+        unsafe { ctx_ref(ctx) }?.set_options(options);
+        Ok(0)
+    })
+}

@@ -1,0 +1,104 @@
+//! The C surface: thin `extern "C"` shims over the Rust core.
+//!
+//! Every exported function runs inside [`guard`], which catches panics,
+//! turns errors into the thread's last error and a negative status, and
+//! never lets a Rust panic unwind into C.
+
+#![allow(non_camel_case_types)]
+// C callers cannot see Rust's `unsafe`; every export checks its pointers
+// and documents what it requires of them.
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::error::{set_last, PyErr, PyResult, Status};
+
+pub mod context;
+pub mod errors;
+pub mod hooks;
+pub mod membio;
+pub mod socket;
+pub mod value;
+
+/// C's `ssize_t` (a byte count or a negative status); declared by
+/// `<sys/types.h>`, so the header does not define it.
+pub type ssize_t = isize;
+
+/// What an exported function returns when it fails.
+pub trait FfiReturn {
+    fn from_status(status: Status) -> Self;
+}
+
+impl FfiReturn for std::os::raw::c_int {
+    fn from_status(status: Status) -> Self {
+        status as Self
+    }
+}
+
+impl FfiReturn for isize {
+    fn from_status(status: Status) -> Self {
+        status as Self
+    }
+}
+
+impl<T> FfiReturn for *mut T {
+    fn from_status(_: Status) -> Self {
+        std::ptr::null_mut()
+    }
+}
+
+impl<T> FfiReturn for *const T {
+    fn from_status(_: Status) -> Self {
+        std::ptr::null()
+    }
+}
+
+impl FfiReturn for () {
+    fn from_status(_: Status) -> Self {}
+}
+
+/// Runs the body of an exported function: errors become the thread's last
+/// error plus a negative status (or NULL), panics become
+/// `PYSSL_ERROR_INTERNAL`.
+pub fn guard<R: FfiReturn>(f: impl FnOnce() -> PyResult<R>) -> R {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => R::from_status(set_last(e)),
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".to_owned());
+            R::from_status(set_last(PyErr::internal(&what)))
+        }
+    }
+}
+
+/// A C string argument as `&str`; NULL gives None.
+///
+/// # Safety
+/// `p` must be NULL or point to a NUL-terminated string.
+pub unsafe fn opt_str<'a>(p: *const std::os::raw::c_char, what: &str) -> PyResult<Option<&'a str>> {
+    if p.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: caller guarantees a NUL-terminated string.
+    let c = unsafe { std::ffi::CStr::from_ptr(p) };
+    c.to_str()
+        .map(Some)
+        .map_err(|_| PyErr::value_error(format!("{what} is not valid UTF-8")))
+}
+
+/// A C string argument as raw bytes; NULL gives None.
+///
+/// # Safety
+/// `p` must be NULL or point to a NUL-terminated string.
+pub unsafe fn opt_cstr<'a>(p: *const std::os::raw::c_char) -> Option<&'a std::ffi::CStr> {
+    if p.is_null() {
+        None
+    } else {
+        // SAFETY: caller guarantees a NUL-terminated string.
+        Some(unsafe { std::ffi::CStr::from_ptr(p) })
+    }
+}

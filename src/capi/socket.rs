@@ -1,0 +1,305 @@
+//! C surface of `SSLSocket` / `SSLObject`.
+
+use std::os::raw::{c_char, c_int, c_uchar, c_void};
+use std::sync::Arc;
+
+use super::context::{ctx_ref, pyssl_context};
+use super::membio::{bio_ref, pyssl_memory_bio};
+use super::value::{pyssl_value, value_into_raw};
+use super::{guard, opt_cstr, ssize_t};
+use crate::error::{PyErr, PyResult};
+use crate::handle::{self, HandleKind};
+use crate::socket::Socket;
+
+/// A TLS connection: `SSLSocket` over a connected fd, or `SSLObject` over
+/// two memory BIOs. One thread at a time: a call made while another thread
+/// is inside a call on the same socket fails with `PYSSL_ERROR_BUSY`.
+pub struct pyssl_socket {
+    _private: [u8; 0],
+}
+
+impl HandleKind for Socket {
+    const MAGIC: u64 = 0x7079_7373_6c73_6f63; // "pysslsoc"
+    const NAME: &'static str = "pyssl_socket";
+}
+
+/// # Safety
+/// `sock` must be NULL or a handle from `pyssl_socket_new*`.
+unsafe fn sock_ref<'a>(sock: *const pyssl_socket) -> PyResult<&'a Socket> {
+    // SAFETY: forwarded contract.
+    unsafe { handle::borrow::<Socket, _>(sock) }
+}
+
+/// Wraps the connected socket `fd` (`SSLContext.wrap_socket`): a server if
+/// `server_side` is nonzero, else a client sending SNI for and (with
+/// `check_hostname`) verifying `server_hostname`, which must be ASCII
+/// (IDNA-encode it first) and is required when `check_hostname` is on.
+/// The fd stays the caller's: pyssl never closes it. The socket starts in
+/// blocking mode. NULL on failure.
+#[no_mangle]
+pub extern "C" fn pyssl_socket_new(
+    ctx: *mut pyssl_context,
+    fd: c_int,
+    server_side: c_int,
+    server_hostname: *const c_char,
+) -> *mut pyssl_socket {
+    guard(|| {
+        // SAFETY: handle checked; string NULL or NUL-terminated.
+        let (ctx, host) = unsafe { (ctx_ref(ctx)?, opt_cstr(server_hostname)) };
+        let sock = Socket::new_fd(ctx, fd, server_side != 0, host)?;
+        Ok(handle::into_raw(sock))
+    })
+}
+
+/// An `SSLObject` over two memory BIOs (`SSLContext.wrap_bio`): TLS bytes
+/// from the peer go into `incoming`, bytes for the peer come out of
+/// `outgoing`. Never blocks; holds its own references to both BIOs. While
+/// an operation runs on the socket, calls on its BIOs from other threads
+/// wait for it. NULL on failure.
+#[no_mangle]
+pub extern "C" fn pyssl_socket_new_bio(
+    ctx: *mut pyssl_context,
+    incoming: *mut pyssl_memory_bio,
+    outgoing: *mut pyssl_memory_bio,
+    server_side: c_int,
+    server_hostname: *const c_char,
+) -> *mut pyssl_socket {
+    guard(|| {
+        // SAFETY: handles checked; string NULL or NUL-terminated.
+        let (ctx, inc, out, host) = unsafe {
+            (
+                ctx_ref(ctx)?,
+                bio_ref(incoming)?,
+                bio_ref(outgoing)?,
+                opt_cstr(server_hostname),
+            )
+        };
+        let sock = Socket::new_bio(
+            ctx,
+            Arc::clone(inc),
+            Arc::clone(out),
+            server_side != 0,
+            host,
+        )?;
+        Ok(handle::into_raw(sock))
+    })
+}
+
+/// Frees the socket without sending anything (call `pyssl_shutdown` first
+/// for a clean close). Never closes the fd. NULL is ignored.
+#[no_mangle]
+pub extern "C" fn pyssl_socket_free(sock: *mut pyssl_socket) {
+    guard(|| {
+        // SAFETY: NULL or a socket handle; checked by take().
+        unsafe { handle::take::<Socket, _>(sock) }.map(drop)
+    })
+}
+
+/// `socket.settimeout()`: `seconds` < 0 blocking, 0 non-blocking (operations
+/// return `PYSSL_ERROR_WANT_READ`/`_WANT_WRITE`), > 0 one deadline across all
+/// retries of each call (`TimeoutError` when it passes). Sets the fd's
+/// `O_NONBLOCK` to match, as Python does.
+#[no_mangle]
+pub extern "C" fn pyssl_socket_set_timeout(sock: *mut pyssl_socket, seconds: f64) -> c_int {
+    // SAFETY: handle checked by sock_ref.
+    guard(|| unsafe { sock_ref(sock) }?.set_timeout(seconds).map(|_| 0))
+}
+
+/// The timeout in seconds into `*seconds` (negative = blocking); 0 or < 0.
+#[no_mangle]
+pub extern "C" fn pyssl_socket_get_timeout(sock: *const pyssl_socket, seconds: *mut f64) -> c_int {
+    guard(|| {
+        // SAFETY: handle checked by sock_ref.
+        let t = unsafe { sock_ref(sock) }?.timeout()?;
+        if seconds.is_null() {
+            return Err(PyErr::bad_argument("seconds is NULL"));
+        }
+        // SAFETY: non-null caller-provided double.
+        unsafe { *seconds = t };
+        Ok(0)
+    })
+}
+
+/// Points the socket at another fd; -1 marks the socket as gone, after
+/// which every operation fails with `PYSSL_ERROR_NO_SOCKET` ("Underlying
+/// socket connection gone"), as in CPython once its socket object is gone.
+#[no_mangle]
+pub extern "C" fn pyssl_socket_set_fd(sock: *mut pyssl_socket, fd: c_int) -> c_int {
+    // SAFETY: handle checked by sock_ref.
+    guard(|| unsafe { sock_ref(sock) }?.set_fd(fd).map(|_| 0))
+}
+
+/// The socket's fd (-1 when gone or over memory BIOs), or < -1 on error.
+#[no_mangle]
+pub extern "C" fn pyssl_socket_get_fd(sock: *const pyssl_socket) -> c_int {
+    // SAFETY: handle checked by sock_ref.
+    guard(|| unsafe { sock_ref(sock) }?.fd())
+}
+
+/// `SSLSocket.do_handshake()`: 0 when done. Hostname and certificate
+/// failures are `PYSSL_ERROR_SSL` with error type
+/// `"SSLCertVerificationError"` and `pyssl_error_verify_code()`.
+#[no_mangle]
+pub extern "C" fn pyssl_do_handshake(sock: *mut pyssl_socket) -> c_int {
+    // SAFETY: handle checked by sock_ref.
+    guard(|| unsafe { sock_ref(sock) }?.do_handshake().map(|_| 0))
+}
+
+/// `SSLSocket.read(len)` into `buf`: the number of bytes read (at most one
+/// TLS record's worth), 0 for `b''` (len 0, or the peer's close_notify), or
+/// < 0. An EOF without close_notify is `PYSSL_ERROR_EOF` (`SSLEOFError`);
+/// in 3.11 mode it reads as 0.
+#[no_mangle]
+pub extern "C" fn pyssl_read(sock: *mut pyssl_socket, buf: *mut c_void, len: usize) -> ssize_t {
+    guard(|| {
+        // SAFETY: handle checked by sock_ref.
+        let s = unsafe { sock_ref(sock) }?;
+        let len = len.min(isize::MAX as usize);
+        let slice: &mut [u8] = if len == 0 {
+            &mut []
+        } else if buf.is_null() {
+            return Err(PyErr::bad_argument("buf is NULL"));
+        } else {
+            // SAFETY: the caller gives `len` writable bytes at `buf`.
+            unsafe { std::slice::from_raw_parts_mut(buf.cast::<u8>(), len) }
+        };
+        s.read(slice).map(|n| n as ssize_t)
+    })
+}
+
+/// `SSLSocket.write(data)`: `len` on success, never a partial count, or < 0.
+/// After `PYSSL_ERROR_WANT_WRITE`/`_WANT_READ` call again with the same
+/// `buf` and `len`.
+#[no_mangle]
+pub extern "C" fn pyssl_write(sock: *mut pyssl_socket, buf: *const c_void, len: usize) -> ssize_t {
+    guard(|| {
+        // SAFETY: handle checked by sock_ref.
+        let s = unsafe { sock_ref(sock) }?;
+        if len > isize::MAX as usize {
+            return Err(PyErr::overflow_error("length too large"));
+        }
+        let slice: &[u8] = if len == 0 {
+            &[]
+        } else if buf.is_null() {
+            return Err(PyErr::bad_argument("buf is NULL"));
+        } else {
+            // SAFETY: the caller gives `len` readable bytes at `buf`.
+            unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), len) }
+        };
+        s.write(slice).map(|n| n as ssize_t)
+    })
+}
+
+/// `SSLSocket.unwrap()`'s TLS part: sends close_notify and waits for the
+/// peer's. 0 when done; `PYSSL_ERROR_WANT_READ`/`_WANT_WRITE` in
+/// non-blocking mode (call again). The fd is left open.
+#[no_mangle]
+pub extern "C" fn pyssl_shutdown(sock: *mut pyssl_socket) -> c_int {
+    // SAFETY: handle checked by sock_ref.
+    guard(|| unsafe { sock_ref(sock) }?.shutdown().map(|_| 0))
+}
+
+/// `SSLSocket.getpeercert(binary_form)`: 0 and `*out` set to a new value
+/// tree (free with `pyssl_value_free`), or to NULL for None (no
+/// certificate). `binary_form` nonzero gives the DER as bytes; the dict is
+/// empty when the certificate was not verified. Before the handshake:
+/// `ValueError` "handshake not done yet".
+#[no_mangle]
+pub extern "C" fn pyssl_getpeercert(
+    sock: *mut pyssl_socket,
+    binary_form: c_int,
+    out: *mut *mut pyssl_value,
+) -> c_int {
+    guard(|| {
+        // SAFETY: handle checked by sock_ref.
+        let s = unsafe { sock_ref(sock) }?;
+        if out.is_null() {
+            return Err(PyErr::bad_argument("out is NULL"));
+        }
+        let v = s.getpeercert(binary_form != 0)?;
+        let raw = v.map_or(std::ptr::null_mut(), value_into_raw);
+        // SAFETY: non-null caller-provided pointer slot.
+        unsafe { *out = raw };
+        Ok(0)
+    })
+}
+
+/// `SSLSocket.version()`: "TLSv1.3" etc., NULL before the handshake (or on
+/// error). The string is static.
+#[no_mangle]
+pub extern "C" fn pyssl_socket_version(sock: *const pyssl_socket) -> *const c_char {
+    guard(|| {
+        // SAFETY: handle checked by sock_ref.
+        let v = unsafe { sock_ref(sock) }?.version()?;
+        Ok(v.map_or(std::ptr::null(), |c| c.as_ptr()))
+    })
+}
+
+/// `SSLSocket.cipher()`: 1 and the (static) name, protocol and secret bits
+/// in the non-NULL out-parameters, 0 for None, or < 0.
+#[no_mangle]
+pub extern "C" fn pyssl_socket_cipher(
+    sock: *const pyssl_socket,
+    name: *mut *const c_char,
+    protocol: *mut *const c_char,
+    bits: *mut c_int,
+) -> c_int {
+    guard(|| {
+        // SAFETY: handle checked by sock_ref.
+        let Some((n, p, b)) = unsafe { sock_ref(sock) }?.cipher()? else {
+            return Ok(0);
+        };
+        // SAFETY: each out-parameter is NULL or writable.
+        unsafe {
+            if !name.is_null() {
+                *name = n.as_ptr();
+            }
+            if !protocol.is_null() {
+                *protocol = p.as_ptr();
+            }
+            if !bits.is_null() {
+                *bits = b;
+            }
+        }
+        Ok(1)
+    })
+}
+
+/// `SSLSocket.selected_alpn_protocol()`: copies the protocol (not
+/// NUL-terminated) into `buf` and returns its length, 0 for None, or < 0
+/// (`buflen` too small: `PYSSL_ERROR_BAD_ARGUMENT`; 255 always suffices).
+#[no_mangle]
+pub extern "C" fn pyssl_socket_selected_alpn_protocol(
+    sock: *const pyssl_socket,
+    buf: *mut c_uchar,
+    buflen: usize,
+) -> ssize_t {
+    guard(|| {
+        // SAFETY: handle checked by sock_ref.
+        let Some(p) = unsafe { sock_ref(sock) }?.selected_alpn_protocol()? else {
+            return Ok(0);
+        };
+        if buf.is_null() || buflen < p.len() {
+            return Err(PyErr::bad_argument(
+                "buffer too small for the ALPN protocol",
+            ));
+        }
+        // SAFETY: buf has at least p.len() writable bytes.
+        unsafe { std::ptr::copy_nonoverlapping(p.as_ptr(), buf, p.len()) };
+        Ok(p.len() as ssize_t)
+    })
+}
+
+/// `SSLSocket.pending()`: decrypted bytes ready to read without I/O.
+#[no_mangle]
+pub extern "C" fn pyssl_socket_pending(sock: *const pyssl_socket) -> ssize_t {
+    // SAFETY: handle checked by sock_ref.
+    guard(|| unsafe { sock_ref(sock) }?.pending().map(|n| n as ssize_t))
+}
+
+/// `SSLSocket.server_side`: 1 or 0, or < 0.
+#[no_mangle]
+pub extern "C" fn pyssl_socket_server_side(sock: *const pyssl_socket) -> c_int {
+    // SAFETY: handle checked by sock_ref.
+    guard(|| Ok(unsafe { sock_ref(sock) }?.server_side() as c_int))
+}

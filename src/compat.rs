@@ -1,0 +1,43 @@
+//! The CPython versions whose `_ssl` behaviour pyssl follows.
+//!
+//! The default is CPython 3.14's `_ssl.c` (the same as 3.13 for every rule
+//! pyssl implements); a context can select the behaviour of Debian's CPython
+//! 3.11 build instead. Every difference is listed here and in the README:
+//!
+//! | rule | 3.11 (Debian 3.11.2) | 3.13 / 3.14 (default) |
+//! |---|---|---|
+//! | context options | adds `OP_IGNORE_UNEXPECTED_EOF` | not set |
+//! | default cipher string | OpenSSL's default list | `@SECLEVEL=2:ECDH+AESGCM:...` |
+//! | EOF without close_notify in `read` | `b''` (0) through the ignored EOF | `SSLEOFError` `[SSL: UNEXPECTED_EOF_WHILE_READING]` |
+//! | `SSL_ERROR_SYSCALL`, empty queue, `read`/`write` | `SSLEOFError` (errno ignored) | `OSError` from errno, else `SSLEOFError` |
+//! | `SSL_ERROR_SYSCALL`, empty queue, memory BIO, ret -1 | `SSLSyscallError` "Some I/O error occurred" | `SSLEOFError` |
+//! | `SSL_ERROR_SSL` `UNEXPECTED_EOF_WHILE_READING` | `SSLError` | `SSLEOFError` |
+//! | `ERR_LIB_SYS` on the queue | `SSLError` | `OSError` from its errno |
+
+/// Which CPython's rules a context (and its sockets) follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Compat {
+    /// Debian's CPython 3.11.2 build.
+    Py311,
+    /// CPython 3.13 and 3.14.
+    #[default]
+    Py314,
+}
+
+impl Compat {
+    /// From the C constant (`311`, `313` or `314`).
+    pub fn from_code(code: i32) -> Option<Compat> {
+        match code {
+            311 => Some(Compat::Py311),
+            313 | 314 => Some(Compat::Py314),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> i32 {
+        match self {
+            Compat::Py311 => 311,
+            Compat::Py314 => 314,
+        }
+    }
+}

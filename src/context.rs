@@ -1,0 +1,701 @@
+//! `SSLContext`: CPython's `_ssl._SSLContext` over an OpenSSL `SSL_CTX`.
+//!
+//! A context may be shared by many threads and outlives every socket made
+//! from it (sockets hold an `Arc`). Setters take a write lock, socket
+//! creation a read lock, so reconfiguring while other threads create sockets
+//! is safe; each socket copies the settings it needs when it is created.
+
+use std::ffi::CStr;
+use std::os::raw::{c_char, c_int, c_uchar, c_uint, c_void};
+use std::sync::{Arc, RwLock};
+
+use openssl_sys as ffi;
+
+use crate::compat::Compat;
+use crate::error::{clear_openssl_errors, set_ssl_error, PyErr, PyResult, Status};
+use crate::here;
+use crate::hooks;
+use crate::ossl;
+
+/// CPython's `_SSLMethod` values.
+pub mod protocol {
+    pub(crate) const TLS: i32 = 2;
+    pub(crate) const TLS_CLIENT: i32 = 16;
+    pub(crate) const TLS_SERVER: i32 = 17;
+}
+
+/// CPython's `VerifyMode` values.
+pub mod cert_reqs {
+    pub(crate) const NONE: i32 = 0;
+    pub(crate) const OPTIONAL: i32 = 1;
+    pub(crate) const REQUIRED: i32 = 2;
+}
+
+/// CPython's `TLSVersion` sentinels.
+pub mod tls_version {
+    pub(crate) const MINIMUM_SUPPORTED: i32 = -2;
+    pub(crate) const MAXIMUM_SUPPORTED: i32 = -1;
+    pub(crate) const SSLV3: i32 = 0x300;
+    pub(crate) const TLSV1: i32 = 0x301;
+    pub(crate) const TLSV1_1: i32 = 0x302;
+    pub(crate) const TLSV1_2: i32 = 0x303;
+    pub(crate) const TLSV1_3: i32 = 0x304;
+}
+
+/// CPython's `PY_SSL_DEFAULT_CIPHER_STRING` (3.10 and later, when built with
+/// Python's default suites, as python.org and pyenv builds are).
+const PY_DEFAULT_CIPHERS: &CStr =
+    c"@SECLEVEL=2:ECDH+AESGCM:ECDH+CHACHA20:ECDH+AES:DHE+AES:!aNULL:!eNULL:!aDSS:!SHA1:!AESCCM";
+
+const SSL_OP_IGNORE_UNEXPECTED_EOF: u64 = 1 << 7;
+const X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS: c_uint = 0x4;
+const X509_V_FLAG_TRUSTED_FIRST: std::os::raw::c_ulong = 0x8000;
+const SSL_MODE_RELEASE_BUFFERS: std::os::raw::c_long = 0x10;
+
+/// Settings that live beside the `SSL_CTX`.
+#[derive(Debug)]
+struct Settings {
+    check_hostname: bool,
+    /// ALPN protocols in wire format (server side selection list).
+    alpn: Vec<u8>,
+}
+
+/// An `SSLContext`.
+pub struct Context {
+    ctx: *mut ffi::SSL_CTX,
+    protocol: i32,
+    compat: Compat,
+    settings: RwLock<Settings>,
+}
+
+// SAFETY: SSL_CTX is reference counted and safe to use from several threads
+// for creating SSL objects; every mutation goes through `settings`' write
+// lock, every SSL_new through its read lock.
+unsafe impl Send for Context {}
+// SAFETY: see Send.
+unsafe impl Sync for Context {}
+
+impl Drop for Context {
+    fn drop(&mut self) {
+        // SAFETY: we own one reference to ctx; sockets hold Arcs to us, so no
+        // socket outlives this.
+        unsafe { ffi::SSL_CTX_free(self.ctx) };
+    }
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("protocol", &self.protocol)
+            .field("compat", &self.compat)
+            .finish()
+    }
+}
+
+/// The context-side read guard a socket holds while it is created.
+pub struct CtxGuard<'a> {
+    ctx: &'a Context,
+    settings: std::sync::RwLockReadGuard<'a, Settings>,
+}
+
+impl CtxGuard<'_> {
+    pub fn raw(&self) -> *mut ffi::SSL_CTX {
+        self.ctx.ctx
+    }
+    pub fn check_hostname(&self) -> bool {
+        self.settings.check_hostname
+    }
+    pub fn protocol(&self) -> i32 {
+        self.ctx.protocol
+    }
+}
+
+impl Context {
+    /// `_ssl._SSLContext(protocol)` with CPython's defaults.
+    pub fn new(proto: i32, compat: Compat) -> PyResult<Arc<Context>> {
+        ffi::init();
+        clear_openssl_errors();
+        // SAFETY: plain constructors without arguments.
+        let method = unsafe {
+            match proto {
+                protocol::TLS => ffi::TLS_method(),
+                protocol::TLS_CLIENT => ffi::TLS_client_method(),
+                protocol::TLS_SERVER => ffi::TLS_server_method(),
+                _ => {
+                    return Err(PyErr::value_error(format!(
+                        "invalid or unsupported protocol version {proto}"
+                    )))
+                }
+            }
+        };
+        // SAFETY: method is a valid static method table.
+        let raw = hooks::allow_threads(|| unsafe { ffi::SSL_CTX_new(method) });
+        if raw.is_null() {
+            return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+        }
+        let ctx = Arc::new(Context {
+            ctx: raw,
+            protocol: proto,
+            compat,
+            settings: RwLock::new(Settings {
+                check_hostname: false,
+                alpn: Vec::new(),
+            }),
+        });
+        ctx.apply_defaults()?;
+        Ok(ctx)
+    }
+
+    fn apply_defaults(&self) -> PyResult<()> {
+        let client = self.protocol == protocol::TLS_CLIENT;
+        {
+            let mut s = self.settings.write().unwrap_or_else(|e| e.into_inner());
+            s.check_hostname = client;
+        }
+        self.set_verify_raw(if client {
+            cert_reqs::REQUIRED
+        } else {
+            cert_reqs::NONE
+        })?;
+        let mut options: u64 = ffi::SSL_OP_ALL & !ffi::SSL_OP_DONT_INSERT_EMPTY_FRAGMENTS;
+        // SSL_OP_NO_SSLv2 is 0 in OpenSSL 3.
+        options |= ossl::SSL_OP_NO_SSLV3;
+        options |= ffi::SSL_OP_NO_COMPRESSION;
+        options |= ffi::SSL_OP_CIPHER_SERVER_PREFERENCE;
+        options |= ffi::SSL_OP_SINGLE_DH_USE | ffi::SSL_OP_SINGLE_ECDH_USE;
+        if self.compat == Compat::Py311 {
+            // Debian's 3.11 makes OpenSSL 3 treat an EOF like 1.1.1 did.
+            options |= SSL_OP_IGNORE_UNEXPECTED_EOF;
+        }
+        // SAFETY: valid SSL_CTX owned by self; the string is NUL-terminated.
+        unsafe {
+            ffi::SSL_CTX_set_options(self.ctx, options as _);
+            if self.compat == Compat::Py314
+                && ffi::SSL_CTX_set_cipher_list(self.ctx, PY_DEFAULT_CIPHERS.as_ptr()) == 0
+            {
+                ffi::ERR_clear_error();
+                return Err(PyErr::ssl_message("No cipher can be selected."));
+            }
+            // pyssl keeps TLS 1.2 as the floor in both modes (see README).
+            if ffi::SSL_CTX_set_min_proto_version(self.ctx, ffi::TLS1_2_VERSION as _) == 0 {
+                return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+            }
+            ffi::SSL_CTX_set_mode(self.ctx, SSL_MODE_RELEASE_BUFFERS as _);
+            let sid = b"Python\0";
+            ffi::SSL_CTX_set_session_id_context(self.ctx, sid.as_ptr(), sid.len() as c_uint);
+            let params = ffi::SSL_CTX_get0_param(self.ctx);
+            ffi::X509_VERIFY_PARAM_set_flags(params, X509_V_FLAG_TRUSTED_FIRST);
+            ffi::X509_VERIFY_PARAM_set_hostflags(params, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+            ffi::SSL_CTX_set_post_handshake_auth(self.ctx, 0);
+            // ALPN selection on the server reads the list under the lock.
+            ffi::SSL_CTX_set_alpn_select_cb__fixed_rust(
+                self.ctx,
+                Some(select_alpn),
+                self as *const Context as *mut c_void,
+            );
+        }
+        Ok(())
+    }
+
+    pub fn protocol(&self) -> i32 {
+        self.protocol
+    }
+
+    pub fn compat(&self) -> Compat {
+        self.compat
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Settings> {
+        self.settings.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Read access for creating a socket.
+    pub fn read(&self) -> CtxGuard<'_> {
+        CtxGuard {
+            ctx: self,
+            settings: self.settings.read().unwrap_or_else(|e| e.into_inner()),
+        }
+    }
+
+    /// `_set_verify_mode`.
+    fn set_verify_raw(&self, mode: i32) -> PyResult<()> {
+        let m = match mode {
+            cert_reqs::NONE => ffi::SSL_VERIFY_NONE,
+            cert_reqs::OPTIONAL => ffi::SSL_VERIFY_PEER,
+            cert_reqs::REQUIRED => ffi::SSL_VERIFY_PEER | ffi::SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+            _ => return Err(PyErr::value_error("invalid value for verify_mode")),
+        };
+        // SAFETY: valid SSL_CTX; keeping the current verify callback.
+        unsafe {
+            let cb = ossl::SSL_CTX_get_verify_callback(self.ctx);
+            ffi::SSL_CTX_set_verify(self.ctx, m, cb);
+        }
+        Ok(())
+    }
+
+    /// `SSLContext.verify_mode = mode`.
+    pub fn set_verify_mode(&self, mode: i32) -> PyResult<()> {
+        let s = self.write();
+        if mode == cert_reqs::NONE && s.check_hostname {
+            return Err(PyErr::value_error(
+                "Cannot set verify_mode to CERT_NONE when check_hostname is enabled.",
+            ));
+        }
+        self.set_verify_raw(mode)
+    }
+
+    /// `SSLContext.verify_mode`.
+    pub fn verify_mode(&self) -> i32 {
+        let _s = self.read();
+        // SAFETY: valid SSL_CTX.
+        let m = unsafe { ffi::SSL_CTX_get_verify_mode(self.ctx) };
+        match m {
+            ffi::SSL_VERIFY_NONE => cert_reqs::NONE,
+            ffi::SSL_VERIFY_PEER => cert_reqs::OPTIONAL,
+            _ => cert_reqs::REQUIRED,
+        }
+    }
+
+    /// `SSLContext.check_hostname = enabled`; enabling it on a context with
+    /// `CERT_NONE` switches to `CERT_REQUIRED`, as CPython does.
+    pub fn set_check_hostname(&self, enabled: bool) -> PyResult<()> {
+        let mut s = self.write();
+        // SAFETY: valid SSL_CTX.
+        if enabled && unsafe { ffi::SSL_CTX_get_verify_mode(self.ctx) } == ffi::SSL_VERIFY_NONE {
+            self.set_verify_raw(cert_reqs::REQUIRED)?;
+        }
+        s.check_hostname = enabled;
+        Ok(())
+    }
+
+    pub fn check_hostname(&self) -> bool {
+        self.read().check_hostname()
+    }
+
+    /// `SSLContext.set_ciphers(cipherlist)`.
+    pub fn set_ciphers(&self, list: &CStr) -> PyResult<()> {
+        let _s = self.write();
+        // SAFETY: valid SSL_CTX and NUL-terminated string.
+        if unsafe { ffi::SSL_CTX_set_cipher_list(self.ctx, list.as_ptr()) } == 0 {
+            // SAFETY: clears this thread's error queue.
+            unsafe { ffi::ERR_clear_error() };
+            return Err(PyErr::ssl_message("No cipher can be selected."));
+        }
+        Ok(())
+    }
+
+    /// `SSLContext._set_alpn_protocols(protos)` with the wire format that
+    /// `ssl.py` builds (length-prefixed names).
+    pub fn set_alpn_protocols(&self, wire: &[u8]) -> PyResult<()> {
+        if wire.len() > u32::MAX as usize {
+            return Err(PyErr::overflow_error(format!(
+                "protocols longer than {} bytes",
+                u32::MAX
+            )));
+        }
+        let mut s = self.write();
+        s.alpn = wire.to_vec();
+        // SAFETY: valid SSL_CTX; OpenSSL copies the buffer.
+        let r = unsafe {
+            ffi::SSL_CTX_set_alpn_protos(self.ctx, s.alpn.as_ptr(), s.alpn.len() as c_uint)
+        };
+        if r != 0 {
+            return Err(PyErr::memory_error());
+        }
+        Ok(())
+    }
+
+    /// `SSLContext.minimum_version` / `maximum_version` setters
+    /// (CPython's `set_min_max_proto_version`).
+    pub fn set_proto_version(&self, v: i32, maximum: bool) -> PyResult<()> {
+        let _s = self.write();
+        match self.protocol {
+            protocol::TLS | protocol::TLS_CLIENT | protocol::TLS_SERVER => {}
+            _ => {
+                return Err(PyErr::value_error(
+                    "The context's protocol doesn't support modification of highest and lowest version.",
+                ))
+            }
+        }
+        let valid = matches!(
+            v,
+            tls_version::SSLV3
+                | tls_version::TLSV1
+                | tls_version::TLSV1_1
+                | tls_version::TLSV1_2
+                | tls_version::TLSV1_3
+                | tls_version::MINIMUM_SUPPORTED
+                | tls_version::MAXIMUM_SUPPORTED
+        );
+        if !valid {
+            return Err(PyErr::value_error(format!(
+                "Unsupported TLS/SSL version 0x{:x}",
+                v as u32
+            )));
+        }
+        let raw = if !maximum {
+            match v {
+                tls_version::MINIMUM_SUPPORTED => 0,
+                tls_version::MAXIMUM_SUPPORTED => tls_version::TLSV1_3,
+                v => v,
+            }
+        } else {
+            match v {
+                tls_version::MAXIMUM_SUPPORTED => 0,
+                tls_version::MINIMUM_SUPPORTED => tls_version::SSLV3,
+                v => v,
+            }
+        };
+        // SAFETY: valid SSL_CTX.
+        let ok = unsafe {
+            if maximum {
+                ffi::SSL_CTX_set_max_proto_version(self.ctx, raw as _)
+            } else {
+                ffi::SSL_CTX_set_min_proto_version(self.ctx, raw as _)
+            }
+        };
+        if ok == 0 {
+            return Err(PyErr::value_error(format!(
+                "Unsupported protocol version 0x{:x}",
+                v as u32
+            )));
+        }
+        Ok(())
+    }
+
+    /// `SSLContext.minimum_version` / `maximum_version` getters.
+    pub fn proto_version(&self, maximum: bool) -> i32 {
+        let _s = self.read();
+        // SAFETY: valid SSL_CTX.
+        let v = unsafe {
+            if maximum {
+                ffi::SSL_CTX_get_max_proto_version(self.ctx)
+            } else {
+                ffi::SSL_CTX_get_min_proto_version(self.ctx)
+            }
+        } as i32;
+        match (v, maximum) {
+            (0, false) => tls_version::MINIMUM_SUPPORTED,
+            (0, true) => tls_version::MAXIMUM_SUPPORTED,
+            (v, _) => v,
+        }
+    }
+
+    /// `SSLContext.options`.
+    pub fn options(&self) -> u64 {
+        let _s = self.read();
+        // SAFETY: valid SSL_CTX.
+        unsafe { ffi::SSL_CTX_get_options(self.ctx) as u64 }
+    }
+
+    /// `SSLContext.options = new`: clears and sets the differing bits.
+    pub fn set_options(&self, new: u64) {
+        let _s = self.write();
+        // SAFETY: valid SSL_CTX.
+        unsafe {
+            let cur = ffi::SSL_CTX_get_options(self.ctx) as u64;
+            let clear = cur & !new;
+            let set = !cur & new;
+            if clear != 0 {
+                ffi::SSL_CTX_clear_options(self.ctx, clear as _);
+            }
+            if set != 0 {
+                ffi::SSL_CTX_set_options(self.ctx, set as _);
+            }
+        }
+    }
+
+    /// `SSLContext.load_verify_locations(cafile, capath)`.
+    pub fn load_verify_locations(
+        &self,
+        cafile: Option<&CStr>,
+        capath: Option<&CStr>,
+    ) -> PyResult<()> {
+        if cafile.is_none() && capath.is_none() {
+            return Err(PyErr::type_error(
+                "cafile, capath and cadata cannot be all omitted",
+            ));
+        }
+        let _s = self.write();
+        clear_openssl_errors();
+        set_errno(0);
+        let ca = cafile.map_or(std::ptr::null(), CStr::as_ptr);
+        let cp = capath.map_or(std::ptr::null(), CStr::as_ptr);
+        // SAFETY: valid SSL_CTX; paths are NUL-terminated or NULL.
+        let r = hooks::allow_threads(|| unsafe {
+            ffi::SSL_CTX_load_verify_locations(self.ctx, ca, cp)
+        });
+        if r != 1 {
+            let errno = get_errno();
+            if errno != 0 {
+                // SAFETY: clears this thread's error queue.
+                unsafe { ffi::ERR_clear_error() };
+                return Err(PyErr::os_error(errno));
+            }
+            return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+        }
+        Ok(())
+    }
+
+    /// `SSLContext.load_verify_locations(cadata=...)`: PEM text (`pem`
+    /// true, as for a `str`) or DER bytes, CPython's `_add_ca_certs`.
+    pub fn load_verify_data(&self, data: &[u8], pem: bool) -> PyResult<()> {
+        if data.is_empty() {
+            return Err(PyErr::value_error("Empty certificate data"));
+        }
+        if data.len() > i32::MAX as usize {
+            return Err(PyErr::overflow_error("Certificate data is too long."));
+        }
+        if pem && !data.is_ascii() {
+            return Err(PyErr::type_error(
+                "cadata should be an ASCII string or a bytes-like object",
+            ));
+        }
+        let _s = self.write();
+        clear_openssl_errors();
+        // SAFETY: the BIO reads `data`, which outlives it; every OpenSSL
+        // object made here is freed here.
+        unsafe {
+            let bio = ffi::BIO_new_mem_buf(data.as_ptr() as *const c_void, data.len() as c_int);
+            if bio.is_null() {
+                return Err(set_ssl_error(
+                    Some("Can't allocate buffer"),
+                    Status::PYSSL_ERROR_SSL,
+                    here!(),
+                ));
+            }
+            let store = ffi::SSL_CTX_get_cert_store(self.ctx);
+            let mut loaded = 0;
+            loop {
+                let cert = if pem {
+                    ffi::PEM_read_bio_X509(bio, std::ptr::null_mut(), None, std::ptr::null_mut())
+                } else {
+                    ffi::d2i_X509_bio(bio, std::ptr::null_mut())
+                };
+                if cert.is_null() {
+                    break;
+                }
+                let r = ffi::X509_STORE_add_cert(store, cert);
+                ffi::X509_free(cert);
+                if r == 0 {
+                    let e = ffi::ERR_peek_last_error() as u64;
+                    if crate::error::err_get_lib(e) == ossl::ERR_LIB_X509
+                        && crate::error::err_get_reason(e)
+                            == ossl::X509_R_CERT_ALREADY_IN_HASH_TABLE
+                    {
+                        ffi::ERR_clear_error();
+                    } else {
+                        break;
+                    }
+                }
+                loaded += 1;
+            }
+            ossl::BIO_free(bio);
+            let e = ffi::ERR_peek_last_error() as u64;
+            let lib = crate::error::err_get_lib(e);
+            let reason = crate::error::err_get_reason(e);
+            if loaded == 0 {
+                let msg = if pem {
+                    "no start line: cadata does not contain a certificate"
+                } else {
+                    "not enough data: cadata does not contain a certificate"
+                };
+                Err(set_ssl_error(Some(msg), Status::PYSSL_ERROR_SSL, here!()))
+            } else if (!pem && lib == ossl::ERR_LIB_ASN1 && reason == ossl::ASN1_R_HEADER_TOO_LONG)
+                || (pem && lib == ossl::ERR_LIB_PEM && reason == ossl::PEM_R_NO_START_LINE)
+            {
+                ffi::ERR_clear_error();
+                Ok(())
+            } else if e != 0 {
+                Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()))
+            } else {
+                Ok(())
+            }
+        }
+    }
+
+    /// `SSLContext.load_default_certs()`'s OpenSSL part:
+    /// `set_default_verify_paths`.
+    pub fn set_default_verify_paths(&self) -> PyResult<()> {
+        let _s = self.write();
+        clear_openssl_errors();
+        // SAFETY: valid SSL_CTX.
+        if unsafe { ffi::SSL_CTX_set_default_verify_paths(self.ctx) } != 1 {
+            return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+        }
+        Ok(())
+    }
+
+    /// `SSLContext.load_cert_chain(certfile, keyfile, password)`.
+    pub fn load_cert_chain(
+        &self,
+        certfile: &CStr,
+        keyfile: Option<&CStr>,
+        password: Option<&[u8]>,
+    ) -> PyResult<()> {
+        if let Some(p) = password {
+            if p.len() > i32::MAX as usize {
+                return Err(PyErr::value_error(format!(
+                    "password cannot be longer than {} bytes",
+                    i32::MAX
+                )));
+            }
+        }
+        let _s = self.write();
+        set_errno(0);
+        // SAFETY: clears this thread's error queue.
+        unsafe { ffi::ERR_clear_error() };
+        let mut pw = PasswordInfo {
+            password,
+            error: None,
+        };
+        // SAFETY: valid SSL_CTX. The callback and its userdata (a stack value
+        // that outlives both loads) are installed only for this call and the
+        // originals restored before returning; the write lock keeps other
+        // threads from loading concurrently.
+        unsafe {
+            let orig_cb = ossl::SSL_CTX_get_default_passwd_cb(self.ctx);
+            let orig_ud = ossl::SSL_CTX_get_default_passwd_cb_userdata(self.ctx);
+            ossl::SSL_CTX_set_default_passwd_cb(self.ctx, Some(password_callback));
+            ossl::SSL_CTX_set_default_passwd_cb_userdata(
+                self.ctx,
+                &mut pw as *mut PasswordInfo as *mut c_void,
+            );
+            let result = self.load_cert_chain_inner(certfile, keyfile, &mut pw);
+            ossl::SSL_CTX_set_default_passwd_cb(self.ctx, orig_cb);
+            ossl::SSL_CTX_set_default_passwd_cb_userdata(self.ctx, orig_ud);
+            result
+        }
+    }
+
+    /// # Safety
+    /// Called by `load_cert_chain` with the password callback installed.
+    unsafe fn load_cert_chain_inner(
+        &self,
+        certfile: &CStr,
+        keyfile: Option<&CStr>,
+        pw: &mut PasswordInfo,
+    ) -> PyResult<()> {
+        let fail = |pw: &mut PasswordInfo| -> PyErr {
+            // SAFETY: clears this thread's error queue.
+            if let Some(e) = pw.error.take() {
+                unsafe { ffi::ERR_clear_error() };
+                return e;
+            }
+            let errno = get_errno();
+            if errno != 0 {
+                unsafe { ffi::ERR_clear_error() };
+                return PyErr::os_error(errno);
+            }
+            set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!())
+        };
+        // SAFETY: valid SSL_CTX, NUL-terminated path.
+        let r = hooks::allow_threads(|| unsafe {
+            ffi::SSL_CTX_use_certificate_chain_file(self.ctx, certfile.as_ptr())
+        });
+        if r != 1 {
+            return Err(fail(pw));
+        }
+        let key = keyfile.unwrap_or(certfile);
+        // SAFETY: as above.
+        let r = hooks::allow_threads(|| unsafe {
+            ffi::SSL_CTX_use_PrivateKey_file(self.ctx, key.as_ptr(), ffi::SSL_FILETYPE_PEM)
+        });
+        if r != 1 {
+            return Err(fail(pw));
+        }
+        // SAFETY: valid SSL_CTX.
+        if unsafe { ffi::SSL_CTX_check_private_key(self.ctx) } != 1 {
+            return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+        }
+        Ok(())
+    }
+}
+
+/// CPython's `_PySSLPasswordInfo` for a string password.
+struct PasswordInfo<'a> {
+    password: Option<&'a [u8]>,
+    error: Option<PyErr>,
+}
+
+/// CPython's `_password_callback`. Without a password pyssl never prompts
+/// on a terminal (OpenSSL's default would): the key load fails instead.
+unsafe extern "C" fn password_callback(
+    buf: *mut c_char,
+    size: c_int,
+    _rwflag: c_int,
+    userdata: *mut c_void,
+) -> c_int {
+    // SAFETY: userdata is the PasswordInfo installed by load_cert_chain,
+    // alive for the duration of the load that calls us.
+    let pw = unsafe { &mut *(userdata as *mut PasswordInfo) };
+    if pw.error.is_some() {
+        return -1;
+    }
+    let Some(password) = pw.password else {
+        return -1;
+    };
+    if size < 0 || password.len() > size as usize {
+        pw.error = Some(PyErr::value_error(format!(
+            "password cannot be longer than {size} bytes"
+        )));
+        return -1;
+    }
+    // SAFETY: OpenSSL gives a buffer of `size` bytes; we copy at most that.
+    unsafe { std::ptr::copy_nonoverlapping(password.as_ptr(), buf as *mut u8, password.len()) };
+    password.len() as c_int
+}
+
+/// Server-side ALPN selection (`_selectALPN_cb`): the first of the server's
+/// protocols the client offers; no overlap means no ALPN (NOACK).
+unsafe extern "C" fn select_alpn(
+    _ssl: *mut ffi::SSL,
+    out: *mut *const c_uchar,
+    outlen: *mut c_uchar,
+    client: *const c_uchar,
+    client_len: c_uint,
+    arg: *mut c_void,
+) -> c_int {
+    // SAFETY: arg is the Context that owns this SSL_CTX; the context lives
+    // as long as the SSL_CTX and thus any handshake on it.
+    let ctx = unsafe { &*(arg as *const Context) };
+    let s = ctx.settings.read().unwrap_or_else(|e| e.into_inner());
+    let empty: [u8; 0] = [];
+    let (server, server_len) = if s.alpn.is_empty() {
+        (empty.as_ptr(), 0)
+    } else {
+        (s.alpn.as_ptr(), s.alpn.len() as c_uint)
+    };
+    let (client, client_len) = if client.is_null() {
+        (empty.as_ptr(), 0)
+    } else {
+        (client, client_len)
+    };
+    // SAFETY: both lists are valid for their lengths; OpenSSL points `out`
+    // into one of them: the server list lives in the context (its buffer is
+    // only replaced under the write lock) or the client's in the handshake.
+    let r = unsafe {
+        ffi::SSL_select_next_proto(
+            out as *mut *mut c_uchar,
+            outlen,
+            server,
+            server_len,
+            client,
+            client_len,
+        )
+    };
+    if r != ffi::OPENSSL_NPN_NEGOTIATED {
+        return ffi::SSL_TLSEXT_ERR_NOACK;
+    }
+    ffi::SSL_TLSEXT_ERR_OK
+}
+
+pub(crate) fn set_errno(v: c_int) {
+    // SAFETY: __errno_location returns this thread's errno.
+    unsafe { *libc::__errno_location() = v };
+}
+
+pub(crate) fn get_errno() -> c_int {
+    // SAFETY: as above.
+    unsafe { *libc::__errno_location() }
+}

@@ -1,0 +1,76 @@
+//! Opaque handles: how Rust objects cross the C boundary.
+//!
+//! A handle is a heap box whose first field is a per-kind magic number. Every
+//! C function checks the pointer for NULL and the magic before use, and
+//! `*_free` overwrites the magic before releasing the memory, so a handle of
+//! the wrong kind or one freed earlier is usually reported as
+//! `PYSSL_ERROR_BAD_HANDLE` instead of being used. This is a best-effort
+//! check: memory reused after a free can hold anything, so passing a freed
+//! handle remains undefined behaviour in the C sense (documented in the
+//! header).
+
+use crate::error::{PyErr, PyResult};
+
+/// A kind of handle: its magic number and the name used in errors.
+pub trait HandleKind {
+    const MAGIC: u64;
+    const NAME: &'static str;
+}
+
+/// The heap layout behind every handle pointer.
+#[repr(C)]
+pub struct Boxed<T> {
+    magic: u64,
+    value: T,
+}
+
+const DEAD: u64 = 0xdead_dead_dead_dead;
+
+/// Moves `value` to the heap and returns the C pointer for it.
+pub fn into_raw<T: HandleKind, O>(value: T) -> *mut O {
+    Box::into_raw(Box::new(Boxed {
+        magic: T::MAGIC,
+        value,
+    }))
+    .cast()
+}
+
+/// Borrows the object behind a handle.
+///
+/// # Safety
+/// `ptr` must be NULL or a pointer returned by [`into_raw`] for some kind
+/// that has not been freed (the magic check catches most violations).
+pub unsafe fn borrow<'a, T: HandleKind, O>(ptr: *const O) -> PyResult<&'a T> {
+    if ptr.is_null() {
+        return Err(PyErr::bad_argument(format!("{} handle is NULL", T::NAME)));
+    }
+    let boxed = ptr.cast::<Boxed<T>>();
+    // SAFETY: caller guarantees ptr came from into_raw (possibly another
+    // kind); every kind starts with the u64 magic, so reading it is in bounds.
+    if unsafe { std::ptr::addr_of!((*boxed).magic).read_volatile() } != T::MAGIC {
+        return Err(PyErr::bad_handle(T::NAME));
+    }
+    // SAFETY: the magic says this is a live Boxed<T>.
+    Ok(unsafe { &(*boxed).value })
+}
+
+/// Takes the object back from a handle for freeing; NULL gives None.
+///
+/// # Safety
+/// As for [`borrow`]; the handle must not be used afterwards.
+pub unsafe fn take<T: HandleKind, O>(ptr: *mut O) -> PyResult<Option<T>> {
+    if ptr.is_null() {
+        return Ok(None);
+    }
+    let boxed = ptr.cast::<Boxed<T>>();
+    // SAFETY: see borrow().
+    if unsafe { std::ptr::addr_of!((*boxed).magic).read_volatile() } != T::MAGIC {
+        return Err(PyErr::bad_handle(T::NAME));
+    }
+    // SAFETY: live Boxed<T> created by Box::into_raw; mark it dead so a
+    // second free is caught while the memory is not reused yet.
+    unsafe {
+        std::ptr::addr_of_mut!((*boxed).magic).write_volatile(DEAD);
+        Ok(Some(Box::from_raw(boxed).value))
+    }
+}

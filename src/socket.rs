@@ -1,0 +1,811 @@
+//! `_SSLSocket`: the TLS connection state machine over a socket fd or two
+//! memory BIOs, with CPython's retry loops, timeouts and EOF rules.
+//!
+//! Every operation follows the same loop as `_ssl.c`: call OpenSSL (with the
+//! host's lock released), capture `SSL_get_error` and `errno`, run the host's
+//! interrupt check, wait with `poll()` for the direction OpenSSL wants, and
+//! retry until done, timed out, or (non-blocking) asked to come back. The
+//! exception for a failure is chosen in [`crate::sslerror`].
+
+use std::ffi::CStr;
+use std::os::raw::{c_int, c_uint};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
+
+use openssl_sys as ffi;
+
+use crate::compat::Compat;
+use crate::context::{cert_reqs, protocol, Context};
+use crate::error::{
+    clear_openssl_errors, fill_ssl_error, py_ssl, set_ssl_error, PyErr, PyResult, Status,
+};
+use crate::here;
+use crate::hooks::{allow_threads, check_interrupt};
+use crate::membio::MemoryBio;
+use crate::sslerror::{set_error, ErrorSite, SslErr};
+use crate::value::Value;
+use crate::wait::{select, Deadline, SockState, TimeoutNs};
+use crate::{cert, ossl};
+
+const SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER: std::os::raw::c_long = 0x2;
+const SSL_MODE_AUTO_RETRY: std::os::raw::c_long = 0x4;
+const SSL_RECEIVED_SHUTDOWN: c_int = 2;
+
+/// What carries the TLS bytes.
+enum Transport {
+    /// A connected socket fd, owned by the host.
+    Fd,
+    /// `_wrap_bio`: incoming and outgoing memory BIOs.
+    Bio {
+        incoming: Arc<MemoryBio>,
+        outgoing: Arc<MemoryBio>,
+    },
+}
+
+/// Mutable per-connection state, used by one thread at a time.
+struct State {
+    ssl: *mut ffi::SSL,
+    /// The socket fd; -1 once the host says the socket is gone.
+    fd: c_int,
+    timeout: TimeoutNs,
+    /// CPython's `self->err`: the last `_PySSLError`.
+    err: SslErr,
+    shutdown_seen_zero: bool,
+    /// An operation failed with `SSL_ERROR_SSL`: OpenSSL must not be asked
+    /// to shut down any more.
+    fatal: bool,
+}
+
+// SAFETY: an SSL object may move between threads; `State` is only reached
+// through the socket's mutex, so it is never used by two threads at once.
+unsafe impl Send for State {}
+
+impl Drop for State {
+    fn drop(&mut self) {
+        // SAFETY: we own the SSL; freeing it never sends anything (CPython's
+        // dealloc does the same) and never closes the host's fd.
+        unsafe { ffi::SSL_free(self.ssl) };
+    }
+}
+
+/// An `SSLSocket` (`_ssl._SSLSocket`) or `SSLObject`.
+pub struct Socket {
+    ctx: Arc<Context>,
+    compat: Compat,
+    server_side: bool,
+    server_hostname: Option<String>,
+    transport: Transport,
+    state: Mutex<State>,
+}
+
+impl std::fmt::Debug for Socket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Socket")
+            .field("server_side", &self.server_side)
+            .field("server_hostname", &self.server_hostname)
+            .finish()
+    }
+}
+
+/// The three timeout texts CPython uses.
+const HANDSHAKE_TIMED_OUT: &str = "The handshake operation timed out";
+const READ_TIMED_OUT: &str = "The read operation timed out";
+const WRITE_TIMED_OUT: &str = "The write operation timed out";
+const SOCKET_CLOSED: &str = "Underlying socket has been closed.";
+
+impl Socket {
+    /// `SSLContext.wrap_socket(sock, server_side, server_hostname)` over a
+    /// connected fd. The fd stays the caller's.
+    pub fn new_fd(
+        ctx: &Arc<Context>,
+        fd: c_int,
+        server_side: bool,
+        server_hostname: Option<&CStr>,
+    ) -> PyResult<Socket> {
+        if fd < 0 {
+            return Err(PyErr::os_error(libc::EBADF));
+        }
+        Self::new(ctx, Transport::Fd, fd, server_side, server_hostname)
+    }
+
+    /// `SSLContext.wrap_bio(incoming, outgoing, server_side, server_hostname)`.
+    pub fn new_bio(
+        ctx: &Arc<Context>,
+        incoming: Arc<MemoryBio>,
+        outgoing: Arc<MemoryBio>,
+        server_side: bool,
+        server_hostname: Option<&CStr>,
+    ) -> PyResult<Socket> {
+        Self::new(
+            ctx,
+            Transport::Bio { incoming, outgoing },
+            -1,
+            server_side,
+            server_hostname,
+        )
+    }
+
+    fn new(
+        ctx: &Arc<Context>,
+        transport: Transport,
+        fd: c_int,
+        server_side: bool,
+        server_hostname: Option<&CStr>,
+    ) -> PyResult<Socket> {
+        let guard = ctx.read();
+        // ssl.py's checks in SSLSocket._create / SSLObject._create.
+        if server_side && server_hostname.is_some() {
+            return Err(PyErr::value_error(
+                "server_hostname can only be specified in client mode",
+            ));
+        }
+        if !server_side && guard.check_hostname() && server_hostname.is_none() {
+            return Err(PyErr::value_error(
+                "check_hostname requires server_hostname",
+            ));
+        }
+        let hostname = match server_hostname {
+            Some(h) => Some(ascii_hostname(h)?),
+            None => None,
+        };
+        // _ssl's checks in newPySSLSocket.
+        if server_side && guard.protocol() == protocol::TLS_CLIENT {
+            return Err(set_ssl_error(
+                Some("Cannot create a server socket with a PROTOCOL_TLS_CLIENT context"),
+                Status::PYSSL_ERROR_SSL,
+                here!(),
+            ));
+        }
+        if !server_side && guard.protocol() == protocol::TLS_SERVER {
+            return Err(set_ssl_error(
+                Some("Cannot create a client socket with a PROTOCOL_TLS_SERVER context"),
+                Status::PYSSL_ERROR_SSL,
+                here!(),
+            ));
+        }
+        clear_openssl_errors();
+        // SAFETY: valid SSL_CTX under the context's read lock.
+        let ssl = allow_threads(|| unsafe { ffi::SSL_new(guard.raw()) });
+        if ssl.is_null() {
+            return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+        }
+        let state = State {
+            ssl,
+            fd,
+            timeout: -1,
+            err: SslErr::default(),
+            shutdown_seen_zero: false,
+            fatal: false,
+        };
+        // From here on `state` frees the SSL on every error path.
+        // SAFETY: valid SSL; BIO references are taken before SSL_set_bio
+        // hands one to the SSL, so both the SSL and the MemoryBio own one.
+        unsafe {
+            match &transport {
+                Transport::Fd => {
+                    if ossl::SSL_set_fd(ssl, fd) != 1 {
+                        return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+                    }
+                }
+                Transport::Bio { incoming, outgoing } => {
+                    let rbio = incoming.lock().bio;
+                    let wbio = outgoing.lock().bio;
+                    ossl::BIO_up_ref(rbio);
+                    ossl::BIO_up_ref(wbio);
+                    ffi::SSL_set_bio(ssl, rbio, wbio);
+                }
+            }
+            ossl::ssl_set_mode(
+                ssl,
+                SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_AUTO_RETRY,
+            );
+            if let Some(h) = &hostname {
+                configure_hostname(ssl, h, guard.check_hostname())?;
+            }
+            if server_side {
+                ffi::SSL_set_accept_state(ssl);
+            } else {
+                ffi::SSL_set_connect_state(ssl);
+            }
+        }
+        drop(guard);
+        Ok(Socket {
+            ctx: Arc::clone(ctx),
+            compat: ctx.compat(),
+            server_side,
+            server_hostname: hostname,
+            transport,
+            state: Mutex::new(state),
+        })
+    }
+
+    pub fn context(&self) -> &Arc<Context> {
+        &self.ctx
+    }
+
+    pub fn server_side(&self) -> bool {
+        self.server_side
+    }
+
+    pub fn server_hostname(&self) -> Option<&str> {
+        self.server_hostname.as_deref()
+    }
+
+    /// Exclusive access for one operation; a concurrent call from another
+    /// thread fails instead of corrupting OpenSSL's state.
+    fn lock(&self) -> PyResult<MutexGuard<'_, State>> {
+        match self.state.try_lock() {
+            Ok(g) => Ok(g),
+            Err(TryLockError::WouldBlock) => Err(PyErr::new(
+                Status::PYSSL_ERROR_BUSY,
+                "RuntimeError",
+                "the socket is being used by another thread",
+            )),
+            Err(TryLockError::Poisoned(p)) => Ok(p.into_inner()),
+        }
+    }
+
+    /// Holds the memory BIOs' locks for the length of an operation, so the
+    /// host cannot touch them while OpenSSL does.
+    fn bio_guards(&self) -> BioGuards<'_> {
+        match &self.transport {
+            Transport::Fd => BioGuards(None, None),
+            Transport::Bio { incoming, outgoing } => {
+                let a = incoming.lock();
+                // One BIO for both directions takes one lock.
+                let b = (!Arc::ptr_eq(incoming, outgoing)).then(|| outgoing.lock());
+                BioGuards(Some(a), b)
+            }
+        }
+    }
+
+    /// `socket.settimeout(t)`: negative = blocking, 0 = non-blocking,
+    /// positive = seconds. Like Python, sets the fd's `O_NONBLOCK` to match.
+    pub fn set_timeout(&self, seconds: f64) -> PyResult<()> {
+        if seconds.is_nan() {
+            return Err(PyErr::value_error("Invalid value NaN (not a number)"));
+        }
+        let ns: TimeoutNs = if seconds < 0.0 {
+            -1
+        } else {
+            let ns = (seconds * 1e9).ceil();
+            if ns > i64::MAX as f64 {
+                return Err(PyErr::overflow_error("timeout doesn't fit into C timeval"));
+            }
+            ns as i64
+        };
+        let mut st = self.lock()?;
+        if let Transport::Fd = self.transport {
+            if st.fd >= 0 {
+                set_nonblocking(st.fd, ns >= 0)?;
+            }
+        }
+        st.timeout = ns;
+        Ok(())
+    }
+
+    /// The timeout in seconds (negative = blocking).
+    pub fn timeout(&self) -> PyResult<f64> {
+        let st = self.lock()?;
+        Ok(if st.timeout < 0 {
+            -1.0
+        } else {
+            st.timeout as f64 / 1e9
+        })
+    }
+
+    /// Replaces the fd (e.g. after the host re-created its socket object);
+    /// -1 means the socket is gone: every operation then fails with
+    /// `PYSSL_ERROR_NO_SOCKET`, as CPython does once its socket is collected.
+    pub fn set_fd(&self, fd: c_int) -> PyResult<()> {
+        if let Transport::Bio { .. } = self.transport {
+            return Err(PyErr::value_error("socket is over memory BIOs"));
+        }
+        let mut st = self.lock()?;
+        if fd >= 0 {
+            // SAFETY: valid SSL under the lock; SSL_set_fd replaces the BIO.
+            if unsafe { ossl::SSL_set_fd(st.ssl, fd) } != 1 {
+                return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+            }
+        }
+        st.fd = fd.max(-1);
+        Ok(())
+    }
+
+    pub fn fd(&self) -> PyResult<c_int> {
+        Ok(self.lock()?.fd)
+    }
+
+    /// The fd to wait on (None over memory BIOs) and the timeout that
+    /// applies (`GET_SOCKET_TIMEOUT`: 0 over memory BIOs).
+    fn io_params(&self, st: &State) -> PyResult<(Option<c_int>, TimeoutNs)> {
+        match self.transport {
+            Transport::Bio { .. } => Ok((None, 0)),
+            Transport::Fd => {
+                if st.fd < 0 {
+                    return Err(no_socket());
+                }
+                Ok((Some(st.fd), st.timeout))
+            }
+        }
+    }
+
+    fn site<'a>(&'a self, st: &State) -> ErrorSite<'a> {
+        ErrorSite {
+            ssl: st.ssl,
+            err: st.err,
+            socket: match self.transport {
+                Transport::Fd => Some(st.fd >= 0),
+                Transport::Bio { .. } => None,
+            },
+            server_hostname: self.server_hostname.as_deref(),
+            compat: self.compat,
+        }
+    }
+
+    fn fail(&self, st: &mut State, ret: c_int) -> PyErr {
+        let e = set_error(&self.site(st), ret, here!());
+        if st.err.ssl == ffi::SSL_ERROR_SSL {
+            st.fatal = true;
+        }
+        e
+    }
+
+    /// `SSLSocket.do_handshake()`.
+    pub fn do_handshake(&self) -> PyResult<()> {
+        let mut st = self.lock()?;
+        let _bios = self.bio_guards();
+        let (fd, sock_timeout) = self.io_params(&st)?;
+        clear_openssl_errors();
+        let deadline = Deadline::new(sock_timeout);
+        let ssl = st.ssl;
+        let mut ret;
+        loop {
+            // SAFETY: valid SSL, used by this thread only (locked).
+            let (r, err) = allow_threads(|| unsafe {
+                let r = ffi::SSL_do_handshake(ssl);
+                (r, SslErr::capture(r < 1, ssl, r))
+            });
+            ret = r;
+            st.err = err;
+            check_interrupt()?;
+            let timeout = deadline.remaining(sock_timeout);
+            let state = match err.ssl {
+                ffi::SSL_ERROR_WANT_READ => select(fd, false, sock_timeout, timeout),
+                ffi::SSL_ERROR_WANT_WRITE => select(fd, true, sock_timeout, timeout),
+                _ => SockState::OperationOk,
+            };
+            match state {
+                SockState::HasTimedOut => {
+                    return Err(PyErr::timeout(format!(
+                        "{}: {HANDSHAKE_TIMED_OUT}",
+                        here!()
+                    )));
+                }
+                SockState::HasBeenClosed => {
+                    return Err(PyErr::ssl_message(format!("{}: {SOCKET_CLOSED}", here!())));
+                }
+                SockState::IsNonBlocking => break,
+                _ => {}
+            }
+            if !wants_io(err) {
+                break;
+            }
+        }
+        if ret < 1 {
+            return Err(self.fail(&mut st, ret));
+        }
+        Ok(())
+    }
+
+    /// `SSLSocket.read(len)` into `buf`: the byte count, 0 for a clean
+    /// close_notify (`b''`), or an error.
+    pub fn read(&self, buf: &mut [u8]) -> PyResult<usize> {
+        let mut st = self.lock()?;
+        let (fd, sock_timeout) = self.io_params(&st)?;
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let _bios = self.bio_guards();
+        clear_openssl_errors();
+        let deadline = Deadline::new(sock_timeout);
+        let ssl = st.ssl;
+        let ptr = buf.as_mut_ptr();
+        let len = buf.len();
+        let mut retval;
+        let mut count = 0usize;
+        loop {
+            // SAFETY: valid SSL (locked); `ptr` has `len` writable bytes.
+            let (r, n, err) = allow_threads(|| unsafe {
+                let mut n = 0usize;
+                let r = ffi::SSL_read_ex(ssl, ptr.cast(), len, &mut n);
+                (r, n, SslErr::capture(r == 0, ssl, r))
+            });
+            retval = r;
+            count = if r == 1 { n } else { count };
+            st.err = err;
+            check_interrupt()?;
+            let timeout = deadline.remaining(sock_timeout);
+            let state = match err.ssl {
+                ffi::SSL_ERROR_WANT_READ => select(fd, false, sock_timeout, timeout),
+                ffi::SSL_ERROR_WANT_WRITE => select(fd, true, sock_timeout, timeout),
+                // SAFETY: valid SSL.
+                ffi::SSL_ERROR_ZERO_RETURN
+                    if unsafe { ffi::SSL_get_shutdown(ssl) } == SSL_RECEIVED_SHUTDOWN =>
+                {
+                    return Ok(0);
+                }
+                _ => SockState::OperationOk,
+            };
+            match state {
+                SockState::HasTimedOut => return Err(PyErr::timeout(READ_TIMED_OUT)),
+                SockState::IsNonBlocking => break,
+                _ => {}
+            }
+            if !wants_io(err) {
+                break;
+            }
+        }
+        if retval == 0 {
+            return Err(self.fail(&mut st, 0));
+        }
+        Ok(count)
+    }
+
+    /// `SSLSocket.write(data)`: all of `data` or an error. After
+    /// `WANT_READ`/`WANT_WRITE` on a non-blocking socket, call again with
+    /// the same data (OpenSSL may have taken part of it already).
+    pub fn write(&self, data: &[u8]) -> PyResult<usize> {
+        let mut st = self.lock()?;
+        let (fd, sock_timeout) = self.io_params(&st)?;
+        let _bios = self.bio_guards();
+        clear_openssl_errors();
+        let deadline = Deadline::new(sock_timeout);
+        match select(fd, true, sock_timeout, sock_timeout) {
+            SockState::HasTimedOut => return Err(PyErr::timeout(WRITE_TIMED_OUT)),
+            SockState::HasBeenClosed => return Err(PyErr::ssl_message(SOCKET_CLOSED)),
+            _ => {}
+        }
+        let ssl = st.ssl;
+        let mut retval;
+        let mut count = 0usize;
+        loop {
+            // SAFETY: valid SSL (locked); `data` is readable for its length.
+            let (r, n, err) = allow_threads(|| unsafe {
+                let mut n = 0usize;
+                let r = ffi::SSL_write_ex(ssl, data.as_ptr().cast(), data.len(), &mut n);
+                (r, n, SslErr::capture(r == 0, ssl, r))
+            });
+            retval = r;
+            count = if r == 1 { n } else { count };
+            st.err = err;
+            check_interrupt()?;
+            let timeout = deadline.remaining(sock_timeout);
+            let state = match err.ssl {
+                ffi::SSL_ERROR_WANT_READ => select(fd, false, sock_timeout, timeout),
+                ffi::SSL_ERROR_WANT_WRITE => select(fd, true, sock_timeout, timeout),
+                _ => SockState::OperationOk,
+            };
+            match state {
+                SockState::HasTimedOut => return Err(PyErr::timeout(WRITE_TIMED_OUT)),
+                SockState::HasBeenClosed => return Err(PyErr::ssl_message(SOCKET_CLOSED)),
+                SockState::IsNonBlocking => break,
+                _ => {}
+            }
+            if !wants_io(err) {
+                break;
+            }
+        }
+        if retval == 0 {
+            return Err(self.fail(&mut st, 0));
+        }
+        Ok(count)
+    }
+
+    /// `SSLSocket.shutdown()` (the unwrap): sends close_notify, then waits
+    /// for the peer's. Ok once done; `WANT_*` errors in non-blocking mode.
+    pub fn shutdown(&self) -> PyResult<()> {
+        let mut st = self.lock()?;
+        if let Transport::Fd = self.transport {
+            if st.fd < 0 || !fd_is_open(st.fd) {
+                return Err(no_socket());
+            }
+        }
+        let (fd, sock_timeout) = self.io_params(&st)?;
+        let _bios = self.bio_guards();
+        if st.fatal {
+            // OpenSSL forbids SSL_shutdown after a fatal error; in OpenSSL 3
+            // it would refuse with SHUTDOWN_WHILE_IN_INIT, so say that.
+            let code =
+                ((ossl::ERR_LIB_SSL as u64) << 23) | ossl::SSL_R_SHUTDOWN_WHILE_IN_INIT as u64;
+            return Err(fill_ssl_error(
+                Status::PYSSL_ERROR_SSL,
+                "SSLError",
+                py_ssl::SSL,
+                None,
+                here!(),
+                code,
+                None,
+            ));
+        }
+        clear_openssl_errors();
+        let deadline = Deadline::new(sock_timeout);
+        let ssl = st.ssl;
+        let mut zeros = 0;
+        let mut ret;
+        loop {
+            let seen_zero = st.shutdown_seen_zero;
+            // SAFETY: valid SSL (locked).
+            let (r, err) = allow_threads(|| unsafe {
+                if seen_zero {
+                    // Read-ahead could swallow cleartext sent after the
+                    // peer's close_notify (unwrap).
+                    ossl::SSL_set_read_ahead(ssl, 0);
+                }
+                let r = ffi::SSL_shutdown(ssl);
+                (r, SslErr::capture(r < 0, ssl, r))
+            });
+            ret = r;
+            st.err = err;
+            if ret > 0 {
+                break;
+            }
+            if ret == 0 {
+                zeros += 1;
+                if zeros > 1 {
+                    break;
+                }
+                st.shutdown_seen_zero = true;
+                continue;
+            }
+            let timeout = deadline.remaining(sock_timeout);
+            let state = match err.ssl {
+                ffi::SSL_ERROR_WANT_READ => select(fd, false, sock_timeout, timeout),
+                ffi::SSL_ERROR_WANT_WRITE => select(fd, true, sock_timeout, timeout),
+                _ => break,
+            };
+            match state {
+                SockState::HasTimedOut => {
+                    return Err(PyErr::timeout(if err.ssl == ffi::SSL_ERROR_WANT_READ {
+                        READ_TIMED_OUT
+                    } else {
+                        WRITE_TIMED_OUT
+                    }));
+                }
+                SockState::OperationOk | SockState::IsBlocking => {}
+                _ => break,
+            }
+        }
+        if ret < 0 {
+            return Err(self.fail(&mut st, ret));
+        }
+        Ok(())
+    }
+
+    /// `SSLSocket.getpeercert(binary_form)`: None (`Ok(None)`), the DER as
+    /// bytes, `{}` when the certificate was not verified, or the decoded dict.
+    pub fn getpeercert(&self, binary_form: bool) -> PyResult<Option<Value>> {
+        let st = self.lock()?;
+        // SAFETY: valid SSL (locked); the certificate reference we get is
+        // released before returning.
+        unsafe {
+            if ffi::SSL_is_init_finished(st.ssl) == 0 {
+                return Err(PyErr::value_error("handshake not done yet"));
+            }
+            let cert = ffi::SSL_get1_peer_certificate(st.ssl);
+            if cert.is_null() {
+                return Ok(None);
+            }
+            let result = if binary_form {
+                cert::certificate_to_der(cert)
+            } else {
+                let mode = ffi::SSL_CTX_get_verify_mode(ffi::SSL_get_SSL_CTX(st.ssl));
+                if mode & ffi::SSL_VERIFY_PEER == 0 {
+                    Ok(Value::Dict(Vec::new()))
+                } else {
+                    cert::decode_certificate(cert)
+                }
+            };
+            ffi::X509_free(cert);
+            result.map(Some)
+        }
+    }
+
+    /// `SSLSocket.version()`: None before the handshake.
+    pub fn version(&self) -> PyResult<Option<&'static CStr>> {
+        let st = self.lock()?;
+        // SAFETY: valid SSL; SSL_get_version returns a static string.
+        unsafe {
+            if ffi::SSL_is_init_finished(st.ssl) == 0 {
+                return Ok(None);
+            }
+            let v = ffi::SSL_get_version(st.ssl);
+            Ok((!v.is_null()).then(|| CStr::from_ptr(v)))
+        }
+    }
+
+    /// `SSLSocket.cipher()`: (name, protocol, secret bits), None without a
+    /// current cipher.
+    pub fn cipher(&self) -> PyResult<Option<(&'static CStr, &'static CStr, i32)>> {
+        let st = self.lock()?;
+        // SAFETY: valid SSL; SSL_CIPHERs and their names are static tables.
+        unsafe {
+            let c = ffi::SSL_get_current_cipher(st.ssl);
+            if c.is_null() {
+                return Ok(None);
+            }
+            let name = CStr::from_ptr(ffi::SSL_CIPHER_get_name(c));
+            let proto = CStr::from_ptr(ffi::SSL_CIPHER_get_version(c));
+            let bits = ffi::SSL_CIPHER_get_bits(c, std::ptr::null_mut());
+            Ok(Some((name, proto, bits)))
+        }
+    }
+
+    /// `SSLSocket.selected_alpn_protocol()`.
+    pub fn selected_alpn_protocol(&self) -> PyResult<Option<Vec<u8>>> {
+        let st = self.lock()?;
+        let mut data: *const u8 = std::ptr::null();
+        let mut len: c_uint = 0;
+        // SAFETY: valid SSL; OpenSSL points data into the SSL's own buffer,
+        // copied before the lock is released.
+        unsafe {
+            ffi::SSL_get0_alpn_selected(st.ssl, &mut data, &mut len);
+            if data.is_null() || len == 0 {
+                return Ok(None);
+            }
+            Ok(Some(
+                std::slice::from_raw_parts(data, len as usize).to_vec(),
+            ))
+        }
+    }
+
+    /// `SSLSocket.pending()`.
+    pub fn pending(&self) -> PyResult<usize> {
+        let st = self.lock()?;
+        // SAFETY: valid SSL.
+        let n = unsafe { ffi::SSL_pending(st.ssl) };
+        if n < 0 {
+            return Err(self.fail_locked(&st, n));
+        }
+        Ok(n as usize)
+    }
+
+    fn fail_locked(&self, st: &State, ret: c_int) -> PyErr {
+        set_error(&self.site(st), ret, here!())
+    }
+
+    /// The verification mode the socket was created with.
+    pub fn verify_mode(&self) -> PyResult<i32> {
+        let st = self.lock()?;
+        // SAFETY: valid SSL.
+        let m = unsafe { ffi::SSL_get_verify_mode(st.ssl) };
+        Ok(match m {
+            ffi::SSL_VERIFY_NONE => cert_reqs::NONE,
+            ffi::SSL_VERIFY_PEER => cert_reqs::OPTIONAL,
+            _ => cert_reqs::REQUIRED,
+        })
+    }
+}
+
+fn wants_io(err: SslErr) -> bool {
+    err.ssl == ffi::SSL_ERROR_WANT_READ || err.ssl == ffi::SSL_ERROR_WANT_WRITE
+}
+
+/// `_setSSLError("Underlying socket connection gone", PY_SSL_ERROR_NO_SOCKET)`.
+fn no_socket() -> PyErr {
+    set_ssl_error(
+        Some("Underlying socket connection gone"),
+        Status::PYSSL_ERROR_NO_SOCKET,
+        here!(),
+    )
+}
+
+/// Locks held on a socket's memory BIOs during an operation.
+// Held for their Drop (unlocking), never read.
+#[allow(dead_code)]
+struct BioGuards<'a>(
+    Option<MutexGuard<'a, crate::membio::Inner>>,
+    Option<MutexGuard<'a, crate::membio::Inner>>,
+);
+
+/// `_ssl` takes `server_hostname` as ASCII (ssl.py IDNA-encodes it first):
+/// other text fails with the `UnicodeEncodeError` CPython raises.
+fn ascii_hostname(h: &CStr) -> PyResult<String> {
+    let s = h
+        .to_str()
+        .map_err(|_| PyErr::value_error("server_hostname is not valid UTF-8"))?;
+    if s.is_empty() || s.starts_with('.') {
+        return Err(PyErr::value_error(
+            "server_hostname cannot be an empty string or start with a leading dot.",
+        ));
+    }
+    if let Some((pos, ch)) = s.chars().enumerate().find(|(_, c)| !c.is_ascii()) {
+        let code = ch as u32;
+        let esc = if code < 0x100 {
+            format!("\\x{code:02x}")
+        } else if code < 0x10000 {
+            format!("\\u{code:04x}")
+        } else {
+            format!("\\U{code:08x}")
+        };
+        return Err(PyErr::new(
+            Status::PYSSL_ERROR_VALUE,
+            "UnicodeEncodeError",
+            format!("'ascii' codec can't encode character '{esc}' in position {pos}: ordinal not in range(128)"),
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+/// `_ssl_configure_hostname`: SNI for names (not IP addresses), and the
+/// host or IP to verify when `check_hostname` is on.
+///
+/// # Safety
+/// `ssl` must be a valid `SSL*`.
+unsafe fn configure_hostname(
+    ssl: *mut ffi::SSL,
+    hostname: &str,
+    check_hostname: bool,
+) -> PyResult<()> {
+    let c = std::ffi::CString::new(hostname)
+        .map_err(|_| PyErr::value_error("embedded null character"))?;
+    // SAFETY: NUL-terminated string; the result is freed below.
+    let ip = unsafe { ossl::a2i_IPADDRESS(c.as_ptr()) };
+    if ip.is_null() {
+        // SAFETY: clears this thread's error queue.
+        unsafe { ffi::ERR_clear_error() };
+    }
+    let result = (|| {
+        // SAFETY: valid SSL and NUL-terminated hostname; `ip` is a valid
+        // ASN1_OCTET_STRING when non-null.
+        unsafe {
+            if ip.is_null() && ffi::SSL_set_tlsext_host_name(ssl, c.as_ptr() as *mut _) == 0 {
+                return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+            }
+            if check_hostname {
+                let param = ffi::SSL_get0_param(ssl);
+                let ok = if ip.is_null() {
+                    ffi::X509_VERIFY_PARAM_set1_host(param, c.as_ptr(), hostname.len())
+                } else {
+                    let data = ffi::ASN1_STRING_get0_data(ip as *const ffi::ASN1_STRING);
+                    let len = ffi::ASN1_STRING_length(ip as *const ffi::ASN1_STRING);
+                    ffi::X509_VERIFY_PARAM_set1_ip(param, data, len as usize)
+                };
+                if ok == 0 {
+                    return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+                }
+            }
+        }
+        Ok(())
+    })();
+    if !ip.is_null() {
+        // SAFETY: allocated by a2i_IPADDRESS above.
+        unsafe { ffi::ASN1_OCTET_STRING_free(ip) };
+    }
+    result
+}
+
+/// Python's `internal_setblocking`: O_NONBLOCK on for timeouts >= 0.
+fn set_nonblocking(fd: c_int, nonblocking: bool) -> PyResult<()> {
+    // SAFETY: fcntl on an fd number; failures are reported, nothing else.
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        if flags < 0 {
+            return Err(PyErr::os_error(crate::context::get_errno()));
+        }
+        let new = if nonblocking {
+            flags | libc::O_NONBLOCK
+        } else {
+            flags & !libc::O_NONBLOCK
+        };
+        if new != flags && libc::fcntl(fd, libc::F_SETFL, new) < 0 {
+            return Err(PyErr::os_error(crate::context::get_errno()));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `fd` is an open descriptor (CPython's `sock_fd != INVALID_SOCKET`).
+fn fd_is_open(fd: c_int) -> bool {
+    // SAFETY: F_GETFD only inspects the descriptor table.
+    unsafe { libc::fcntl(fd, libc::F_GETFD) >= 0 }
+}

@@ -1,0 +1,214 @@
+//! `PySSL_SetError`: which exception an OpenSSL failure becomes.
+//!
+//! This is where `pyssl_read` (and handshake, write, shutdown) decide on
+//! `SSLEOFError`, `SSLZeroReturnError`, `SSLWantReadError`, `OSError`,
+//! `SSLCertVerificationError` and friends, following the selected CPython
+//! version (see [`crate::compat`]).
+
+use std::ffi::CStr;
+use std::os::raw::c_int;
+
+use openssl_sys as ffi;
+
+use crate::compat::Compat;
+use crate::error::{
+    err_get_lib, err_get_reason, fill_ssl_error, peek_last_error, py_ssl, Location, PyErr, Status,
+    VerifyInfo,
+};
+use crate::ossl;
+
+/// CPython's `_PySSLError`: `SSL_get_error()` and `errno` right after a call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SslErr {
+    pub ssl: c_int,
+    pub c: c_int,
+}
+
+impl SslErr {
+    /// `_PySSL_errno(failed, ssl, ret)`: must run right after the OpenSSL
+    /// call, before anything else can change `errno`.
+    ///
+    /// # Safety
+    /// `ssl` must be a valid `SSL*`.
+    #[inline]
+    pub unsafe fn capture(failed: bool, ssl: *mut ffi::SSL, ret: c_int) -> SslErr {
+        if !failed {
+            return SslErr::default();
+        }
+        let c = crate::context::get_errno();
+        // SAFETY: valid SSL*, as the caller guarantees.
+        let code = unsafe { ffi::SSL_get_error(ssl, ret) };
+        SslErr { ssl: code, c }
+    }
+}
+
+/// What `PySSL_SetError` needs to know about the socket.
+pub struct ErrorSite<'a> {
+    pub ssl: *mut ffi::SSL,
+    pub err: SslErr,
+    /// CPython's `GET_SOCKET(sslsock)`: `Some(true)` for a live socket,
+    /// `Some(false)` for one that is gone (`Py_None`), `None` for memory BIOs.
+    pub socket: Option<bool>,
+    pub server_hostname: Option<&'a str>,
+    pub compat: Compat,
+}
+
+const ERR_LIB_SYS: i32 = 2;
+const X509_V_ERR_HOSTNAME_MISMATCH: i64 = 62;
+const X509_V_ERR_IP_ADDRESS_MISMATCH: i64 = 64;
+
+/// `PySSL_SetError(sslsock, ret, ...)`. Clears the OpenSSL error queue.
+pub fn set_error(site: &ErrorSite<'_>, ret: c_int, loc: Location) -> PyErr {
+    let e = peek_last_error();
+    let lib = err_get_lib(e);
+    let reason = err_get_reason(e);
+    let is_verify_failure =
+        e != 0 && lib == ossl::ERR_LIB_SSL && reason == ossl::SSL_R_CERTIFICATE_VERIFY_FAILED;
+    let mut exc_type = "SSLError";
+    let mut status = Status::PYSSL_ERROR_SSL;
+    let mut errstr: Option<&str> = None;
+    let mut p;
+
+    match site.err.ssl {
+        ffi::SSL_ERROR_ZERO_RETURN => {
+            errstr = Some("TLS/SSL connection has been closed (EOF)");
+            exc_type = "SSLZeroReturnError";
+            status = Status::PYSSL_ERROR_ZERO_RETURN;
+            p = py_ssl::ZERO_RETURN;
+        }
+        ffi::SSL_ERROR_WANT_READ => {
+            errstr = Some("The operation did not complete (read)");
+            exc_type = "SSLWantReadError";
+            status = Status::PYSSL_ERROR_WANT_READ;
+            p = py_ssl::WANT_READ;
+        }
+        ffi::SSL_ERROR_WANT_WRITE => {
+            errstr = Some("The operation did not complete (write)");
+            exc_type = "SSLWantWriteError";
+            status = Status::PYSSL_ERROR_WANT_WRITE;
+            p = py_ssl::WANT_WRITE;
+        }
+        ffi::SSL_ERROR_WANT_X509_LOOKUP => {
+            errstr = Some("The operation did not complete (X509 lookup)");
+            status = Status::PYSSL_ERROR_WANT_X509_LOOKUP;
+            p = py_ssl::WANT_X509_LOOKUP;
+        }
+        ffi::SSL_ERROR_WANT_CONNECT => {
+            errstr = Some("The operation did not complete (connect)");
+            status = Status::PYSSL_ERROR_WANT_CONNECT;
+            p = py_ssl::WANT_CONNECT;
+        }
+        ffi::SSL_ERROR_SYSCALL => {
+            status = Status::PYSSL_ERROR_SYSCALL;
+            p = py_ssl::SYSCALL;
+            if e == 0 {
+                match site.compat {
+                    Compat::Py311 => {
+                        if ret == 0 || site.socket == Some(false) {
+                            (exc_type, status, p) = eof();
+                            errstr = Some(EOF_TEXT);
+                        } else if site.socket.is_some() && ret == -1 {
+                            // SAFETY: clears this thread's error queue.
+                            unsafe { ffi::ERR_clear_error() };
+                            if site.err.c != 0 {
+                                return PyErr::os_error(site.err.c);
+                            }
+                            (exc_type, status, p) = eof();
+                            errstr = Some(EOF_TEXT);
+                        } else {
+                            exc_type = "SSLSyscallError";
+                            errstr = Some("Some I/O error occurred");
+                        }
+                    }
+                    Compat::Py314 => {
+                        // SAFETY: clears this thread's error queue.
+                        unsafe { ffi::ERR_clear_error() };
+                        if site.err.c != 0 {
+                            return PyErr::os_error(site.err.c);
+                        }
+                        (exc_type, status, p) = eof();
+                        errstr = Some(EOF_TEXT);
+                    }
+                }
+            } else if site.compat == Compat::Py314 {
+                if is_verify_failure {
+                    exc_type = "SSLCertVerificationError";
+                }
+                if lib == ERR_LIB_SYS {
+                    // SAFETY: clears this thread's error queue.
+                    unsafe { ffi::ERR_clear_error() };
+                    return PyErr::os_error(reason);
+                }
+            }
+        }
+        ffi::SSL_ERROR_SSL => {
+            p = py_ssl::SSL;
+            if e == 0 {
+                errstr = Some("A failure in the SSL library occurred");
+            }
+            if is_verify_failure {
+                exc_type = "SSLCertVerificationError";
+            }
+            if site.compat == Compat::Py314 {
+                if e != 0
+                    && lib == ossl::ERR_LIB_SSL
+                    && reason == ossl::SSL_R_UNEXPECTED_EOF_WHILE_READING
+                {
+                    (exc_type, status, p) = eof();
+                    errstr = Some(EOF_TEXT);
+                }
+                if e != 0 && lib == ERR_LIB_SYS {
+                    // SAFETY: clears this thread's error queue.
+                    unsafe { ffi::ERR_clear_error() };
+                    return PyErr::os_error(reason);
+                }
+            }
+        }
+        _ => {
+            status = Status::PYSSL_ERROR_INVALID_ERROR_CODE;
+            p = py_ssl::INVALID_ERROR_CODE;
+            errstr = Some("Invalid error code");
+        }
+    }
+    let verify = if exc_type == "SSLCertVerificationError" {
+        Some(verify_info(site))
+    } else {
+        None
+    };
+    let err = fill_ssl_error(status, exc_type, p, errstr, loc, e, verify);
+    // SAFETY: clears this thread's error queue.
+    unsafe { ffi::ERR_clear_error() };
+    err
+}
+
+const EOF_TEXT: &str = "EOF occurred in violation of protocol";
+
+fn eof() -> (&'static str, Status, i32) {
+    ("SSLEOFError", Status::PYSSL_ERROR_EOF, py_ssl::EOF)
+}
+
+/// `verify_code` and `verify_message` for `SSLCertVerificationError`.
+fn verify_info(site: &ErrorSite<'_>) -> VerifyInfo {
+    // SAFETY: valid SSL*.
+    let code = unsafe { ffi::SSL_get_verify_result(site.ssl) } as i64;
+    let host = site.server_hostname.unwrap_or("None");
+    let message = match code {
+        X509_V_ERR_HOSTNAME_MISMATCH => Some(format!(
+            "Hostname mismatch, certificate is not valid for '{host}'."
+        )),
+        X509_V_ERR_IP_ADDRESS_MISMATCH => Some(format!(
+            "IP address mismatch, certificate is not valid for '{host}'."
+        )),
+        _ => {
+            // SAFETY: returns a static string (or NULL).
+            let p = unsafe { ffi::X509_verify_cert_error_string(code as _) };
+            if p.is_null() {
+                None
+            } else {
+                // SAFETY: NUL-terminated static string.
+                Some(unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
+            }
+        }
+    };
+    VerifyInfo { code, message }
+}
