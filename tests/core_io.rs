@@ -1,0 +1,140 @@
+//! The socket state machine end to end over socketpairs (Rust API).
+
+mod common;
+
+use std::sync::Arc;
+use std::thread;
+
+use pyssl::compat::Compat;
+use pyssl::context::Context;
+use pyssl::socket::Socket;
+
+fn server_ctx(compat: Compat) -> Arc<Context> {
+    let c = common::certs();
+    let ctx = Context::new(17, compat).unwrap();
+    ctx.load_cert_chain(&c.path("server.pem"), Some(&c.path("server.key")), None)
+        .unwrap();
+    ctx
+}
+
+fn client_ctx(compat: Compat) -> Arc<Context> {
+    let c = common::certs();
+    let ctx = Context::new(16, compat).unwrap();
+    ctx.load_verify_locations(Some(&c.path("ca.pem")), None)
+        .unwrap();
+    ctx
+}
+
+fn pair(compat: Compat) -> (Socket, Socket, i32, i32) {
+    let (a, b) = common::socketpair();
+    let cs = Socket::new_fd(&client_ctx(compat), a, false, Some(c"localhost")).unwrap();
+    let ss = Socket::new_fd(&server_ctx(compat), b, true, None).unwrap();
+    (cs, ss, a, b)
+}
+
+fn handshake(cs: &Socket, ss: &Socket) {
+    thread::scope(|s| {
+        let h = s.spawn(|| ss.do_handshake());
+        cs.do_handshake().unwrap();
+        h.join().unwrap().unwrap();
+    });
+}
+
+#[test]
+fn handshake_read_write_and_clean_shutdown() {
+    let (cs, ss, a, b) = pair(Compat::Py314);
+    handshake(&cs, &ss);
+    assert_eq!(cs.write(b"hello").unwrap(), 5);
+    let mut buf = [0u8; 64];
+    assert_eq!(ss.read(&mut buf).unwrap(), 5);
+    assert_eq!(&buf[..5], b"hello");
+    assert_eq!(ss.read(&mut []).unwrap(), 0);
+    thread::scope(|s| {
+        let h = s.spawn(|| cs.shutdown());
+        // The server sees the close_notify as b'' and answers it.
+        assert_eq!(ss.read(&mut buf).unwrap(), 0);
+        ss.shutdown().unwrap();
+        h.join().unwrap().unwrap();
+    });
+    common::close(a);
+    common::close(b);
+}
+
+#[test]
+fn eof_without_close_notify_follows_the_mode() {
+    for (compat, expect_eof_error) in [(Compat::Py314, true), (Compat::Py311, false)] {
+        let (cs, ss, a, b) = pair(compat);
+        handshake(&cs, &ss);
+        // A FIN without close_notify (closing with the server's unread
+        // session tickets pending would send a reset instead).
+        // SAFETY: test-owned fd.
+        unsafe { libc::shutdown(a, libc::SHUT_WR) };
+        let mut buf = [0u8; 16];
+        let r = ss.read(&mut buf);
+        if expect_eof_error {
+            let e = r.unwrap_err();
+            assert_eq!(e.exc_type, "SSLEOFError", "{compat:?}: {e:?}");
+            assert!(
+                e.message.starts_with(
+                    "[SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol ("
+                ),
+                "{}",
+                e.message
+            );
+        } else {
+            assert_eq!(r.unwrap(), 0, "{compat:?}");
+        }
+        drop(cs);
+        common::close(a);
+        common::close(b);
+    }
+}
+
+#[test]
+fn verification_failure_is_cert_verification_error() {
+    let (a, b) = common::socketpair();
+    let c = common::certs();
+    let sctx = Context::new(17, Compat::Py314).unwrap();
+    sctx.load_cert_chain(&c.path("self.pem"), Some(&c.path("self.key")), None)
+        .unwrap();
+    let cs = Socket::new_fd(&client_ctx(Compat::Py314), a, false, Some(c"localhost")).unwrap();
+    let ss = Socket::new_fd(&sctx, b, true, None).unwrap();
+    thread::scope(|s| {
+        let h = s.spawn(|| ss.do_handshake());
+        let e = cs.do_handshake().unwrap_err();
+        assert_eq!(e.exc_type, "SSLCertVerificationError");
+        assert_eq!(e.verify_code, Some(18));
+        assert!(
+            e.message.starts_with(
+                "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate ("
+            ),
+            "{}",
+            e.message
+        );
+        let se = h.join().unwrap().unwrap_err();
+        assert_eq!(se.exc_type, "SSLError", "{se:?}");
+    });
+    common::close(a);
+    common::close(b);
+}
+
+#[test]
+fn timeouts_and_nonblocking() {
+    let (cs, _ss, a, b) = pair(Compat::Py314);
+    cs.set_timeout(0.0).unwrap();
+    let e = cs.do_handshake().unwrap_err();
+    assert_eq!(e.exc_type, "SSLWantReadError");
+    assert!(e
+        .message
+        .starts_with("The operation did not complete (read) ("));
+    cs.set_timeout(0.05).unwrap();
+    let e = cs.do_handshake().unwrap_err();
+    assert_eq!(e.exc_type, "TimeoutError");
+    assert!(
+        e.message.ends_with(": The handshake operation timed out"),
+        "{}",
+        e.message
+    );
+    common::close(a);
+    common::close(b);
+}
