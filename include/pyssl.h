@@ -77,6 +77,18 @@
 #define PYSSL_TLS_VERSION_TLSV1_3 772
 
 /*
+ `pyssl_socket_set_io` fd: the host's socket object is gone (CPython's
+ `Py_None` socket): operations fail with `PYSSL_ERROR_NO_SOCKET`.
+ */
+#define PYSSL_FD_GONE -1
+
+/*
+ `pyssl_socket_set_io` fd: there is no socket, the `SSL*` runs over
+ memory BIOs (CPython's `sock == NULL`).
+ */
+#define PYSSL_FD_NONE -2
+
+/*
  Result statuses returned by every fallible C function. Success is `0` (or
  a byte count); the negative values are CPython's `PY_SSL_ERROR_*` negated,
  followed by pyssl's own.
@@ -602,6 +614,28 @@ ssize_t pyssl_socket_pending(const pyssl_socket *sock);
  `SSLSocket.server_side`: 1 or 0, or < 0.
  */
 int pyssl_socket_server_side(const pyssl_socket *sock);
+
+/*
+ Wraps an `SSL*` the host created, configured and keeps owning (pyssl
+ never frees it): for a patched CPython `_ssl.c` that delegates I/O to
+ pyssl. `ssl` is an OpenSSL `SSL *`; `server_hostname` (may be NULL) is
+ used in verification messages; `compat` is a `PYSSL_COMPAT_*` value.
+ Before each operation call `pyssl_socket_set_io`. Free with
+ `pyssl_socket_free` before freeing the `SSL*`. NULL on failure.
+ */
+pyssl_socket *pyssl_socket_wrap_ssl(void *ssl,
+                                    int server_side,
+                                    const char *server_hostname,
+                                    int compat);
+
+/*
+ The transport of a socket from `pyssl_socket_wrap_ssl` for the next
+ operations, as CPython re-reads it from its socket object on every call:
+ `fd` >= 0 (a live socket), `PYSSL_FD_GONE` or `PYSSL_FD_NONE`;
+ `timeout_ns` is the socket timeout in nanoseconds (< 0 blocking, 0
+ non-blocking). Does not change the fd's flags.
+ */
+int pyssl_socket_set_io(pyssl_socket *sock, int fd, int64_t timeout_ns);
 
 #ifdef __cplusplus
 }  // extern "C"

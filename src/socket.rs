@@ -39,7 +39,16 @@ enum Transport {
         incoming: Arc<MemoryBio>,
         outgoing: Arc<MemoryBio>,
     },
+    /// An `SSL*` the host owns and configured (a patched CPython `_ssl`),
+    /// with the fd and timeout given before each call (`State::fd` is
+    /// [`FD_NONE`] for memory BIOs, [`FD_GONE`] for a vanished socket).
+    Borrowed,
 }
+
+/// `State::fd` of a socket whose socket object is gone (CPython's `Py_None`).
+pub(crate) const FD_GONE: c_int = -1;
+/// `State::fd` of a borrowed `SSL*` over memory BIOs (CPython's `sock == NULL`).
+pub(crate) const FD_NONE: c_int = -2;
 
 /// Mutable per-connection state, used by one thread at a time.
 struct State {
@@ -53,6 +62,8 @@ struct State {
     /// An operation failed with `SSL_ERROR_SSL`: OpenSSL must not be asked
     /// to shut down any more.
     fatal: bool,
+    /// Whether pyssl frees the SSL (not for a borrowed one).
+    owned: bool,
 }
 
 // SAFETY: an SSL object may move between threads; `State` is only reached
@@ -61,15 +72,18 @@ unsafe impl Send for State {}
 
 impl Drop for State {
     fn drop(&mut self) {
-        // SAFETY: we own the SSL; freeing it never sends anything (CPython's
-        // dealloc does the same) and never closes the host's fd.
-        unsafe { ffi::SSL_free(self.ssl) };
+        if self.owned {
+            // SAFETY: we own the SSL; freeing it never sends anything
+            // (CPython's dealloc does the same) and never closes the fd.
+            unsafe { ffi::SSL_free(self.ssl) };
+        }
     }
 }
 
 /// An `SSLSocket` (`_ssl._SSLSocket`) or `SSLObject`.
 pub struct Socket {
-    ctx: Arc<Context>,
+    /// None for a borrowed `SSL*`.
+    ctx: Option<Arc<Context>>,
     compat: Compat,
     server_side: bool,
     server_hostname: Option<String>,
@@ -175,6 +189,7 @@ impl Socket {
             err: SslErr::default(),
             shutdown_seen_zero: false,
             fatal: false,
+            owned: true,
         };
         // From here on `state` frees the SSL on every error path.
         // SAFETY: valid SSL; BIO references are taken before SSL_set_bio
@@ -189,10 +204,14 @@ impl Socket {
                 Transport::Bio { incoming, outgoing } => {
                     let rbio = incoming.lock().bio;
                     let wbio = outgoing.lock().bio;
+                    // SSL_set_bio takes one reference per distinct BIO.
                     ossl::BIO_up_ref(rbio);
-                    ossl::BIO_up_ref(wbio);
+                    if wbio != rbio {
+                        ossl::BIO_up_ref(wbio);
+                    }
                     ffi::SSL_set_bio(ssl, rbio, wbio);
                 }
+                Transport::Borrowed => unreachable!("borrowed sockets come from wrap_ssl"),
             }
             ossl::ssl_set_mode(
                 ssl,
@@ -209,7 +228,7 @@ impl Socket {
         }
         drop(guard);
         Ok(Socket {
-            ctx: Arc::clone(ctx),
+            ctx: Some(Arc::clone(ctx)),
             compat: ctx.compat(),
             server_side,
             server_hostname: hostname,
@@ -218,8 +237,61 @@ impl Socket {
         })
     }
 
-    pub fn context(&self) -> &Arc<Context> {
-        &self.ctx
+    /// Wraps an `SSL*` that the caller created, configured and keeps
+    /// owning (pyssl never frees it), for hosts such as a patched CPython
+    /// `_ssl` that hand pyssl only the I/O. `server_hostname` is used in
+    /// verification messages. Call [`Socket::set_io`] before each operation.
+    ///
+    /// # Safety
+    /// `ssl` must be a valid `SSL*` that outlives the returned socket and is
+    /// not used by anyone else during pyssl calls on it.
+    pub unsafe fn wrap_ssl(
+        ssl: *mut ffi::SSL,
+        server_side: bool,
+        server_hostname: Option<&str>,
+        compat: Compat,
+    ) -> Socket {
+        Socket {
+            ctx: None,
+            compat,
+            server_side,
+            server_hostname: server_hostname.map(str::to_owned),
+            transport: Transport::Borrowed,
+            state: Mutex::new(State {
+                ssl,
+                fd: FD_NONE,
+                timeout: 0,
+                err: SslErr::default(),
+                shutdown_seen_zero: false,
+                fatal: false,
+                owned: false,
+            }),
+        }
+    }
+
+    /// A borrowed socket's transport for the next calls: `fd` >= 0 a live
+    /// socket, [`FD_GONE`] or [`FD_NONE`]; `timeout_ns` as
+    /// `sock_timeout` (negative blocking). The fd's flags are not touched.
+    pub fn set_io(&self, fd: c_int, timeout_ns: TimeoutNs) -> PyResult<()> {
+        if !matches!(self.transport, Transport::Borrowed) {
+            return Err(PyErr::value_error("set_io is only for a borrowed SSL*"));
+        }
+        if fd < FD_NONE {
+            return Err(PyErr::bad_argument(format!("invalid fd {fd}")));
+        }
+        let mut st = self.lock()?;
+        // The host's SSL* already uses its fd; only record it for poll().
+        st.fd = fd;
+        st.timeout = timeout_ns;
+        Ok(())
+    }
+
+    pub fn context(&self) -> Option<&Arc<Context>> {
+        self.ctx.as_ref()
+    }
+
+    pub fn compat(&self) -> Compat {
+        self.compat
     }
 
     pub fn server_side(&self) -> bool {
@@ -248,7 +320,7 @@ impl Socket {
     /// host cannot touch them while OpenSSL does.
     fn bio_guards(&self) -> BioGuards<'_> {
         match &self.transport {
-            Transport::Fd => BioGuards(None, None),
+            Transport::Fd | Transport::Borrowed => BioGuards(None, None),
             Transport::Bio { incoming, outgoing } => {
                 let a = incoming.lock();
                 // One BIO for both directions takes one lock.
@@ -297,8 +369,8 @@ impl Socket {
     /// -1 means the socket is gone: every operation then fails with
     /// `PYSSL_ERROR_NO_SOCKET`, as CPython does once its socket is collected.
     pub fn set_fd(&self, fd: c_int) -> PyResult<()> {
-        if let Transport::Bio { .. } = self.transport {
-            return Err(PyErr::value_error("socket is over memory BIOs"));
+        if !matches!(self.transport, Transport::Fd) {
+            return Err(PyErr::value_error("socket is not over an fd of its own"));
         }
         let mut st = self.lock()?;
         if fd >= 0 {
@@ -320,7 +392,8 @@ impl Socket {
     fn io_params(&self, st: &State) -> PyResult<(Option<c_int>, TimeoutNs)> {
         match self.transport {
             Transport::Bio { .. } => Ok((None, 0)),
-            Transport::Fd => {
+            Transport::Borrowed if st.fd == FD_NONE => Ok((None, 0)),
+            Transport::Fd | Transport::Borrowed => {
                 if st.fd < 0 {
                     return Err(no_socket());
                 }
@@ -335,6 +408,8 @@ impl Socket {
             err: st.err,
             socket: match self.transport {
                 Transport::Fd => Some(st.fd >= 0),
+                Transport::Borrowed if st.fd == FD_NONE => None,
+                Transport::Borrowed => Some(st.fd >= 0),
                 Transport::Bio { .. } => None,
             },
             server_hostname: self.server_hostname.as_deref(),
@@ -505,10 +580,10 @@ impl Socket {
     /// for the peer's. Ok once done; `WANT_*` errors in non-blocking mode.
     pub fn shutdown(&self) -> PyResult<()> {
         let mut st = self.lock()?;
-        if let Transport::Fd = self.transport {
-            if st.fd < 0 || !fd_is_open(st.fd) {
-                return Err(no_socket());
-            }
+        match self.transport {
+            Transport::Fd if st.fd < 0 || !fd_is_open(st.fd) => return Err(no_socket()),
+            Transport::Borrowed if st.fd == FD_GONE => return Err(no_socket()),
+            _ => {}
         }
         let (fd, sock_timeout) = self.io_params(&st)?;
         let _bios = self.bio_guards();

@@ -303,3 +303,52 @@ pub extern "C" fn pyssl_socket_server_side(sock: *const pyssl_socket) -> c_int {
     // SAFETY: handle checked by sock_ref.
     guard(|| Ok(unsafe { sock_ref(sock) }?.server_side() as c_int))
 }
+
+/// `pyssl_socket_set_io` fd: the host's socket object is gone (CPython's
+/// `Py_None` socket): operations fail with `PYSSL_ERROR_NO_SOCKET`.
+pub const PYSSL_FD_GONE: c_int = -1;
+/// `pyssl_socket_set_io` fd: there is no socket, the `SSL*` runs over
+/// memory BIOs (CPython's `sock == NULL`).
+pub const PYSSL_FD_NONE: c_int = -2;
+
+/// Wraps an `SSL*` the host created, configured and keeps owning (pyssl
+/// never frees it): for a patched CPython `_ssl.c` that delegates I/O to
+/// pyssl. `ssl` is an OpenSSL `SSL *`; `server_hostname` (may be NULL) is
+/// used in verification messages; `compat` is a `PYSSL_COMPAT_*` value.
+/// Before each operation call `pyssl_socket_set_io`. Free with
+/// `pyssl_socket_free` before freeing the `SSL*`. NULL on failure.
+#[no_mangle]
+pub extern "C" fn pyssl_socket_wrap_ssl(
+    ssl: *mut c_void,
+    server_side: c_int,
+    server_hostname: *const c_char,
+    compat: c_int,
+) -> *mut pyssl_socket {
+    guard(|| {
+        if ssl.is_null() {
+            return Err(PyErr::bad_argument("ssl is NULL"));
+        }
+        let compat = crate::compat::Compat::from_code(compat)
+            .ok_or_else(|| PyErr::value_error(format!("unsupported compat version {compat}")))?;
+        // SAFETY: string NULL or NUL-terminated.
+        let host = unsafe { super::opt_str(server_hostname, "server_hostname") }?;
+        // SAFETY: the caller passes a live SSL* that outlives the socket.
+        let sock = unsafe { Socket::wrap_ssl(ssl.cast(), server_side != 0, host, compat) };
+        Ok(handle::into_raw(sock))
+    })
+}
+
+/// The transport of a socket from `pyssl_socket_wrap_ssl` for the next
+/// operations, as CPython re-reads it from its socket object on every call:
+/// `fd` >= 0 (a live socket), `PYSSL_FD_GONE` or `PYSSL_FD_NONE`;
+/// `timeout_ns` is the socket timeout in nanoseconds (< 0 blocking, 0
+/// non-blocking). Does not change the fd's flags.
+#[no_mangle]
+pub extern "C" fn pyssl_socket_set_io(
+    sock: *mut pyssl_socket,
+    fd: c_int,
+    timeout_ns: i64,
+) -> c_int {
+    // SAFETY: handle checked by sock_ref.
+    guard(|| unsafe { sock_ref(sock) }?.set_io(fd, timeout_ns).map(|_| 0))
+}
