@@ -237,6 +237,13 @@ extern "C" {
 #endif // __cplusplus
 
 /*
+ CPython's `_decode_certificate` of an OpenSSL `X509 *` the caller owns
+ (pyssl only reads it): 0 and `*out` set to the dict (free with
+ `pyssl_value_free`), or < 0.
+ */
+int pyssl_decode_x509(const void *x509, pyssl_value **out);
+
+/*
  `ssl.SSLContext(protocol)` with CPython 3.14's defaults. For
  `PYSSL_PROTOCOL_TLS_CLIENT`: `CERT_REQUIRED` and `check_hostname` on; for
  `PYSSL_PROTOCOL_TLS_SERVER`: `CERT_NONE`. Both: TLS 1.2 minimum. NULL on
