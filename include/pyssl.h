@@ -196,6 +196,12 @@ typedef struct pyssl_context pyssl_context;
 typedef struct pyssl_memory_bio pyssl_memory_bio;
 
 /*
+ A TLS session (`ssl.SSLSession`) for resumption. Immutable and
+ thread-safe; keeps its context alive.
+ */
+typedef struct pyssl_session pyssl_session;
+
+/*
  A TLS connection: `SSLSocket` over a connected fd, or `SSLObject` over
  two memory BIOs. One thread at a time: a call made while another thread
  is inside a call on the same socket fails with `PYSSL_ERROR_BUSY`.
@@ -370,6 +376,54 @@ int pyssl_context_get_options(const pyssl_context *ctx, uint64_t *out);
  `SSLContext.options = options` (OpenSSL `SSL_OP_*` bits).
  */
 int pyssl_context_set_options(pyssl_context *ctx, uint64_t options);
+
+/*
+ `SSLContext.verify_flags` (`X509_V_FLAG_*` bits) into `*out`; 0 or < 0.
+ */
+int pyssl_context_get_verify_flags(const pyssl_context *ctx, uint64_t *out);
+
+/*
+ `SSLContext.verify_flags = flags`.
+ */
+int pyssl_context_set_verify_flags(pyssl_context *ctx, uint64_t flags);
+
+/*
+ `SSLContext.hostname_checks_common_name`: 1 or 0, or < 0.
+ */
+int pyssl_context_get_hostname_checks_common_name(const pyssl_context *ctx);
+
+/*
+ `SSLContext.hostname_checks_common_name = enabled` (default on, as in
+ CPython with OpenSSL 3).
+ */
+int pyssl_context_set_hostname_checks_common_name(pyssl_context *ctx, int enabled);
+
+/*
+ `SSLContext.num_tickets`, or < 0.
+ */
+ssize_t pyssl_context_get_num_tickets(const pyssl_context *ctx);
+
+/*
+ `SSLContext.num_tickets = n` (server contexts only, `ValueError`
+ otherwise).
+ */
+int pyssl_context_set_num_tickets(pyssl_context *ctx, int64_t n);
+
+/*
+ `SSLContext.post_handshake_auth`: 1 or 0, or < 0.
+ */
+int pyssl_context_get_post_handshake_auth(const pyssl_context *ctx);
+
+/*
+ `SSLContext.post_handshake_auth = enabled` (TLS 1.3; applies to sockets
+ created afterwards).
+ */
+int pyssl_context_set_post_handshake_auth(pyssl_context *ctx, int enabled);
+
+/*
+ `SSLContext.security_level` (OpenSSL's), or < 0 on error.
+ */
+int pyssl_context_get_security_level(const pyssl_context *ctx);
 
 /*
  The exception class CPython raises, e.g. `"SSLEOFError"`,
@@ -643,6 +697,68 @@ pyssl_socket *pyssl_socket_wrap_ssl(void *ssl,
  non-blocking). Does not change the fd's flags.
  */
 int pyssl_socket_set_io(pyssl_socket *sock, int fd, int64_t timeout_ns);
+
+/*
+ `SSLSocket.compression()`: the method's (static) short name, or NULL for
+ None (also NULL with a negative `pyssl_error_status()` after an error).
+ */
+const char *pyssl_socket_compression(const pyssl_socket *sock);
+
+/*
+ `SSLSocket.get_channel_binding(cb_type)` ("tls-unique" only): copies the
+ binding into `buf` and returns its length, 0 for None, or < 0 (unknown
+ type: `ValueError`; `buflen` too small: `PYSSL_ERROR_BAD_ARGUMENT`; 128
+ always suffices).
+ */
+ssize_t pyssl_socket_get_channel_binding(const pyssl_socket *sock,
+                                         const char *cb_type,
+                                         unsigned char *buf,
+                                         size_t buflen);
+
+/*
+ `SSLSocket.verify_client_post_handshake()`: asks a TLS 1.3 client for its
+ certificate after the handshake (sent with the next write/read).
+ */
+int pyssl_socket_verify_client_post_handshake(pyssl_socket *sock);
+
+/*
+ `SSLSocket.session_reused`: 1 or 0, or < 0.
+ */
+int pyssl_socket_session_reused(const pyssl_socket *sock);
+
+/*
+ `SSLSocket.session`: 0 and `*out` set to a new session (free with
+ `pyssl_session_free`) or to NULL for None; < 0 on error.
+ */
+int pyssl_socket_get_session(const pyssl_socket *sock, pyssl_session **out);
+
+/*
+ `SSLSocket.session = session` before a client's handshake, to resume it.
+ `ValueError` for a session of another context, a server socket, or
+ after the handshake.
+ */
+int pyssl_socket_set_session(pyssl_socket *sock, const pyssl_session *session);
+
+/*
+ Frees a session; NULL is ignored.
+ */
+void pyssl_session_free(pyssl_session *session);
+
+/*
+ `SSLSession.id`: copies it into `buf`, returns its length (at most 32),
+ or < 0 (`buflen` too small: `PYSSL_ERROR_BAD_ARGUMENT`).
+ */
+ssize_t pyssl_session_id(const pyssl_session *session, unsigned char *buf, size_t buflen);
+
+/*
+ `SSLSession.time`, `.timeout`, `.ticket_lifetime_hint` and
+ `.has_ticket` into the non-NULL out-parameters; 0 or < 0.
+ */
+int pyssl_session_info(const pyssl_session *session,
+                       int64_t *time,
+                       int64_t *timeout,
+                       uint64_t *ticket_lifetime_hint,
+                       int *has_ticket);
 
 #ifdef __cplusplus
 }  // extern "C"

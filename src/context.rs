@@ -49,6 +49,7 @@ const PY_DEFAULT_CIPHERS: &CStr =
 
 const SSL_OP_IGNORE_UNEXPECTED_EOF: u64 = 1 << 7;
 const X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS: c_uint = 0x4;
+const X509_CHECK_FLAG_NEVER_CHECK_SUBJECT: c_uint = 0x20;
 const X509_V_FLAG_TRUSTED_FIRST: std::os::raw::c_ulong = 0x8000;
 const SSL_MODE_RELEASE_BUFFERS: std::os::raw::c_long = 0x10;
 
@@ -58,6 +59,10 @@ struct Settings {
     check_hostname: bool,
     /// ALPN protocols in wire format (server side selection list).
     alpn: Vec<u8>,
+    /// `SSLContext.post_handshake_auth`, applied to sockets at creation.
+    post_handshake_auth: bool,
+    /// `SSLContext._host_flags`.
+    host_flags: c_uint,
 }
 
 /// An `SSLContext`.
@@ -108,6 +113,9 @@ impl CtxGuard<'_> {
     pub fn protocol(&self) -> i32 {
         self.ctx.protocol
     }
+    pub fn post_handshake_auth(&self) -> bool {
+        self.settings.post_handshake_auth
+    }
 }
 
 impl Context {
@@ -140,6 +148,8 @@ impl Context {
             settings: RwLock::new(Settings {
                 check_hostname: false,
                 alpn: Vec::new(),
+                post_handshake_auth: false,
+                host_flags: X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS,
             }),
         });
         ctx.apply_defaults()?;
@@ -381,6 +391,117 @@ impl Context {
         }
     }
 
+    /// `SSLContext.get_ciphers()`: the ciphers a new socket would offer.
+    pub fn get_ciphers(&self) -> PyResult<Vec<CipherInfo>> {
+        let g = self.read();
+        // SAFETY: valid SSL_CTX under the read lock; the temporary SSL is
+        // freed before returning.
+        unsafe {
+            let ssl = ffi::SSL_new(g.raw());
+            if ssl.is_null() {
+                return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+            }
+            let list = cipher_list(ossl::SSL_get_ciphers(ssl)).unwrap_or_default();
+            ffi::SSL_free(ssl);
+            Ok(list)
+        }
+    }
+
+    /// `SSLContext.verify_flags` (`X509_V_FLAG_*`).
+    pub fn verify_flags(&self) -> u64 {
+        let _s = self.read();
+        // SAFETY: valid SSL_CTX and its parameter object.
+        unsafe { ffi::X509_VERIFY_PARAM_get_flags(ffi::SSL_CTX_get0_param(self.ctx)) as u64 }
+    }
+
+    /// `SSLContext.verify_flags = new`.
+    pub fn set_verify_flags(&self, new: u64) -> PyResult<()> {
+        let _s = self.write();
+        // SAFETY: valid SSL_CTX and its parameter object.
+        unsafe {
+            let param = ffi::SSL_CTX_get0_param(self.ctx);
+            let cur = ffi::X509_VERIFY_PARAM_get_flags(param) as u64;
+            let clear = cur & !new;
+            let set = !cur & new;
+            if clear != 0 && ffi::X509_VERIFY_PARAM_clear_flags(param, clear as _) == 0 {
+                return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+            }
+            if set != 0 && ffi::X509_VERIFY_PARAM_set_flags(param, set as _) == 0 {
+                return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+            }
+        }
+        Ok(())
+    }
+
+    /// `SSLContext._host_flags` (`X509_CHECK_FLAG_*`).
+    pub fn host_flags(&self) -> u32 {
+        self.read().settings.host_flags
+    }
+
+    /// `SSLContext._host_flags = flags`.
+    pub fn set_host_flags(&self, flags: u32) {
+        let mut s = self.write();
+        s.host_flags = flags;
+        // SAFETY: valid SSL_CTX and its parameter object.
+        unsafe { ffi::X509_VERIFY_PARAM_set_hostflags(ffi::SSL_CTX_get0_param(self.ctx), flags) };
+    }
+
+    /// `SSLContext.hostname_checks_common_name` (ssl.py, over `_host_flags`).
+    pub fn hostname_checks_common_name(&self) -> bool {
+        self.host_flags() & X509_CHECK_FLAG_NEVER_CHECK_SUBJECT == 0
+    }
+
+    /// `SSLContext.hostname_checks_common_name = enabled`.
+    pub fn set_hostname_checks_common_name(&self, enabled: bool) {
+        let flags = self.host_flags();
+        self.set_host_flags(if enabled {
+            flags & !X509_CHECK_FLAG_NEVER_CHECK_SUBJECT
+        } else {
+            flags | X509_CHECK_FLAG_NEVER_CHECK_SUBJECT
+        });
+    }
+
+    /// `SSLContext.num_tickets` (TLS 1.3 session tickets a server sends).
+    pub fn num_tickets(&self) -> usize {
+        let _s = self.read();
+        // SAFETY: valid SSL_CTX.
+        unsafe { ffi::SSL_CTX_get_num_tickets(self.ctx) }
+    }
+
+    /// `SSLContext.num_tickets = n`.
+    pub fn set_num_tickets(&self, n: i64) -> PyResult<()> {
+        if n < 0 {
+            return Err(PyErr::value_error("value must be non-negative"));
+        }
+        if self.protocol != protocol::TLS_SERVER {
+            return Err(PyErr::value_error("SSLContext is not a server context."));
+        }
+        let _s = self.write();
+        // SAFETY: valid SSL_CTX.
+        if unsafe { ffi::SSL_CTX_set_num_tickets(self.ctx, n as usize) } != 1 {
+            return Err(PyErr::value_error("failed to set num tickets."));
+        }
+        Ok(())
+    }
+
+    /// `SSLContext.post_handshake_auth`.
+    pub fn post_handshake_auth(&self) -> bool {
+        self.read().settings.post_handshake_auth
+    }
+
+    /// `SSLContext.post_handshake_auth = enabled` (used by sockets created
+    /// afterwards, as in CPython).
+    pub fn set_post_handshake_auth(&self, enabled: bool) {
+        self.write().post_handshake_auth = enabled;
+    }
+
+    /// `SSLContext.security_level`.
+    pub fn security_level(&self) -> i32 {
+        let _s = self.read();
+        // SAFETY: valid SSL_CTX.
+        unsafe { ffi::SSL_CTX_get_security_level(self.ctx) }
+    }
+
     /// `SSLContext.options`.
     pub fn options(&self) -> u64 {
         let _s = self.read();
@@ -609,6 +730,86 @@ impl Context {
             return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
         }
         Ok(())
+    }
+}
+
+/// What CPython reports of a cipher (`cipher_to_tuple` and
+/// `cipher_to_dict`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CipherInfo {
+    pub id: u64,
+    pub name: Option<String>,
+    pub protocol: Option<String>,
+    pub description: String,
+    pub strength_bits: i32,
+    pub alg_bits: i32,
+    pub aead: bool,
+    pub symmetric: Option<String>,
+    pub digest: Option<String>,
+    pub kea: Option<String>,
+    pub auth: Option<String>,
+}
+
+/// Reads a cipher stack as CPython does; None for a NULL stack.
+///
+/// # Safety
+/// `sk` must be NULL or a valid `STACK_OF(SSL_CIPHER)` not modified meanwhile.
+pub(crate) unsafe fn cipher_list(sk: *mut ffi::stack_st_SSL_CIPHER) -> Option<Vec<CipherInfo>> {
+    if sk.is_null() {
+        return None;
+    }
+    // SAFETY: valid stack per the contract; ciphers are static objects.
+    unsafe {
+        let n = ffi::OPENSSL_sk_num(sk as *const ffi::OPENSSL_STACK);
+        let mut out = Vec::with_capacity(n.max(0) as usize);
+        for i in 0..n {
+            let c =
+                ffi::OPENSSL_sk_value(sk as *const ffi::OPENSSL_STACK, i) as *const ffi::SSL_CIPHER;
+            out.push(cipher_info(c));
+        }
+        Some(out)
+    }
+}
+
+/// # Safety
+/// `c` must be a valid `SSL_CIPHER`.
+pub(crate) unsafe fn cipher_info(c: *const ffi::SSL_CIPHER) -> CipherInfo {
+    let text = |p: *const c_char| -> Option<String> {
+        // SAFETY: OpenSSL returns static NUL-terminated strings or NULL.
+        (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
+    };
+    let ln = |nid: c_int| -> Option<String> {
+        // SAFETY: OBJ_nid2ln returns a static string or NULL.
+        if nid == ffi::NID_undef {
+            None
+        } else {
+            text(unsafe { ffi::OBJ_nid2ln(nid) })
+        }
+    };
+    // SAFETY: valid cipher per the contract; buf is 512 bytes as in CPython
+    // and OpenSSL writes at most len - 1 plus the NUL.
+    unsafe {
+        let mut buf = [0 as c_char; 512];
+        ffi::SSL_CIPHER_description(c, buf.as_mut_ptr(), (buf.len() - 1) as c_int);
+        let mut description = CStr::from_ptr(buf.as_ptr()).to_string_lossy().into_owned();
+        if description.len() > 1 && description.ends_with('\n') {
+            description.pop();
+        }
+        let mut alg_bits = 0;
+        let strength_bits = ffi::SSL_CIPHER_get_bits(c, &mut alg_bits);
+        CipherInfo {
+            id: ossl::SSL_CIPHER_get_id(c) as u64,
+            name: text(ffi::SSL_CIPHER_get_name(c)),
+            protocol: text(ffi::SSL_CIPHER_get_version(c)),
+            description,
+            strength_bits,
+            alg_bits,
+            aead: ossl::SSL_CIPHER_is_aead(c) != 0,
+            symmetric: ln(ffi::SSL_CIPHER_get_cipher_nid(c)),
+            digest: ln(ffi::SSL_CIPHER_get_digest_nid(c)),
+            kea: ln(ossl::SSL_CIPHER_get_kx_nid(c)),
+            auth: ln(ossl::SSL_CIPHER_get_auth_nid(c)),
+        }
     }
 }
 

@@ -12,6 +12,7 @@
 //!   exception CPython raises (where `pyssl_read` decides on `SSLEOFError`);
 //! - `wait`: `poll()` with deadlines (CPython's `PySSL_select`);
 //! - `membio`: `MemoryBIO`;
+//! - `session`: `SSLSession`;
 //! - `cert`: certificate decoding (`_decode_certificate`);
 //! - `value`: the Python value tree returned to C and its `repr()`;
 //! - `compat`: the CPython versions whose behaviour pyssl can follow;
@@ -27,6 +28,7 @@ pub mod handle;
 pub mod hooks;
 pub mod membio;
 pub mod ossl;
+pub mod session;
 pub mod socket;
 pub mod sslerror;
 pub mod value;

@@ -43,6 +43,18 @@ extern "C" {
     pub(crate) fn SSL_set_fd(ssl: *mut SSL, fd: c_int) -> c_int;
     pub(crate) fn BIO_up_ref(b: *mut BIO) -> c_int;
     pub(crate) fn BIO_ctrl_pending(b: *mut BIO) -> usize;
+    pub(crate) fn SSL_verify_client_post_handshake(ssl: *mut SSL) -> c_int;
+    pub(crate) fn SSL_set_post_handshake_auth(ssl: *mut SSL, val: c_int);
+    pub(crate) fn SSL_get_ciphers(ssl: *const SSL) -> *mut openssl_sys::stack_st_SSL_CIPHER;
+    pub(crate) fn SSL_CIPHER_get_id(c: *const openssl_sys::SSL_CIPHER) -> std::os::raw::c_ulong;
+    pub(crate) fn SSL_CIPHER_is_aead(c: *const openssl_sys::SSL_CIPHER) -> c_int;
+    pub(crate) fn SSL_CIPHER_get_kx_nid(c: *const openssl_sys::SSL_CIPHER) -> c_int;
+    pub(crate) fn SSL_CIPHER_get_auth_nid(c: *const openssl_sys::SSL_CIPHER) -> c_int;
+    pub(crate) fn SSL_get1_session(ssl: *mut SSL) -> *mut openssl_sys::SSL_SESSION;
+    pub(crate) fn SSL_SESSION_get_ticket_lifetime_hint(
+        s: *const openssl_sys::SSL_SESSION,
+    ) -> std::os::raw::c_ulong;
+    pub(crate) fn SSL_SESSION_has_ticket(s: *const openssl_sys::SSL_SESSION) -> c_int;
 }
 
 const SSL_CTRL_MODE: c_int = 33;

@@ -217,6 +217,19 @@ impl Socket {
                 ssl,
                 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_AUTO_RETRY,
             );
+            if guard.post_handshake_auth() {
+                if server_side {
+                    // OpenSSL does not ignore SSL_VERIFY_POST_HANDSHAKE:
+                    // only with SSL_VERIFY_PEER, and only on servers.
+                    let mode = ffi::SSL_get_verify_mode(ssl);
+                    if mode & ffi::SSL_VERIFY_PEER != 0 {
+                        let cb = ossl::SSL_CTX_get_verify_callback(guard.raw());
+                        ffi::SSL_set_verify(ssl, mode | ffi::SSL_VERIFY_POST_HANDSHAKE, cb);
+                    }
+                } else {
+                    ossl::SSL_set_post_handshake_auth(ssl, 1);
+                }
+            }
             if let Some(h) = &hostname {
                 configure_hostname(ssl, h, guard.check_hostname())?;
             }
@@ -694,7 +707,11 @@ impl Socket {
                 return Ok(None);
             }
             let v = ffi::SSL_get_version(st.ssl);
-            Ok((!v.is_null()).then(|| CStr::from_ptr(v)))
+            if v.is_null() {
+                return Ok(None);
+            }
+            let v = CStr::from_ptr(v);
+            Ok((v.to_bytes() != b"unknown").then_some(v))
         }
     }
 
@@ -731,6 +748,127 @@ impl Socket {
                 std::slice::from_raw_parts(data, len as usize).to_vec(),
             ))
         }
+    }
+
+    /// `SSLSocket.compression()`: the compression method's short name, None
+    /// without compression (always, unless `OP_NO_COMPRESSION` is cleared
+    /// and OpenSSL supports it).
+    pub fn compression(&self) -> PyResult<Option<&'static CStr>> {
+        let st = self.lock()?;
+        // SAFETY: valid SSL; OBJ_nid2sn returns a static string.
+        unsafe {
+            let comp = ffi::SSL_get_current_compression(st.ssl);
+            if comp.is_null() {
+                return Ok(None);
+            }
+            let nid = ffi::COMP_get_type(comp);
+            if nid == ffi::NID_undef {
+                return Ok(None);
+            }
+            let name = ffi::OBJ_nid2sn(nid);
+            Ok((!name.is_null()).then(|| CStr::from_ptr(name)))
+        }
+    }
+
+    /// `SSLSocket.get_channel_binding(cb_type)`: only "tls-unique"; None
+    /// when there is no Finished message yet.
+    pub fn channel_binding(&self, cb_type: &str) -> PyResult<Option<Vec<u8>>> {
+        if cb_type != "tls-unique" {
+            return Err(PyErr::value_error(format!(
+                "'{cb_type}' channel binding type not implemented"
+            )));
+        }
+        let st = self.lock()?;
+        let mut buf = [0u8; 128];
+        // SAFETY: valid SSL; OpenSSL writes at most buf.len() bytes.
+        let len = unsafe {
+            if (ffi::SSL_session_reused(st.ssl) != 0) ^ !self.server_side {
+                // resumed XOR client: our own Finished
+                ffi::SSL_get_finished(st.ssl, buf.as_mut_ptr().cast(), buf.len())
+            } else {
+                ffi::SSL_get_peer_finished(st.ssl, buf.as_mut_ptr().cast(), buf.len())
+            }
+        };
+        if len == 0 {
+            return Ok(None);
+        }
+        Ok(Some(buf[..len.min(buf.len())].to_vec()))
+    }
+
+    /// `SSLSocket.verify_client_post_handshake()` (TLS 1.3 servers).
+    pub fn verify_client_post_handshake(&self) -> PyResult<()> {
+        let st = self.lock()?;
+        clear_openssl_errors();
+        // SAFETY: valid SSL.
+        if unsafe { ossl::SSL_verify_client_post_handshake(st.ssl) } == 0 {
+            return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+        }
+        Ok(())
+    }
+
+    /// `SSLSocket.session`: None before a session exists.
+    pub fn session(&self) -> PyResult<Option<crate::session::Session>> {
+        let st = self.lock()?;
+        // SAFETY: valid SSL; SSL_get1_session gives us a reference.
+        let raw = unsafe { ossl::SSL_get1_session(st.ssl) };
+        if raw.is_null() {
+            return Ok(None);
+        }
+        Ok(Some(crate::session::Session {
+            raw,
+            ctx: self.ctx.clone(),
+        }))
+    }
+
+    /// `SSLSocket.session = session` (CPython's `PySSL_set_session`).
+    pub fn set_session(&self, session: &crate::session::Session) -> PyResult<()> {
+        let st = self.lock()?;
+        let same_ctx = match (&self.ctx, &session.ctx) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        if !same_ctx {
+            return Err(PyErr::value_error(
+                "Session refers to a different SSLContext.",
+            ));
+        }
+        if self.server_side {
+            return Err(PyErr::value_error(
+                "Cannot set session for server-side SSLSocket.",
+            ));
+        }
+        // SAFETY: valid SSL and session; SSL_set_session takes its own
+        // reference to the duplicate, which we release.
+        unsafe {
+            if ffi::SSL_is_init_finished(st.ssl) != 0 {
+                return Err(PyErr::value_error("Cannot set session after handshake."));
+            }
+            // CPython resumes a serialized copy, so a session stays usable
+            // after its socket was freed without a shutdown (which marks the
+            // original not resumable).
+            let dup = session.duplicate()?;
+            let r = ffi::SSL_set_session(st.ssl, dup);
+            ffi::SSL_SESSION_free(dup);
+            if r == 0 {
+                return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+            }
+        }
+        Ok(())
+    }
+
+    /// `SSLSocket.session_reused`.
+    pub fn session_reused(&self) -> PyResult<bool> {
+        let st = self.lock()?;
+        // SAFETY: valid SSL.
+        Ok(unsafe { ffi::SSL_session_reused(st.ssl) } != 0)
+    }
+
+    /// `SSLSocket.shared_ciphers()`: the ciphers the socket offers (CPython
+    /// lists `SSL_get_ciphers`), None when there are none.
+    pub fn shared_ciphers(&self) -> PyResult<Option<Vec<crate::context::CipherInfo>>> {
+        let st = self.lock()?;
+        // SAFETY: valid SSL; the stack belongs to it and is read under the lock.
+        Ok(unsafe { crate::context::cipher_list(ossl::SSL_get_ciphers(st.ssl)) })
     }
 
     /// `SSLSocket.pending()`.

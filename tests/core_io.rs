@@ -138,3 +138,56 @@ fn timeouts_and_nonblocking() {
     common::close(a);
     common::close(b);
 }
+
+#[test]
+fn session_resumption_channel_binding_and_ciphers() {
+    let c = common::certs();
+    let sctx = server_ctx(Compat::Py314);
+    let cctx = client_ctx(Compat::Py314);
+    let mut session = None;
+    for round in 0..2 {
+        let (a, b) = common::socketpair();
+        let cs = Socket::new_fd(&cctx, a, false, Some(c"localhost")).unwrap();
+        let ss = Socket::new_fd(&sctx, b, true, None).unwrap();
+        if let Some(s) = &session {
+            cs.set_session(s).unwrap();
+        }
+        handshake(&cs, &ss);
+        // TLS 1.3 tickets arrive after the handshake: a read pulls them in.
+        ss.write(b"x").unwrap();
+        let mut buf = [0u8; 1];
+        assert_eq!(cs.read(&mut buf).unwrap(), 1);
+        assert_eq!(cs.session_reused().unwrap(), round == 1);
+        let cb_client = cs.channel_binding("tls-unique").unwrap().unwrap();
+        let cb_server = ss.channel_binding("tls-unique").unwrap().unwrap();
+        assert_eq!(cb_client, cb_server);
+        assert_eq!(
+            cs.channel_binding("tls-server-end-point")
+                .unwrap_err()
+                .message,
+            "'tls-server-end-point' channel binding type not implemented"
+        );
+        assert_eq!(cs.version().unwrap().unwrap().to_str().unwrap(), "TLSv1.3");
+        let (name, proto, bits) = cs.cipher().unwrap().unwrap();
+        assert!(name.to_str().unwrap().starts_with("TLS_"), "{name:?}");
+        assert_eq!(proto.to_str().unwrap(), "TLSv1.3");
+        assert!(bits >= 128);
+        assert!(cs.compression().unwrap().is_none());
+        let shared = cs.shared_ciphers().unwrap().unwrap();
+        assert!(shared
+            .iter()
+            .any(|ci| ci.name.as_deref() == Some(name.to_str().unwrap())));
+        let s = cs.session().unwrap().unwrap();
+        assert!(s.has_ticket());
+        assert!(ss.set_session(&s).is_err());
+        session = Some(s);
+        // Freed without shutdown, as CPython's tests do: the session
+        // must stay resumable.
+        drop((cs, ss));
+        common::close(a);
+        common::close(b);
+    }
+    let ciphers = sctx.get_ciphers().unwrap();
+    assert!(ciphers.iter().any(|ci| ci.aead && ci.kea.is_some()));
+    let _ = c;
+}

@@ -3,7 +3,7 @@
 use std::os::raw::{c_char, c_int, c_uchar};
 use std::sync::Arc;
 
-use super::{guard, opt_cstr};
+use super::{guard, opt_cstr, ssize_t};
 use crate::compat::Compat;
 use crate::context::Context;
 use crate::error::{PyErr, PyResult};
@@ -324,4 +324,95 @@ pub extern "C" fn pyssl_context_set_options(ctx: *mut pyssl_context, options: u6
         unsafe { ctx_ref(ctx) }?.set_options(options);
         Ok(0)
     })
+}
+
+/// `SSLContext.verify_flags` (`X509_V_FLAG_*` bits) into `*out`; 0 or < 0.
+#[no_mangle]
+pub extern "C" fn pyssl_context_get_verify_flags(
+    ctx: *const pyssl_context,
+    out: *mut u64,
+) -> c_int {
+    guard(|| {
+        // SAFETY: handle checked by ctx_ref.
+        let v = unsafe { ctx_ref(ctx) }?.verify_flags();
+        if out.is_null() {
+            return Err(PyErr::bad_argument("out is NULL"));
+        }
+        // SAFETY: non-null caller-provided u64.
+        unsafe { *out = v };
+        Ok(0)
+    })
+}
+
+/// `SSLContext.verify_flags = flags`.
+#[no_mangle]
+pub extern "C" fn pyssl_context_set_verify_flags(ctx: *mut pyssl_context, flags: u64) -> c_int {
+    // SAFETY: handle checked by ctx_ref.
+    guard(|| unsafe { ctx_ref(ctx) }?.set_verify_flags(flags).map(|_| 0))
+}
+
+/// `SSLContext.hostname_checks_common_name`: 1 or 0, or < 0.
+#[no_mangle]
+pub extern "C" fn pyssl_context_get_hostname_checks_common_name(
+    ctx: *const pyssl_context,
+) -> c_int {
+    // SAFETY: handle checked by ctx_ref.
+    guard(|| Ok(unsafe { ctx_ref(ctx) }?.hostname_checks_common_name() as c_int))
+}
+
+/// `SSLContext.hostname_checks_common_name = enabled` (default on, as in
+/// CPython with OpenSSL 3).
+#[no_mangle]
+pub extern "C" fn pyssl_context_set_hostname_checks_common_name(
+    ctx: *mut pyssl_context,
+    enabled: c_int,
+) -> c_int {
+    guard(|| {
+        // SAFETY: handle checked by ctx_ref.
+        unsafe { ctx_ref(ctx) }?.set_hostname_checks_common_name(enabled != 0);
+        Ok(0)
+    })
+}
+
+/// `SSLContext.num_tickets`, or < 0.
+#[no_mangle]
+pub extern "C" fn pyssl_context_get_num_tickets(ctx: *const pyssl_context) -> ssize_t {
+    // SAFETY: handle checked by ctx_ref.
+    guard(|| Ok(unsafe { ctx_ref(ctx) }?.num_tickets() as ssize_t))
+}
+
+/// `SSLContext.num_tickets = n` (server contexts only, `ValueError`
+/// otherwise).
+#[no_mangle]
+pub extern "C" fn pyssl_context_set_num_tickets(ctx: *mut pyssl_context, n: i64) -> c_int {
+    // SAFETY: handle checked by ctx_ref.
+    guard(|| unsafe { ctx_ref(ctx) }?.set_num_tickets(n).map(|_| 0))
+}
+
+/// `SSLContext.post_handshake_auth`: 1 or 0, or < 0.
+#[no_mangle]
+pub extern "C" fn pyssl_context_get_post_handshake_auth(ctx: *const pyssl_context) -> c_int {
+    // SAFETY: handle checked by ctx_ref.
+    guard(|| Ok(unsafe { ctx_ref(ctx) }?.post_handshake_auth() as c_int))
+}
+
+/// `SSLContext.post_handshake_auth = enabled` (TLS 1.3; applies to sockets
+/// created afterwards).
+#[no_mangle]
+pub extern "C" fn pyssl_context_set_post_handshake_auth(
+    ctx: *mut pyssl_context,
+    enabled: c_int,
+) -> c_int {
+    guard(|| {
+        // SAFETY: handle checked by ctx_ref.
+        unsafe { ctx_ref(ctx) }?.set_post_handshake_auth(enabled != 0);
+        Ok(0)
+    })
+}
+
+/// `SSLContext.security_level` (OpenSSL's), or < 0 on error.
+#[no_mangle]
+pub extern "C" fn pyssl_context_get_security_level(ctx: *const pyssl_context) -> c_int {
+    // SAFETY: handle checked by ctx_ref.
+    guard(|| Ok(unsafe { ctx_ref(ctx) }?.security_level()))
 }

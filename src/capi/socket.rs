@@ -352,3 +352,173 @@ pub extern "C" fn pyssl_socket_set_io(
     // SAFETY: handle checked by sock_ref.
     guard(|| unsafe { sock_ref(sock) }?.set_io(fd, timeout_ns).map(|_| 0))
 }
+
+/// `SSLSocket.compression()`: the method's (static) short name, or NULL for
+/// None (also NULL with a negative `pyssl_error_status()` after an error).
+#[no_mangle]
+pub extern "C" fn pyssl_socket_compression(sock: *const pyssl_socket) -> *const c_char {
+    guard(|| {
+        // SAFETY: handle checked by sock_ref.
+        let v = unsafe { sock_ref(sock) }?.compression()?;
+        Ok(v.map_or(std::ptr::null(), |c| c.as_ptr()))
+    })
+}
+
+/// `SSLSocket.get_channel_binding(cb_type)` ("tls-unique" only): copies the
+/// binding into `buf` and returns its length, 0 for None, or < 0 (unknown
+/// type: `ValueError`; `buflen` too small: `PYSSL_ERROR_BAD_ARGUMENT`; 128
+/// always suffices).
+#[no_mangle]
+pub extern "C" fn pyssl_socket_get_channel_binding(
+    sock: *const pyssl_socket,
+    cb_type: *const c_char,
+    buf: *mut c_uchar,
+    buflen: usize,
+) -> ssize_t {
+    guard(|| {
+        // SAFETY: handle checked; string NULL or NUL-terminated.
+        let (s, t) = unsafe { (sock_ref(sock)?, super::opt_str(cb_type, "cb_type")?) };
+        let t = t.ok_or_else(|| PyErr::bad_argument("cb_type is NULL"))?;
+        let Some(b) = s.channel_binding(t)? else {
+            return Ok(0);
+        };
+        if buf.is_null() || buflen < b.len() {
+            return Err(PyErr::bad_argument(
+                "buffer too small for the channel binding",
+            ));
+        }
+        // SAFETY: buf has at least b.len() writable bytes.
+        unsafe { std::ptr::copy_nonoverlapping(b.as_ptr(), buf, b.len()) };
+        Ok(b.len() as ssize_t)
+    })
+}
+
+/// `SSLSocket.verify_client_post_handshake()`: asks a TLS 1.3 client for its
+/// certificate after the handshake (sent with the next write/read).
+#[no_mangle]
+pub extern "C" fn pyssl_socket_verify_client_post_handshake(sock: *mut pyssl_socket) -> c_int {
+    // SAFETY: handle checked by sock_ref.
+    guard(|| {
+        unsafe { sock_ref(sock) }?
+            .verify_client_post_handshake()
+            .map(|_| 0)
+    })
+}
+
+/// `SSLSocket.session_reused`: 1 or 0, or < 0.
+#[no_mangle]
+pub extern "C" fn pyssl_socket_session_reused(sock: *const pyssl_socket) -> c_int {
+    // SAFETY: handle checked by sock_ref.
+    guard(|| Ok(unsafe { sock_ref(sock) }?.session_reused()? as c_int))
+}
+
+/// A TLS session (`ssl.SSLSession`) for resumption. Immutable and
+/// thread-safe; keeps its context alive.
+pub struct pyssl_session {
+    _private: [u8; 0],
+}
+
+impl HandleKind for crate::session::Session {
+    const MAGIC: u64 = 0x7079_7373_6c73_6573; // "pysslses"
+    const NAME: &'static str = "pyssl_session";
+}
+
+/// # Safety
+/// `s` must be NULL or a handle from `pyssl_socket_get_session`.
+unsafe fn session_ref<'a>(s: *const pyssl_session) -> PyResult<&'a crate::session::Session> {
+    // SAFETY: forwarded contract.
+    unsafe { handle::borrow::<crate::session::Session, _>(s) }
+}
+
+/// `SSLSocket.session`: 0 and `*out` set to a new session (free with
+/// `pyssl_session_free`) or to NULL for None; < 0 on error.
+#[no_mangle]
+pub extern "C" fn pyssl_socket_get_session(
+    sock: *const pyssl_socket,
+    out: *mut *mut pyssl_session,
+) -> c_int {
+    guard(|| {
+        // SAFETY: handle checked by sock_ref.
+        let s = unsafe { sock_ref(sock) }?;
+        if out.is_null() {
+            return Err(PyErr::bad_argument("out is NULL"));
+        }
+        let raw = s.session()?.map_or(std::ptr::null_mut(), handle::into_raw);
+        // SAFETY: non-null caller-provided slot.
+        unsafe { *out = raw };
+        Ok(0)
+    })
+}
+
+/// `SSLSocket.session = session` before a client's handshake, to resume it.
+/// `ValueError` for a session of another context, a server socket, or
+/// after the handshake.
+#[no_mangle]
+pub extern "C" fn pyssl_socket_set_session(
+    sock: *mut pyssl_socket,
+    session: *const pyssl_session,
+) -> c_int {
+    // SAFETY: handles checked by sock_ref/session_ref.
+    guard(|| unsafe { sock_ref(sock)?.set_session(session_ref(session)?) }.map(|_| 0))
+}
+
+/// Frees a session; NULL is ignored.
+#[no_mangle]
+pub extern "C" fn pyssl_session_free(session: *mut pyssl_session) {
+    guard(|| {
+        // SAFETY: NULL or a session handle; checked by take().
+        unsafe { handle::take::<crate::session::Session, _>(session) }.map(drop)
+    })
+}
+
+/// `SSLSession.id`: copies it into `buf`, returns its length (at most 32),
+/// or < 0 (`buflen` too small: `PYSSL_ERROR_BAD_ARGUMENT`).
+#[no_mangle]
+pub extern "C" fn pyssl_session_id(
+    session: *const pyssl_session,
+    buf: *mut c_uchar,
+    buflen: usize,
+) -> ssize_t {
+    guard(|| {
+        // SAFETY: handle checked by session_ref.
+        let id = unsafe { session_ref(session) }?.id();
+        if buf.is_null() || buflen < id.len() {
+            return Err(PyErr::bad_argument("buffer too small for the session id"));
+        }
+        // SAFETY: buf has at least id.len() writable bytes.
+        unsafe { std::ptr::copy_nonoverlapping(id.as_ptr(), buf, id.len()) };
+        Ok(id.len() as ssize_t)
+    })
+}
+
+/// `SSLSession.time`, `.timeout`, `.ticket_lifetime_hint` and
+/// `.has_ticket` into the non-NULL out-parameters; 0 or < 0.
+#[no_mangle]
+pub extern "C" fn pyssl_session_info(
+    session: *const pyssl_session,
+    time: *mut i64,
+    timeout: *mut i64,
+    ticket_lifetime_hint: *mut u64,
+    has_ticket: *mut c_int,
+) -> c_int {
+    guard(|| {
+        // SAFETY: handle checked by session_ref.
+        let s = unsafe { session_ref(session) }?;
+        // SAFETY: each out-parameter is NULL or writable.
+        unsafe {
+            if !time.is_null() {
+                *time = s.time();
+            }
+            if !timeout.is_null() {
+                *timeout = s.timeout();
+            }
+            if !ticket_lifetime_hint.is_null() {
+                *ticket_lifetime_hint = s.ticket_lifetime_hint();
+            }
+            if !has_ticket.is_null() {
+                *has_ticket = s.has_ticket() as c_int;
+            }
+        }
+        Ok(0)
+    })
+}
