@@ -214,6 +214,16 @@ typedef struct pyssl_socket pyssl_socket;
 typedef struct pyssl_value pyssl_value;
 
 /*
+ The SNI callback type: called during a server handshake with the socket,
+ the server name the client sent (ASCII A-label, NULL when none) and the
+ registered `userdata`. Return 0 to go on (CPython's None), a positive TLS
+ alert number to abort the handshake with that alert (an int result), or
+ a negative value for `handshake_failure` (CPython's exception case).
+ The callback may call `pyssl_socket_set_context` on the socket.
+ */
+typedef int (*pyssl_sni_callback)(pyssl_socket *sock, const char *server_name, void *userdata);
+
+/*
  Callbacks a host registers with `pyssl_set_host_hooks`. Any may be NULL.
  */
 typedef struct {
@@ -424,6 +434,12 @@ int pyssl_context_set_post_handshake_auth(pyssl_context *ctx, int enabled);
  `SSLContext.security_level` (OpenSSL's), or < 0 on error.
  */
 int pyssl_context_get_security_level(const pyssl_context *ctx);
+
+/*
+ `SSLContext.sni_callback = cb` (NULL removes it); `ValueError` on a
+ `PYSSL_PROTOCOL_TLS_CLIENT` context, as in CPython.
+ */
+int pyssl_context_set_sni_callback(pyssl_context *ctx, pyssl_sni_callback callback, void *userdata);
 
 /*
  The exception class CPython raises, e.g. `"SSLEOFError"`,
@@ -759,6 +775,14 @@ int pyssl_session_info(const pyssl_session *session,
                        int64_t *timeout,
                        uint64_t *ticket_lifetime_hint,
                        int *has_ticket);
+
+/*
+ `SSLSocket.context = ctx`: switches the socket to another context (its
+ certificate, verification settings...). Typically called from an SNI
+ callback (`pyssl_context_set_sni_callback`) during a server handshake;
+ the socket keeps the new context alive.
+ */
+int pyssl_socket_set_context(pyssl_socket *sock, pyssl_context *ctx);
 
 #ifdef __cplusplus
 }  // extern "C"

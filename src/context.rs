@@ -63,6 +63,8 @@ struct Settings {
     post_handshake_auth: bool,
     /// `SSLContext._host_flags`.
     host_flags: c_uint,
+    /// `SSLContext.sni_callback`.
+    sni: Option<crate::callbacks::Sni>,
 }
 
 /// An `SSLContext`.
@@ -150,6 +152,7 @@ impl Context {
                 alpn: Vec::new(),
                 post_handshake_auth: false,
                 host_flags: X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS,
+                sni: None,
             }),
         });
         ctx.apply_defaults()?;
@@ -405,6 +408,25 @@ impl Context {
             ffi::SSL_free(ssl);
             Ok(list)
         }
+    }
+
+    /// `SSLContext.sni_callback = cb` (None removes it). Server side only,
+    /// as CPython only calls it there.
+    pub fn set_sni_callback(&self, sni: Option<crate::callbacks::Sni>) -> PyResult<()> {
+        if self.protocol == protocol::TLS_CLIENT {
+            return Err(PyErr::value_error(
+                "sni_callback cannot be set on TLS_CLIENT context",
+            ));
+        }
+        let mut s = self.write();
+        s.sni = sni;
+        // SAFETY: our SSL_CTX, under the write lock.
+        unsafe { crate::callbacks::install_sni(self.ctx, self, sni.is_some()) };
+        Ok(())
+    }
+
+    pub(crate) fn sni_callback(&self) -> Option<crate::callbacks::Sni> {
+        self.settings.read().unwrap_or_else(|e| e.into_inner()).sni
     }
 
     /// `SSLContext.verify_flags` (`X509_V_FLAG_*`).

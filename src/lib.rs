@@ -16,9 +16,11 @@
 //! - `cert`: certificate decoding (`_decode_certificate`);
 //! - `value`: the Python value tree returned to C and its `repr()`;
 //! - `compat`: the CPython versions whose behaviour pyssl can follow;
+//! - `callbacks`: OpenSSL callbacks into the host (SNI);
 //! - `hooks`: host hooks (lock release, interrupt checks);
 //! - `handle`: opaque handle checking.
 
+pub mod callbacks;
 pub mod capi;
 pub mod cert;
 pub mod compat;

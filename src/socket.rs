@@ -70,6 +70,13 @@ struct State {
 // through the socket's mutex, so it is never used by two threads at once.
 unsafe impl Send for State {}
 
+// SAFETY: `Socket::ssl` duplicates `State::ssl`; it is only used under the
+// state lock or from inside the socket's own callbacks on the thread that
+// holds that lock (see `set_context`).
+unsafe impl Send for Socket {}
+// SAFETY: see Send.
+unsafe impl Sync for Socket {}
+
 impl Drop for State {
     fn drop(&mut self) {
         if self.owned {
@@ -82,8 +89,16 @@ impl Drop for State {
 
 /// An `SSLSocket` (`_ssl._SSLSocket`) or `SSLObject`.
 pub struct Socket {
-    /// None for a borrowed `SSL*`.
-    ctx: Option<Arc<Context>>,
+    /// The current context (None for a borrowed `SSL*`); changed by
+    /// `set_context`, e.g. from an SNI callback while the handshake holds
+    /// `state`, hence its own lock.
+    ctx: Mutex<Option<Arc<Context>>>,
+    /// The context the socket was created with: its SSL_CTX stays the
+    /// SSL's session context, and its SNI callback may still run.
+    original_ctx: Option<Arc<Context>>,
+    /// The SSL, fixed for the socket's life (also inside `state`), for the
+    /// calls allowed from inside this socket's own callbacks.
+    ssl: *mut ffi::SSL,
     compat: Compat,
     server_side: bool,
     server_hostname: Option<String>,
@@ -241,7 +256,9 @@ impl Socket {
         }
         drop(guard);
         Ok(Socket {
-            ctx: Some(Arc::clone(ctx)),
+            ctx: Mutex::new(Some(Arc::clone(ctx))),
+            original_ctx: Some(Arc::clone(ctx)),
+            ssl,
             compat: ctx.compat(),
             server_side,
             server_hostname: hostname,
@@ -265,7 +282,9 @@ impl Socket {
         compat: Compat,
     ) -> Socket {
         Socket {
-            ctx: None,
+            ctx: Mutex::new(None),
+            original_ctx: None,
+            ssl,
             compat,
             server_side,
             server_hostname: server_hostname.map(str::to_owned),
@@ -299,8 +318,40 @@ impl Socket {
         Ok(())
     }
 
-    pub fn context(&self) -> Option<&Arc<Context>> {
-        self.ctx.as_ref()
+    /// The socket's current context.
+    pub fn context(&self) -> Option<Arc<Context>> {
+        self.ctx.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// `SSLSocket.context = ctx` (`PySSL_set_context`): switches the SSL to
+    /// another context, typically from an SNI callback to serve another
+    /// certificate. Allowed from inside this socket's SNI callback.
+    pub fn set_context(&self, ctx: &Arc<Context>) -> PyResult<()> {
+        if self.original_ctx.is_none() {
+            return Err(PyErr::value_error("a borrowed SSL* has no pyssl context"));
+        }
+        let in_callback = crate::callbacks::in_callback_of(self);
+        let _state = if in_callback {
+            None
+        } else {
+            Some(self.lock()?)
+        };
+        let mut cur = self.ctx.lock().unwrap_or_else(|e| e.into_inner());
+        let g = ctx.read();
+        // SAFETY: valid SSL and SSL_CTX; OpenSSL takes its own reference to
+        // the new SSL_CTX. Either this thread holds the state lock, or it is
+        // inside this socket's callback, where OpenSSL expects this call.
+        unsafe { ffi::SSL_set_SSL_CTX(self.ssl, g.raw()) };
+        *cur = Some(Arc::clone(ctx));
+        Ok(())
+    }
+
+    /// Makes the socket's handle findable from its SSL in OpenSSL
+    /// callbacks (not for a borrowed SSL, whose app data is the host's).
+    pub(crate) fn bind_handle(&self, handle: *mut crate::capi::socket::pyssl_socket) {
+        if self.original_ctx.is_some() {
+            crate::callbacks::bind(self.ssl, handle);
+        }
     }
 
     pub fn compat(&self) -> Compat {
@@ -816,14 +867,14 @@ impl Socket {
         }
         Ok(Some(crate::session::Session {
             raw,
-            ctx: self.ctx.clone(),
+            ctx: self.context(),
         }))
     }
 
     /// `SSLSocket.session = session` (CPython's `PySSL_set_session`).
     pub fn set_session(&self, session: &crate::session::Session) -> PyResult<()> {
         let st = self.lock()?;
-        let same_ctx = match (&self.ctx, &session.ctx) {
+        let same_ctx = match (&self.context(), &session.ctx) {
             (Some(a), Some(b)) => Arc::ptr_eq(a, b),
             _ => false,
         };

@@ -416,3 +416,33 @@ pub extern "C" fn pyssl_context_get_security_level(ctx: *const pyssl_context) ->
     // SAFETY: handle checked by ctx_ref.
     guard(|| Ok(unsafe { ctx_ref(ctx) }?.security_level()))
 }
+
+/// The SNI callback type: called during a server handshake with the socket,
+/// the server name the client sent (ASCII A-label, NULL when none) and the
+/// registered `userdata`. Return 0 to go on (CPython's None), a positive TLS
+/// alert number to abort the handshake with that alert (an int result), or
+/// a negative value for `handshake_failure` (CPython's exception case).
+/// The callback may call `pyssl_socket_set_context` on the socket.
+pub type pyssl_sni_callback = Option<
+    extern "C" fn(
+        sock: *mut super::socket::pyssl_socket,
+        server_name: *const c_char,
+        userdata: *mut std::os::raw::c_void,
+    ) -> c_int,
+>;
+
+/// `SSLContext.sni_callback = cb` (NULL removes it); `ValueError` on a
+/// `PYSSL_PROTOCOL_TLS_CLIENT` context, as in CPython.
+#[no_mangle]
+pub extern "C" fn pyssl_context_set_sni_callback(
+    ctx: *mut pyssl_context,
+    callback: pyssl_sni_callback,
+    userdata: *mut std::os::raw::c_void,
+) -> c_int {
+    guard(|| {
+        // SAFETY: handle checked by ctx_ref.
+        let ctx = unsafe { ctx_ref(ctx) }?;
+        ctx.set_sni_callback(callback.map(|callback| crate::callbacks::Sni { callback, userdata }))
+            .map(|_| 0)
+    })
+}

@@ -30,6 +30,16 @@ unsafe fn sock_ref<'a>(sock: *const pyssl_socket) -> PyResult<&'a Socket> {
     unsafe { handle::borrow::<Socket, _>(sock) }
 }
 
+/// Boxes a socket as a handle and lets its callbacks find the handle.
+fn into_handle(sock: Socket) -> *mut pyssl_socket {
+    let h: *mut pyssl_socket = handle::into_raw(sock);
+    // SAFETY: just created, live handle of the right kind.
+    if let Ok(s) = unsafe { sock_ref(h) } {
+        s.bind_handle(h);
+    }
+    h
+}
+
 /// Wraps the connected socket `fd` (`SSLContext.wrap_socket`): a server if
 /// `server_side` is nonzero, else a client sending SNI for and (with
 /// `check_hostname`) verifying `server_hostname`, which must be ASCII
@@ -47,7 +57,7 @@ pub extern "C" fn pyssl_socket_new(
         // SAFETY: handle checked; string NULL or NUL-terminated.
         let (ctx, host) = unsafe { (ctx_ref(ctx)?, opt_cstr(server_hostname)) };
         let sock = Socket::new_fd(ctx, fd, server_side != 0, host)?;
-        Ok(handle::into_raw(sock))
+        Ok(into_handle(sock))
     })
 }
 
@@ -521,4 +531,17 @@ pub extern "C" fn pyssl_session_info(
         }
         Ok(0)
     })
+}
+
+/// `SSLSocket.context = ctx`: switches the socket to another context (its
+/// certificate, verification settings...). Typically called from an SNI
+/// callback (`pyssl_context_set_sni_callback`) during a server handshake;
+/// the socket keeps the new context alive.
+#[no_mangle]
+pub extern "C" fn pyssl_socket_set_context(
+    sock: *mut pyssl_socket,
+    ctx: *mut pyssl_context,
+) -> c_int {
+    // SAFETY: handles checked by sock_ref/ctx_ref.
+    guard(|| unsafe { sock_ref(sock)?.set_context(ctx_ref(ctx)?) }.map(|_| 0))
 }
