@@ -442,6 +442,33 @@ int pyssl_context_get_security_level(const pyssl_context *ctx);
 int pyssl_context_set_sni_callback(pyssl_context *ctx, pyssl_sni_callback callback, void *userdata);
 
 /*
+ `SSLContext.keylog_filename = path`: appends TLS secrets in NSS key log
+ format (for Wireshark); NULL stops logging. A file that cannot be opened
+ fails with the `OSError` subclass for its errno.
+ */
+int pyssl_context_set_keylog_filename(pyssl_context *ctx, const char *path);
+
+/*
+ `SSLContext.load_dh_params(path)`: DH parameters (PEM) for DHE ciphers.
+ */
+int pyssl_context_load_dh_params(pyssl_context *ctx, const char *path);
+
+/*
+ `SSLContext.set_ecdh_curve(name)` (an OpenSSL short name such as
+ `"prime256v1"`); `ValueError` for an unknown name.
+ */
+int pyssl_context_set_ecdh_curve(pyssl_context *ctx, const char *name);
+
+/*
+ `SSLContext.cert_store_stats()`: the counts of certificates, CRLs and CA
+ certificates in the trust store, into the non-NULL out-parameters.
+ */
+int pyssl_context_cert_store_stats(const pyssl_context *ctx,
+                                   int64_t *x509,
+                                   int64_t *crl,
+                                   int64_t *x509_ca);
+
+/*
  The exception class CPython raises, e.g. `"SSLEOFError"`,
  `"SSLCertVerificationError"`, `"TimeoutError"`, `"ConnectionResetError"`;
  NULL when no error was recorded on this thread.

@@ -226,6 +226,15 @@ impl PyErr {
         e
     }
 
+    /// `PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, filename)`:
+    /// `str()` is `[Errno N] strerror: 'filename'`.
+    pub fn os_error_with_filename(errno: i32, filename: &str) -> Self {
+        let mut e = Self::os_error(errno);
+        let repr = crate::value::Value::Str(filename.to_owned()).repr();
+        e.message = format!("{}: {repr}", e.message);
+        e
+    }
+
     /// The error of a caught panic.
     pub fn internal(what: &str) -> Self {
         Self::new(

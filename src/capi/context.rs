@@ -446,3 +446,71 @@ pub extern "C" fn pyssl_context_set_sni_callback(
             .map(|_| 0)
     })
 }
+
+/// `SSLContext.keylog_filename = path`: appends TLS secrets in NSS key log
+/// format (for Wireshark); NULL stops logging. A file that cannot be opened
+/// fails with the `OSError` subclass for its errno.
+#[no_mangle]
+pub extern "C" fn pyssl_context_set_keylog_filename(
+    ctx: *mut pyssl_context,
+    path: *const c_char,
+) -> c_int {
+    guard(|| {
+        // SAFETY: handle checked; string NULL or NUL-terminated.
+        let (ctx, path) = unsafe { (ctx_ref(ctx)?, super::opt_str(path, "path")?) };
+        ctx.set_keylog_filename(path).map(|_| 0)
+    })
+}
+
+/// `SSLContext.load_dh_params(path)`: DH parameters (PEM) for DHE ciphers.
+#[no_mangle]
+pub extern "C" fn pyssl_context_load_dh_params(
+    ctx: *mut pyssl_context,
+    path: *const c_char,
+) -> c_int {
+    guard(|| {
+        // SAFETY: handle checked; string NULL or NUL-terminated.
+        let (ctx, path) = unsafe { (ctx_ref(ctx)?, super::opt_str(path, "path")?) };
+        let path = path.ok_or_else(|| PyErr::bad_argument("path is NULL"))?;
+        ctx.load_dh_params(path).map(|_| 0)
+    })
+}
+
+/// `SSLContext.set_ecdh_curve(name)` (an OpenSSL short name such as
+/// `"prime256v1"`); `ValueError` for an unknown name.
+#[no_mangle]
+pub extern "C" fn pyssl_context_set_ecdh_curve(
+    ctx: *mut pyssl_context,
+    name: *const c_char,
+) -> c_int {
+    guard(|| {
+        // SAFETY: handle checked; string NULL or NUL-terminated.
+        let (ctx, name) = unsafe { (ctx_ref(ctx)?, super::opt_str(name, "name")?) };
+        let name = name.ok_or_else(|| PyErr::bad_argument("name is NULL"))?;
+        ctx.set_ecdh_curve(name).map(|_| 0)
+    })
+}
+
+/// `SSLContext.cert_store_stats()`: the counts of certificates, CRLs and CA
+/// certificates in the trust store, into the non-NULL out-parameters.
+#[no_mangle]
+pub extern "C" fn pyssl_context_cert_store_stats(
+    ctx: *const pyssl_context,
+    x509: *mut i64,
+    crl: *mut i64,
+    x509_ca: *mut i64,
+) -> c_int {
+    guard(|| {
+        // SAFETY: handle checked by ctx_ref.
+        let (a, b, c) = unsafe { ctx_ref(ctx) }?.cert_store_stats();
+        // SAFETY: each out-parameter is NULL or writable.
+        unsafe {
+            for (p, v) in [(x509, a), (crl, b), (x509_ca, c)] {
+                if !p.is_null() {
+                    *p = v;
+                }
+            }
+        }
+        Ok(0)
+    })
+}
