@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs what building and testing pyssl needs on Debian/Ubuntu:
+# the apt packages below, and a Rust toolchain with rustfmt and clippy
+# (through rustup; Debian's own rustc is too old for the crate).
+set -euo pipefail
+
+packages=(
+    build-essential ca-certificates clang cbindgen cmake curl git
+    gnutls-bin libcmocka-dev libssl-dev openssl pkg-config python3 valgrind
+)
+
+as_root() {
+    if [[ $(id -u) -eq 0 ]]; then
+        "$@"
+    elif command -v sudo >/dev/null; then
+        sudo "$@"
+    else
+        echo "install-deps: need root (or sudo) to run: $*" >&2
+        exit 1
+    fi
+}
+
+echo "==> apt-get install ${packages[*]}"
+as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    "${packages[@]}"
+
+# Rust: keep an existing toolchain, otherwise install rustup's stable one.
+if ! command -v cargo >/dev/null && [[ -x ${CARGO_HOME:-$HOME/.cargo}/bin/cargo ]]; then
+    export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+fi
+if ! command -v cargo >/dev/null; then
+    echo "==> installing Rust with rustup (https://rustup.rs)"
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs |
+        sh -s -- -y --profile minimal --component rustfmt,clippy
+    export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+fi
+if command -v rustup >/dev/null; then
+    installed=$(rustup component list --installed)
+    for c in rustfmt clippy; do
+        if ! grep -q "^$c" <<<"$installed"; then
+            echo "==> rustup component add $c"
+            rustup component add "$c"
+        fi
+    done
+fi
+for tool in cargo "cargo fmt" "cargo clippy"; do
+    $tool --version >/dev/null 2>&1 || { echo "install-deps: '$tool' is not available" >&2; exit 1; }
+done
+echo "==> dependencies ready ($(cargo --version))"
