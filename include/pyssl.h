@@ -183,6 +183,17 @@ typedef enum {
 } pyssl_status;
 
 /*
+ A list of certificates (`get_verified_chain()` /
+ `get_unverified_chain()`), owning its certificates.
+ */
+typedef struct pyssl_cert_list pyssl_cert_list;
+
+/*
+ One certificate (`_ssl.Certificate`), borrowed from its list.
+ */
+typedef struct pyssl_certificate pyssl_certificate;
+
+/*
  An `SSLContext`: configuration shared by sockets. Thread-safe: one
  context may be used by many threads at once, and sockets keep it alive,
  so it may be freed before them.
@@ -224,6 +235,30 @@ typedef struct pyssl_value pyssl_value;
 typedef int (*pyssl_sni_callback)(pyssl_socket *sock, const char *server_name, void *userdata);
 
 /*
+ PSK client callback (CPython 3.13 `set_psk_client_callback`): gets the
+ server's identity hint (NULL for None) and writes a NUL-terminated
+ identity into `identity` (`max_identity_len` bytes including the NUL;
+ an empty string for None) and the key into `psk`; returns the key's
+ length, or < 0 to fail the handshake.
+ */
+typedef ssize_t (*pyssl_psk_client_callback)(const char *hint,
+                                             char *identity,
+                                             size_t max_identity_len,
+                                             uint8_t *psk,
+                                             size_t max_psk_len,
+                                             void *userdata);
+
+/*
+ PSK server callback (CPython 3.13 `set_psk_server_callback`): gets the
+ client's identity (NULL for None), writes the key into `psk` and
+ returns its length, or < 0 to fail the handshake.
+ */
+typedef ssize_t (*pyssl_psk_server_callback)(const char *identity,
+                                             uint8_t *psk,
+                                             size_t max_psk_len,
+                                             void *userdata);
+
+/*
  Callbacks a host registers with `pyssl_set_host_hooks`. Any may be NULL.
  */
 typedef struct {
@@ -258,6 +293,48 @@ extern "C" {
  `pyssl_value_free`), or < 0.
  */
 int pyssl_decode_x509(const void *x509, pyssl_value **out);
+
+/*
+ `SSLSocket.get_verified_chain()` (`verified` nonzero) or
+ `get_unverified_chain()` (CPython 3.13): 0 and `*out` set to a new list
+ (free with `pyssl_cert_list_free`) or to NULL for None; < 0 on error.
+ */
+int pyssl_socket_get_chain(const pyssl_socket *sock, int verified, pyssl_cert_list **out);
+
+/*
+ The number of certificates in a list, or < 0.
+ */
+ssize_t pyssl_cert_list_len(const pyssl_cert_list *list);
+
+/*
+ Certificate `i` of a list (borrowed: valid while the list lives), or
+ NULL with an error when out of range.
+ */
+const pyssl_certificate *pyssl_cert_list_get(const pyssl_cert_list *list, size_t i);
+
+/*
+ Frees a list and its certificates; NULL is ignored.
+ */
+void pyssl_cert_list_free(pyssl_cert_list *list);
+
+/*
+ `Certificate.get_info()`: 0 and `*out` set to the dict `getpeercert()`
+ would return (free with `pyssl_value_free`), or < 0.
+ */
+int pyssl_certificate_get_info(const pyssl_certificate *cert, pyssl_value **out);
+
+/*
+ `Certificate.public_bytes(ENCODING_DER)`: copies the DER into `buf` if
+ it fits and returns its length either way (call with `buflen` 0 to ask),
+ or < 0.
+ */
+ssize_t pyssl_certificate_der(const pyssl_certificate *cert, uint8_t *buf, size_t buflen);
+
+/*
+ `Certificate.public_bytes(ENCODING_PEM)`: a new NUL-terminated string
+ (free with `pyssl_string_free`), or NULL on error.
+ */
+char *pyssl_certificate_pem(const pyssl_certificate *cert);
 
 /*
  `ssl.SSLContext(protocol)` with CPython 3.14's defaults. For
@@ -467,6 +544,24 @@ int pyssl_context_cert_store_stats(const pyssl_context *ctx,
                                    int64_t *x509,
                                    int64_t *crl,
                                    int64_t *x509_ca);
+
+/*
+ `SSLContext.set_psk_client_callback(cb)`; NULL removes it. `SSLError`
+ on a `PYSSL_PROTOCOL_TLS_SERVER` context. TLS 1.2 PSK ciphers must be
+ enabled with `pyssl_context_set_ciphers` (e.g. "PSK"), as in Python.
+ */
+int pyssl_context_set_psk_client_callback(pyssl_context *ctx,
+                                          pyssl_psk_client_callback callback,
+                                          void *userdata);
+
+/*
+ `SSLContext.set_psk_server_callback(cb, identity_hint)`; NULL `callback`
+ removes it. `SSLError` on a `PYSSL_PROTOCOL_TLS_CLIENT` context.
+ */
+int pyssl_context_set_psk_server_callback(pyssl_context *ctx,
+                                          pyssl_psk_server_callback callback,
+                                          const char *identity_hint,
+                                          void *userdata);
 
 /*
  The exception class CPython raises, e.g. `"SSLEOFError"`,

@@ -102,3 +102,108 @@ unsafe extern "C" fn sni_trampoline(ssl: *mut ffi::SSL, al: *mut c_int, arg: *mu
     unsafe { *al = alert };
     ffi::SSL_TLSEXT_ERR_ALERT_FATAL
 }
+
+/// The host's PSK client callback (see `pyssl_psk_client_callback`).
+pub type PskClientCallback = extern "C" fn(
+    hint: *const c_char,
+    identity: *mut c_char,
+    max_identity_len: usize,
+    psk: *mut u8,
+    max_psk_len: usize,
+    userdata: *mut c_void,
+) -> isize;
+
+/// The host's PSK server callback (see `pyssl_psk_server_callback`).
+pub type PskServerCallback = extern "C" fn(
+    identity: *const c_char,
+    psk: *mut u8,
+    max_psk_len: usize,
+    userdata: *mut c_void,
+) -> isize;
+
+/// A PSK callback with its userdata.
+#[derive(Clone, Copy, Debug)]
+pub struct Psk<F> {
+    pub callback: F,
+    pub userdata: *mut c_void,
+}
+
+/// The Context owning the SSL's current SSL_CTX (its app data).
+///
+/// # Safety
+/// `ssl` must be a valid SSL whose SSL_CTX was made by [`Context::new`].
+unsafe fn context_of<'a>(ssl: *const ffi::SSL) -> Option<&'a Context> {
+    // SAFETY: per the contract; the Context outlives its SSL_CTX's use.
+    unsafe {
+        let raw = ffi::SSL_get_SSL_CTX(ssl);
+        let p = ffi::SSL_CTX_get_ex_data(raw, 0) as *const Context;
+        p.as_ref()
+    }
+}
+
+/// `psk_client_callback` (CPython 3.13): an empty hint is None; the
+/// identity must fit with its NUL and the key in OpenSSL's buffer, else the
+/// handshake fails (0).
+pub(crate) extern "C" fn psk_client_trampoline(
+    ssl: *mut ffi::SSL,
+    hint: *const c_char,
+    identity: *mut c_char,
+    max_identity_len: std::os::raw::c_uint,
+    psk: *mut u8,
+    max_psk_len: std::os::raw::c_uint,
+) -> std::os::raw::c_uint {
+    // SAFETY: OpenSSL calls us during this SSL's handshake.
+    let Some(cb) = (unsafe { context_of(ssl) }).and_then(Context::psk_client_callback) else {
+        return 0;
+    };
+    // SAFETY: hint is NULL or NUL-terminated.
+    let hint = if hint.is_null() || unsafe { *hint } == 0 {
+        std::ptr::null()
+    } else {
+        hint
+    };
+    if max_identity_len == 0 {
+        return 0;
+    }
+    // SAFETY: OpenSSL's buffers have the sizes it passes; we clear the
+    // identity so an unterminated answer is detected below.
+    let n = std::panic::catch_unwind(|| unsafe {
+        std::ptr::write_bytes(identity, 0, max_identity_len as usize);
+        (cb.callback)(
+            hint,
+            identity,
+            max_identity_len as usize,
+            psk,
+            max_psk_len as usize,
+            cb.userdata,
+        )
+    })
+    .unwrap_or(-1);
+    // SAFETY: identity has max_identity_len bytes.
+    let terminated = unsafe { *identity.add(max_identity_len as usize - 1) } == 0;
+    if n < 0 || n as u64 > max_psk_len as u64 || !terminated {
+        return 0;
+    }
+    n as std::os::raw::c_uint
+}
+
+/// `psk_server_callback` (CPython 3.13).
+pub(crate) extern "C" fn psk_server_trampoline(
+    ssl: *mut ffi::SSL,
+    identity: *const c_char,
+    psk: *mut u8,
+    max_psk_len: std::os::raw::c_uint,
+) -> std::os::raw::c_uint {
+    // SAFETY: OpenSSL calls us during this SSL's handshake.
+    let Some(cb) = (unsafe { context_of(ssl) }).and_then(Context::psk_server_callback) else {
+        return 0;
+    };
+    let n = std::panic::catch_unwind(|| {
+        (cb.callback)(identity, psk, max_psk_len as usize, cb.userdata)
+    })
+    .unwrap_or(-1);
+    if n < 0 || n as u64 > max_psk_len as u64 {
+        return 0;
+    }
+    n as std::os::raw::c_uint
+}

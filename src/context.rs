@@ -65,6 +65,8 @@ struct Settings {
     host_flags: c_uint,
     /// `SSLContext.sni_callback`.
     sni: Option<crate::callbacks::Sni>,
+    psk_client: Option<crate::callbacks::Psk<crate::callbacks::PskClientCallback>>,
+    psk_server: Option<crate::callbacks::Psk<crate::callbacks::PskServerCallback>>,
     /// `SSLContext.keylog_filename` and the open file.
     keylog: Option<(String, std::sync::Arc<std::sync::Mutex<std::fs::File>>)>,
 }
@@ -155,6 +157,8 @@ impl Context {
                 post_handshake_auth: false,
                 host_flags: X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS,
                 sni: None,
+                psk_client: None,
+                psk_server: None,
                 keylog: None,
             }),
         });
@@ -429,6 +433,75 @@ impl Context {
         // SAFETY: our SSL_CTX, under the write lock.
         unsafe { crate::callbacks::install_sni(self.ctx, self, sni.is_some()) };
         Ok(())
+    }
+
+    /// `SSLContext.set_psk_client_callback(cb)` (CPython 3.13).
+    pub fn set_psk_client_callback(
+        &self,
+        cb: Option<crate::callbacks::Psk<crate::callbacks::PskClientCallback>>,
+    ) -> PyResult<()> {
+        if self.protocol == protocol::TLS_SERVER {
+            return Err(set_ssl_error(
+                Some("Cannot add PSK client callback to a PROTOCOL_TLS_SERVER context"),
+                Status::PYSSL_ERROR_SSL,
+                here!(),
+            ));
+        }
+        let mut s = self.write();
+        s.psk_client = cb;
+        let f = cb.map(|_| crate::callbacks::psk_client_trampoline as _);
+        // SAFETY: our SSL_CTX under the write lock.
+        unsafe { ffi::SSL_CTX_set_psk_client_callback(self.ctx, f) };
+        Ok(())
+    }
+
+    /// `SSLContext.set_psk_server_callback(cb, identity_hint)` (3.13).
+    pub fn set_psk_server_callback(
+        &self,
+        cb: Option<crate::callbacks::Psk<crate::callbacks::PskServerCallback>>,
+        identity_hint: Option<&CStr>,
+    ) -> PyResult<()> {
+        if self.protocol == protocol::TLS_CLIENT {
+            return Err(set_ssl_error(
+                Some("Cannot add PSK server callback to a PROTOCOL_TLS_CLIENT context"),
+                Status::PYSSL_ERROR_SSL,
+                here!(),
+            ));
+        }
+        let mut s = self.write();
+        // SAFETY: our SSL_CTX under the write lock; the hint is copied.
+        unsafe {
+            let hint = identity_hint.map_or(std::ptr::null(), CStr::as_ptr);
+            if ossl::SSL_CTX_use_psk_identity_hint(self.ctx, hint) != 1 {
+                return Err(set_ssl_error(
+                    Some("failed to set identity hint"),
+                    Status::PYSSL_ERROR_SSL,
+                    here!(),
+                ));
+            }
+            s.psk_server = cb;
+            let f = cb.map(|_| crate::callbacks::psk_server_trampoline as _);
+            ffi::SSL_CTX_set_psk_server_callback(self.ctx, f);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn psk_client_callback(
+        &self,
+    ) -> Option<crate::callbacks::Psk<crate::callbacks::PskClientCallback>> {
+        self.settings
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .psk_client
+    }
+
+    pub(crate) fn psk_server_callback(
+        &self,
+    ) -> Option<crate::callbacks::Psk<crate::callbacks::PskServerCallback>> {
+        self.settings
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .psk_server
     }
 
     pub(crate) fn sni_callback(&self) -> Option<crate::callbacks::Sni> {

@@ -13,6 +13,7 @@
 //! - `wait`: `poll()` with deadlines (CPython's `PySSL_select`);
 //! - `membio`: `MemoryBIO`;
 //! - `session`: `SSLSession`;
+//! - `certificate`: `Certificate` (one certificate of a chain);
 //! - `cert`: certificate decoding (`_decode_certificate`);
 //! - `value`: the Python value tree returned to C and its `repr()`;
 //! - `compat`: the CPython versions whose behaviour pyssl can follow;
@@ -23,6 +24,7 @@
 pub mod callbacks;
 pub mod capi;
 pub mod cert;
+pub mod certificate;
 pub mod compat;
 pub mod context;
 pub mod error;

@@ -53,6 +53,7 @@ extern "C" {
     pub(crate) fn SSL_get1_session(ssl: *mut SSL) -> *mut openssl_sys::SSL_SESSION;
     pub(crate) fn X509_OBJECT_get_type(a: *const openssl_sys::X509_OBJECT) -> c_int;
     pub(crate) fn BIO_new_file(filename: *const c_char, mode: *const c_char) -> *mut BIO;
+    pub(crate) fn SSL_CTX_use_psk_identity_hint(ctx: *mut SSL_CTX, hint: *const c_char) -> c_int;
     pub(crate) fn X509_check_ca(x: *mut openssl_sys::X509) -> c_int;
     pub(crate) fn SSL_SESSION_get_ticket_lifetime_hint(
         s: *const openssl_sys::SSL_SESSION,

@@ -749,6 +749,38 @@ impl Socket {
         }
     }
 
+    /// `SSLSocket.get_unverified_chain()` (3.13): the chain the peer sent,
+    /// with the peer's certificate first also on the server side (OpenSSL
+    /// leaves it out there); None without a chain.
+    pub fn unverified_chain(&self) -> PyResult<Option<Vec<crate::certificate::Certificate>>> {
+        let st = self.lock()?;
+        // SAFETY: valid SSL; the stack and certificates are borrowed from it
+        // and each copied certificate takes its own reference.
+        unsafe {
+            let Some(mut chain) =
+                crate::certificate::from_stack(ffi::SSL_get_peer_cert_chain(st.ssl))
+            else {
+                return Ok(None);
+            };
+            if self.server_side {
+                let peer = ffi::SSL_get1_peer_certificate(st.ssl);
+                if !peer.is_null() {
+                    chain.insert(0, crate::certificate::Certificate::from_borrowed(peer));
+                    ffi::X509_free(peer);
+                }
+            }
+            Ok(Some(chain))
+        }
+    }
+
+    /// `SSLSocket.get_verified_chain()` (3.13): the chain OpenSSL built and
+    /// verified, None without one.
+    pub fn verified_chain(&self) -> PyResult<Option<Vec<crate::certificate::Certificate>>> {
+        let st = self.lock()?;
+        // SAFETY: valid SSL; as for unverified_chain.
+        Ok(unsafe { crate::certificate::from_stack(ffi::SSL_get0_verified_chain(st.ssl)) })
+    }
+
     /// `SSLSocket.version()`: None before the handshake.
     pub fn version(&self) -> PyResult<Option<&'static CStr>> {
         let st = self.lock()?;

@@ -514,3 +514,70 @@ pub extern "C" fn pyssl_context_cert_store_stats(
         Ok(0)
     })
 }
+
+/// PSK client callback (CPython 3.13 `set_psk_client_callback`): gets the
+/// server's identity hint (NULL for None) and writes a NUL-terminated
+/// identity into `identity` (`max_identity_len` bytes including the NUL;
+/// an empty string for None) and the key into `psk`; returns the key's
+/// length, or < 0 to fail the handshake.
+pub type pyssl_psk_client_callback = Option<
+    extern "C" fn(
+        hint: *const c_char,
+        identity: *mut c_char,
+        max_identity_len: usize,
+        psk: *mut u8,
+        max_psk_len: usize,
+        userdata: *mut std::os::raw::c_void,
+    ) -> ssize_t,
+>;
+
+/// PSK server callback (CPython 3.13 `set_psk_server_callback`): gets the
+/// client's identity (NULL for None), writes the key into `psk` and
+/// returns its length, or < 0 to fail the handshake.
+pub type pyssl_psk_server_callback = Option<
+    extern "C" fn(
+        identity: *const c_char,
+        psk: *mut u8,
+        max_psk_len: usize,
+        userdata: *mut std::os::raw::c_void,
+    ) -> ssize_t,
+>;
+
+/// `SSLContext.set_psk_client_callback(cb)`; NULL removes it. `SSLError`
+/// on a `PYSSL_PROTOCOL_TLS_SERVER` context. TLS 1.2 PSK ciphers must be
+/// enabled with `pyssl_context_set_ciphers` (e.g. "PSK"), as in Python.
+#[no_mangle]
+pub extern "C" fn pyssl_context_set_psk_client_callback(
+    ctx: *mut pyssl_context,
+    callback: pyssl_psk_client_callback,
+    userdata: *mut std::os::raw::c_void,
+) -> c_int {
+    guard(|| {
+        // SAFETY: handle checked by ctx_ref.
+        let ctx = unsafe { ctx_ref(ctx) }?;
+        ctx.set_psk_client_callback(
+            callback.map(|callback| crate::callbacks::Psk { callback, userdata }),
+        )
+        .map(|_| 0)
+    })
+}
+
+/// `SSLContext.set_psk_server_callback(cb, identity_hint)`; NULL `callback`
+/// removes it. `SSLError` on a `PYSSL_PROTOCOL_TLS_CLIENT` context.
+#[no_mangle]
+pub extern "C" fn pyssl_context_set_psk_server_callback(
+    ctx: *mut pyssl_context,
+    callback: pyssl_psk_server_callback,
+    identity_hint: *const c_char,
+    userdata: *mut std::os::raw::c_void,
+) -> c_int {
+    guard(|| {
+        // SAFETY: handle checked; string NULL or NUL-terminated.
+        let (ctx, hint) = unsafe { (ctx_ref(ctx)?, opt_cstr(identity_hint)) };
+        ctx.set_psk_server_callback(
+            callback.map(|callback| crate::callbacks::Psk { callback, userdata }),
+            hint,
+        )
+        .map(|_| 0)
+    })
+}

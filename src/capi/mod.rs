@@ -14,6 +14,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use crate::error::{set_last, PyErr, PyResult, Status};
 
 pub mod cert;
+pub mod certificate;
 pub mod context;
 pub mod errors;
 pub mod hooks;

@@ -25,7 +25,7 @@ impl HandleKind for Socket {
 
 /// # Safety
 /// `sock` must be NULL or a handle from `pyssl_socket_new*`.
-unsafe fn sock_ref<'a>(sock: *const pyssl_socket) -> PyResult<&'a Socket> {
+pub(crate) unsafe fn sock_ref<'a>(sock: *const pyssl_socket) -> PyResult<&'a Socket> {
     // SAFETY: forwarded contract.
     unsafe { handle::borrow::<Socket, _>(sock) }
 }

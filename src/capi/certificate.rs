@@ -1,0 +1,162 @@
+//! C surface of `Certificate` and certificate chains.
+
+use std::os::raw::{c_char, c_int};
+
+use super::socket::{pyssl_socket, sock_ref};
+use super::value::{pyssl_value, value_into_raw};
+use super::{guard, ssize_t};
+use crate::certificate::Certificate;
+use crate::error::{PyErr, PyResult};
+use crate::handle::{self, HandleKind};
+
+/// A list of certificates (`get_verified_chain()` /
+/// `get_unverified_chain()`), owning its certificates.
+pub struct pyssl_cert_list {
+    _private: [u8; 0],
+}
+
+/// One certificate (`_ssl.Certificate`), borrowed from its list.
+pub struct pyssl_certificate {
+    _private: [u8; 0],
+}
+
+pub(crate) struct CertList(Vec<Certificate>);
+
+impl HandleKind for CertList {
+    const MAGIC: u64 = 0x7079_7373_6c63_6c73; // "pysslcls"
+    const NAME: &'static str = "pyssl_cert_list";
+}
+
+/// # Safety
+/// `l` must be NULL or a handle from `pyssl_socket_get_chain`.
+unsafe fn list_ref<'a>(l: *const pyssl_cert_list) -> PyResult<&'a CertList> {
+    // SAFETY: forwarded contract.
+    unsafe { handle::borrow::<CertList, _>(l) }
+}
+
+/// # Safety
+/// `c` must be NULL or a pointer from `pyssl_cert_list_get` whose list is alive.
+unsafe fn cert_ref<'a>(c: *const pyssl_certificate) -> PyResult<&'a Certificate> {
+    if c.is_null() {
+        return Err(PyErr::bad_argument("certificate is NULL"));
+    }
+    // SAFETY: forwarded contract: points at a Certificate inside a list.
+    Ok(unsafe { &*(c as *const Certificate) })
+}
+
+/// `SSLSocket.get_verified_chain()` (`verified` nonzero) or
+/// `get_unverified_chain()` (CPython 3.13): 0 and `*out` set to a new list
+/// (free with `pyssl_cert_list_free`) or to NULL for None; < 0 on error.
+#[no_mangle]
+pub extern "C" fn pyssl_socket_get_chain(
+    sock: *const pyssl_socket,
+    verified: c_int,
+    out: *mut *mut pyssl_cert_list,
+) -> c_int {
+    guard(|| {
+        // SAFETY: handle checked by sock_ref.
+        let s = unsafe { sock_ref(sock) }?;
+        if out.is_null() {
+            return Err(PyErr::bad_argument("out is NULL"));
+        }
+        let chain = if verified != 0 {
+            s.verified_chain()?
+        } else {
+            s.unverified_chain()?
+        };
+        let raw = chain.map_or(std::ptr::null_mut(), |c| handle::into_raw(CertList(c)));
+        // SAFETY: non-null caller-provided slot.
+        unsafe { *out = raw };
+        Ok(0)
+    })
+}
+
+/// The number of certificates in a list, or < 0.
+#[no_mangle]
+pub extern "C" fn pyssl_cert_list_len(list: *const pyssl_cert_list) -> ssize_t {
+    // SAFETY: handle checked by list_ref.
+    guard(|| Ok(unsafe { list_ref(list) }?.0.len() as ssize_t))
+}
+
+/// Certificate `i` of a list (borrowed: valid while the list lives), or
+/// NULL with an error when out of range.
+#[no_mangle]
+pub extern "C" fn pyssl_cert_list_get(
+    list: *const pyssl_cert_list,
+    i: usize,
+) -> *const pyssl_certificate {
+    guard(|| {
+        // SAFETY: handle checked by list_ref.
+        let l = unsafe { list_ref(list) }?;
+        let c = l.0.get(i).ok_or_else(|| {
+            PyErr::new(
+                crate::error::Status::PYSSL_ERROR_VALUE,
+                "IndexError",
+                "list index out of range",
+            )
+        })?;
+        Ok(c as *const Certificate as *const pyssl_certificate)
+    })
+}
+
+/// Frees a list and its certificates; NULL is ignored.
+#[no_mangle]
+pub extern "C" fn pyssl_cert_list_free(list: *mut pyssl_cert_list) {
+    guard(|| {
+        // SAFETY: NULL or a list handle; checked by take().
+        unsafe { handle::take::<CertList, _>(list) }.map(drop)
+    })
+}
+
+/// `Certificate.get_info()`: 0 and `*out` set to the dict `getpeercert()`
+/// would return (free with `pyssl_value_free`), or < 0.
+#[no_mangle]
+pub extern "C" fn pyssl_certificate_get_info(
+    cert: *const pyssl_certificate,
+    out: *mut *mut pyssl_value,
+) -> c_int {
+    guard(|| {
+        // SAFETY: checked for NULL; the caller keeps its list alive.
+        let c = unsafe { cert_ref(cert) }?;
+        if out.is_null() {
+            return Err(PyErr::bad_argument("out is NULL"));
+        }
+        let v = c.info()?;
+        // SAFETY: non-null caller-provided slot.
+        unsafe { *out = value_into_raw(v) };
+        Ok(0)
+    })
+}
+
+/// `Certificate.public_bytes(ENCODING_DER)`: copies the DER into `buf` if
+/// it fits and returns its length either way (call with `buflen` 0 to ask),
+/// or < 0.
+#[no_mangle]
+pub extern "C" fn pyssl_certificate_der(
+    cert: *const pyssl_certificate,
+    buf: *mut u8,
+    buflen: usize,
+) -> ssize_t {
+    guard(|| {
+        // SAFETY: checked for NULL; the caller keeps its list alive.
+        let der = unsafe { cert_ref(cert) }?.der()?;
+        if !buf.is_null() && buflen >= der.len() {
+            // SAFETY: buf has at least der.len() writable bytes.
+            unsafe { std::ptr::copy_nonoverlapping(der.as_ptr(), buf, der.len()) };
+        }
+        Ok(der.len() as ssize_t)
+    })
+}
+
+/// `Certificate.public_bytes(ENCODING_PEM)`: a new NUL-terminated string
+/// (free with `pyssl_string_free`), or NULL on error.
+#[no_mangle]
+pub extern "C" fn pyssl_certificate_pem(cert: *const pyssl_certificate) -> *mut c_char {
+    guard(|| {
+        // SAFETY: checked for NULL; the caller keeps its list alive.
+        let pem = unsafe { cert_ref(cert) }?.pem()?;
+        Ok(std::ffi::CString::new(pem)
+            .map_err(|_| PyErr::value_error("PEM contains NUL"))?
+            .into_raw())
+    })
+}
