@@ -646,6 +646,22 @@ void pyssl_error_clear(void);
 int pyssl_set_host_hooks(const pyssl_host_hooks *hooks);
 
 /*
+ pyssl's version, e.g. "0.1.0" (static string).
+ */
+const char *pyssl_version(void);
+
+/*
+ `ssl.OPENSSL_VERSION`: the version text of the OpenSSL pyssl runs on
+ (static string).
+ */
+const char *pyssl_openssl_version(void);
+
+/*
+ `ssl.OPENSSL_VERSION_NUMBER`.
+ */
+uint64_t pyssl_openssl_version_number(void);
+
+/*
  `ssl.MemoryBIO()`. NULL on failure.
  */
 pyssl_memory_bio *pyssl_memory_bio_new(void);
@@ -905,6 +921,12 @@ int pyssl_session_info(const pyssl_session *session,
  the socket keeps the new context alive.
  */
 int pyssl_socket_set_context(pyssl_socket *sock, pyssl_context *ctx);
+
+/*
+ `SSLSocket.server_hostname`: the name given at creation (static for the
+ socket's life), NULL for None (server sockets, or no name).
+ */
+const char *pyssl_socket_server_hostname(const pyssl_socket *sock);
 
 #ifdef __cplusplus
 }  // extern "C"

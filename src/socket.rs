@@ -102,6 +102,8 @@ pub struct Socket {
     compat: Compat,
     server_side: bool,
     server_hostname: Option<String>,
+    /// The same, NUL-terminated for C.
+    server_hostname_c: Option<std::ffi::CString>,
     transport: Transport,
     state: Mutex<State>,
 }
@@ -261,6 +263,9 @@ impl Socket {
             ssl,
             compat: ctx.compat(),
             server_side,
+            server_hostname_c: hostname
+                .as_deref()
+                .and_then(|h| std::ffi::CString::new(h).ok()),
             server_hostname: hostname,
             transport,
             state: Mutex::new(state),
@@ -288,6 +293,7 @@ impl Socket {
             compat,
             server_side,
             server_hostname: server_hostname.map(str::to_owned),
+            server_hostname_c: server_hostname.and_then(|h| std::ffi::CString::new(h).ok()),
             transport: Transport::Borrowed,
             state: Mutex::new(State {
                 ssl,
@@ -364,6 +370,10 @@ impl Socket {
 
     pub fn server_hostname(&self) -> Option<&str> {
         self.server_hostname.as_deref()
+    }
+
+    pub(crate) fn server_hostname_c(&self) -> Option<&std::ffi::CStr> {
+        self.server_hostname_c.as_deref()
     }
 
     /// Exclusive access for one operation; a concurrent call from another

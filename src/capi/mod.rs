@@ -18,6 +18,7 @@ pub mod certificate;
 pub mod context;
 pub mod errors;
 pub mod hooks;
+pub mod info;
 pub mod membio;
 pub mod socket;
 pub mod value;

@@ -545,3 +545,15 @@ pub extern "C" fn pyssl_socket_set_context(
     // SAFETY: handles checked by sock_ref/ctx_ref.
     guard(|| unsafe { sock_ref(sock)?.set_context(ctx_ref(ctx)?) }.map(|_| 0))
 }
+
+/// `SSLSocket.server_hostname`: the name given at creation (static for the
+/// socket's life), NULL for None (server sockets, or no name).
+#[no_mangle]
+pub extern "C" fn pyssl_socket_server_hostname(sock: *const pyssl_socket) -> *const c_char {
+    guard(|| {
+        // SAFETY: handle checked by sock_ref.
+        let s = unsafe { sock_ref(sock) }?;
+        Ok(s.server_hostname_c()
+            .map_or(std::ptr::null(), |c| c.as_ptr()))
+    })
+}
