@@ -41,14 +41,15 @@ find_program(PYSSL_BASH bash REQUIRED)
 add_test(NAME package_install
   COMMAND "${PYSSL_BASH}" "${_consumer_dir}/run.sh" install "${CMAKE_BINARY_DIR}" "${_pkg_work}")
 add_test(NAME package_cmake_consumer
-  COMMAND "${PYSSL_BASH}" "${_consumer_dir}/run.sh" cmake "${PROJECT_SOURCE_DIR}" "${_pkg_work}"
-          "${CMAKE_COMMAND}")
+  COMMAND "${PYSSL_BASH}" "${_consumer_dir}/run.sh" cmake "${PROJECT_SOURCE_DIR}" "${_pkg_work}")
 add_test(NAME package_pkgconfig_consumer
   COMMAND "${PYSSL_BASH}" "${_consumer_dir}/run.sh" pkgconfig "${PROJECT_SOURCE_DIR}" "${_pkg_work}"
           "${PYSSL_GCC}")
 add_test(NAME package_static_consumer
   COMMAND "${PYSSL_BASH}" "${_consumer_dir}/run.sh" static "${PROJECT_SOURCE_DIR}" "${_pkg_work}"
           "${PYSSL_GCC}")
+set_tests_properties(package_install package_cmake_consumer package_pkgconfig_consumer
+  package_static_consumer PROPERTIES ENVIRONMENT "CMAKE=${CMAKE_COMMAND}")
 set_tests_properties(package_install PROPERTIES
   FIXTURES_SETUP pyssl_installed LABELS "package" TIMEOUT 120)
 set_tests_properties(package_cmake_consumer package_pkgconfig_consumer package_static_consumer

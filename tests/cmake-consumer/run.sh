@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Packaging tests, run by CTest:
-#   run.sh install   BUILD_DIR WORK_DIR             install into WORK_DIR/prefix
-#   run.sh cmake     SOURCE_DIR WORK_DIR [CMAKE]    find_package(pyssl) consumer
-#   run.sh pkgconfig SOURCE_DIR WORK_DIR [CC]       pkg-config --cflags --libs pyssl
-#   run.sh static    SOURCE_DIR WORK_DIR [CC]       libpyssl.a via pkg-config --static
+#   run.sh install   BUILD_DIR WORK_DIR          install into WORK_DIR/prefix
+#   run.sh cmake     SOURCE_DIR WORK_DIR         find_package(pyssl) consumer
+#   run.sh pkgconfig SOURCE_DIR WORK_DIR [CC]    pkg-config --cflags --libs pyssl
+#   run.sh static    SOURCE_DIR WORK_DIR [CC]    libpyssl.a via pkg-config --static
+# $CMAKE is the cmake to use (default: cmake from PATH).
 set -euo pipefail
+cmake_bin=${CMAKE:-cmake}
 
 mode=$1
 work=$3
@@ -25,7 +27,7 @@ case $mode in
 install)
     build=$2
     rm -rf "$prefix"
-    cmake --install "$build" --prefix "$prefix"
+    "$cmake_bin" --install "$build" --prefix "$prefix"
     libdir=$(libdir_of)
     # The real file plus its SONAME symlink chain.
     ls -l "$libdir"/libpyssl.so*
@@ -42,7 +44,6 @@ install)
     echo "installed into $prefix"
     ;;
 cmake)
-    cmake_bin=${4:-cmake}
     rm -rf "$work/consumer"
     "$cmake_bin" -S "$here" -B "$work/consumer" -DCMAKE_PREFIX_PATH="$prefix" \
         -DCMAKE_BUILD_TYPE=Release
