@@ -1,0 +1,132 @@
+/*
+ * pyssl benchmarks: shared declarations.
+ *
+ * One binary, two TLS implementations behind the same small interface
+ * (struct impl): raw OpenSSL (the floor) and pyssl. Each test in tests.c
+ * drives an implementation through this interface only, so both do exactly
+ * the same work; the Python variant (pybench.py) mirrors the same tests.
+ */
+#ifndef PYSSL_BENCH_H
+#define PYSSL_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Results of the I/O calls, shared by both implementations. */
+enum {
+    B_OK = 0,
+    B_ERR = -1,
+    B_WANT_READ = -2,
+    B_WANT_WRITE = -3,
+    B_CLOSED = -6,
+};
+
+/* What a context is configured for. */
+typedef struct bench_cfg {
+    const char *certdir; /* holds ca.pem, ec.pem/ec.key, rsa.pem/rsa.key */
+    const char *key;     /* "ec" (ECDSA P-256) or "rsa" (RSA-2048) */
+    int tls12;           /* cap both sides at TLS 1.2 */
+} bench_cfg;
+
+typedef struct impl {
+    const char *name;
+    /* Makes the client and server contexts (CPython defaults; client with
+     * CERT_REQUIRED + check_hostname and ca.pem, server with the chain). */
+    int (*setup)(const bench_cfg *cfg);
+    void (*teardown)(void);
+    /* A connection over the connected fd; nonblocking sets O_NONBLOCK.
+     * Clients send SNI "localhost" and verify it. `session` (clients only,
+     * may be NULL) is one from get_session to resume. */
+    void *(*conn_new)(int fd, int server, int nonblocking, void *session);
+    void (*conn_free)(void *c);
+    /* B_OK when done, B_WANT_READ/B_WANT_WRITE (non-blocking), B_ERR. */
+    int (*handshake)(void *c);
+    /* Bytes (> 0), B_CLOSED for close_notify, B_WANT_*, B_ERR. */
+    ssize_t (*read)(void *c, void *buf, size_t n);
+    /* n, B_WANT_* (call again with the same buffer), B_ERR. */
+    ssize_t (*write)(void *c, const void *buf, size_t n);
+    /* CPython's unwrap(): close_notify sent and received. B_OK, B_WANT_*,
+     * B_ERR. A connection freed without it makes its session unusable. */
+    int (*shutdown)(void *c);
+    /* Client: the session to resume later (free with session_free). */
+    void *(*get_session)(void *c);
+    void (*session_free)(void *s);
+    int (*session_reused)(void *c);
+    /* getpeercert(binary_form) including freeing the result: 0 or B_ERR. */
+    int (*peercert)(void *c, int binary);
+    const char *(*version)(void *c);
+    const char *(*cipher)(void *c);
+    /* Text of the last failure (for error reports). */
+    const char *(*last_error)(void);
+} impl;
+
+extern const impl impl_raw;
+extern const impl impl_pyssl;
+
+/* Set by the resumption test: clients must be able to give and take
+ * sessions. pyssl has no session API (CPython's SSLSocket.session), so its
+ * clients are then OpenSSL SSL*s configured like pyssl's and driven by
+ * pyssl through pyssl_socket_wrap_ssl, as a patched CPython _ssl would. */
+extern int g_resumable_clients;
+
+/* ---- common.c ---- */
+double now_s(void);
+void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+void set_nonblocking(int fd, int on);
+/* A connected pair over AF_UNIX (kind "unix") or loopback TCP ("tcp"). */
+void make_pair(const char *kind, int fds[2]);
+int tcp_listener(int backlog, int *port);
+int tcp_connect(int port, int nonblocking);
+void tcp_nodelay(int fd);
+void tcp_abort_on_close(int fd);
+/* Bytes malloc has handed out and not got back (mallinfo2). */
+size_t heap_in_use(void);
+long rss_kib(void);      /* VmRSS */
+long hwm_kib(void);      /* VmHWM: peak RSS */
+int reset_hwm(void);     /* 1 if /proc/self/clear_refs reset VmHWM */
+void write_full(int fd, const void *buf, size_t n);
+void read_full(int fd, void *buf, size_t n);
+int send_fds(int sock, const int *fds, int n);
+int recv_fds(int sock, int *fds, int max);
+
+/* JSON result line on stdout: {"key": value, ...}. */
+void json_begin(void);
+void json_num(const char *key, double v);
+void json_str(const char *key, const char *v);
+void json_end(void);
+
+/* ---- raw_decode.c ---- */
+struct x509_st;
+/* The raw-OpenSSL floor of getpeercert(): the same fields CPython's
+ * _decode_certificate reads, as C strings, freed again. 0 or -1. */
+int raw_decode_cert(struct x509_st *cert);
+
+/* ---- impl_raw.c: shared with impl_pyssl for the borrowed-SSL* path ---- */
+struct ssl_ctx_st;
+struct ssl_ctx_st *raw_ctx_new(const bench_cfg *cfg, int server);
+/* SSL_new + the per-socket settings pyssl's Socket::new applies. */
+struct ssl_st *raw_ssl_new(struct ssl_ctx_st *ctx, int fd, int server);
+const char *raw_last_error(void);
+
+/* ---- tests.c ---- */
+typedef struct opts {
+    const char *test;
+    const char *transport; /* "unix" (socketpair) or "tcp" */
+    const char *dir;       /* "c2s" or "s2c" */
+    long long bytes;
+    size_t chunk;
+    long count;
+    int window;
+    int warmup;
+    bench_cfg cfg;
+} opts;
+
+int run_test(const impl *im, const opts *o);
+
+/* ---- impl_pyssl.c ---- */
+/* 0 when raw_ctx_new's contexts match pyssl's (options, versions, verify
+ * mode); prints the differences otherwise. */
+int check_same_settings(const bench_cfg *cfg);
+
+#endif

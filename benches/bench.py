@@ -1,0 +1,326 @@
+#!/usr/bin/python3.11
+"""Runs the pyssl benchmarks: every test three ways (raw OpenSSL from C,
+pyssl from C, Python's ssl), interleaved and repeated, and prints a table
+of best and median results with ratios against raw OpenSSL.
+
+Normally started by benches/run.sh, which builds everything first.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+VARIANTS = ("raw", "pyssl", "python")
+MiB = 1 << 20
+
+
+class Case:
+    """One measurement, run for each variant with the same arguments.
+
+    metric(result) gives the number the table shows; `higher` says which
+    way is better; `goal` checks the ratios."""
+
+    def __init__(self, name, args, unit, metric, higher=True, goal=None, rows=None):
+        self.name = name
+        self.args = args
+        self.unit = unit
+        self.metric = metric
+        self.higher = higher
+        self.goal = goal
+        # extra rows from the same runs: (name, unit, metric, higher, goal)
+        self.rows = rows or []
+
+
+def rate(key="calls"):
+    return lambda r: r[key] / r["seconds"]
+
+
+def mib_per_s(r):
+    return r["bytes"] / MiB / r["seconds"]
+
+
+def ratio_goal(minimum):
+    def check(stats):
+        ratio = stats["pyssl"]["ratio"]
+        if ratio is None:
+            return None, "n/a"
+        return ratio >= minimum, f"pyssl/raw >= {minimum:.2f}"
+    return check
+
+
+def memory_goal(stats):
+    raw, py = stats["raw"]["median"], stats["pyssl"]["median"]
+    if raw is None or py is None:
+        return None, "n/a"
+    return py <= raw + 1024, "pyssl <= raw + 1 KiB"
+
+
+def decode_goal(stats):
+    py, cpy = stats["pyssl"]["median"], stats["python"]["median"]
+    if py is None or cpy is None:
+        return None, "pyssl >= 2x python (pyssl n/a)"
+    return py >= 2 * cpy, "pyssl >= 2x python"
+
+
+def cases(quick, c10k_n):
+    bulk = 16 * MiB if quick else 256 * MiB
+    small = 10_000 if quick else 100_000
+    hs = {"ec": 40 if quick else 400, "rsa": 20 if quick else 200}
+    resume = 60 if quick else 600
+    decode = 2000 if quick else 20_000
+    der = 10_000 if quick else 200_000
+    mem = 200 if quick else 1000
+    out = []
+    for direction in ("c2s", "s2c"):
+        for tr in ("unix", "tcp"):
+            out.append(Case(f"bulk {direction} {tr}", ["--test", "bulk", "--dir", direction, "--transport", tr,
+                                                       "--bytes", str(bulk), "--chunk", "16384"],
+                            "MiB/s", mib_per_s, goal=ratio_goal(0.97)))
+    for tr in ("unix", "tcp"):
+        out.append(Case(f"small 64B c2s {tr}", ["--test", "small", "--dir", "c2s", "--transport", tr,
+                                                "--bytes", str(small * 64), "--chunk", "64"],
+                        "writes/s", rate(), goal=ratio_goal(0.95)))
+    for label, key, tls12 in (("TLS1.3 ECDSA", "ec", False), ("TLS1.3 RSA", "rsa", False),
+                              ("TLS1.2 ECDSA", "ec", True)):
+        for tr in ("unix", "tcp"):
+            args = ["--test", "handshake", "--key", key, "--transport", tr, "--count", str(hs[key])]
+            out.append(Case(f"handshake {label} {tr}", args + (["--tls12"] if tls12 else []),
+                            "hs/s", rate(), goal=ratio_goal(0.97)))
+    for label, tls12 in (("TLS1.3", False), ("TLS1.2", True)):
+        for tr in ("unix", "tcp"):
+            args = ["--test", "resume", "--key", "ec", "--transport", tr, "--count", str(resume)]
+            out.append(Case(f"resumed {label} {tr}", args + (["--tls12"] if tls12 else []),
+                            "hs/s", rate(), goal=ratio_goal(0.97)))
+    out.append(Case("getpeercert() dict", ["--test", "peercert", "--count", str(decode)],
+                    "calls/s", rate(), goal=decode_goal))
+    out.append(Case("getpeercert(True) DER", ["--test", "peercert_der", "--count", str(der)],
+                    "calls/s", rate()))
+    out.append(Case("idle conn memory client", ["--test", "memory", "--count", str(mem)],
+                    "bytes", lambda r: r["client_bytes"], higher=False, goal=memory_goal,
+                    rows=[("idle conn memory server", "bytes", lambda r: r["server_bytes"], False, memory_goal)]))
+    for tr in ("unix", "tcp"):
+        out.append(Case(f"{c10k_n} conns epoll {tr}", ["--test", "c10k", "--transport", tr,
+                                                       "--count", str(c10k_n), "--window", "1000"],
+                        "s", lambda r: r["seconds"], higher=False,
+                        rows=[(f"{c10k_n} conns {tr} peak mem", "MiB",
+                               lambda r: r["peak_growth_kib"] / 1024, False, None)]))
+    return out
+
+
+def command(variant, a, case):
+    common = ["--certs", a.certs] + case.args
+    if variant == "python":
+        return [a.python, os.path.join(HERE, "pybench.py")] + common
+    return [a.bin, "--impl", variant] + common
+
+
+def run_one(variant, a, case):
+    cmd = command(variant, a, case)
+    env = dict(os.environ)
+    env.pop("PYTHONMALLOC", None)
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=a.timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {a.timeout}s"}, cmd
+    if p.stderr.strip():
+        for line in p.stderr.strip().splitlines():
+            if "notice" in line:
+                print(f"  {variant}: {line}", file=sys.stderr)
+    if p.returncode != 0:
+        return {"error": (p.stderr.strip() or f"exit status {p.returncode}")[-400:]}, cmd
+    try:
+        return json.loads(p.stdout.strip().splitlines()[-1]), cmd
+    except (ValueError, IndexError):
+        return {"error": f"no JSON in output: {p.stdout[-200:]!r}"}, cmd
+
+
+def rows_of(case):
+    yield case.name, case.unit, case.metric, case.higher, case.goal
+    yield from case.rows
+
+
+def summarize(case, results):
+    """results[variant] = list of JSON results (one per repetition)."""
+    table = []
+    for name, unit, metric, higher, goal in rows_of(case):
+        stats = {}
+        for v in VARIANTS:
+            vals, notes = [], []
+            for r in results.get(v, []):
+                if "error" in r:
+                    notes.append("error")
+                    vals.append(None)
+                elif "unavailable" in r:
+                    notes.append("unavailable: " + r["unavailable"])
+                    vals.append(None)
+                else:
+                    vals.append(metric(r))
+            good = [x for x in vals if x is not None]
+            stats[v] = {
+                "values": vals,
+                "best": (max(good) if higher else min(good)) if good else None,
+                "median": statistics.median(good) if good else None,
+                "notes": sorted(set(notes)),
+            }
+        for v in VARIANTS:
+            # median of per-repetition ratios: each pairs runs made back to back
+            pairs = [(x, y) for x, y in zip(stats[v]["values"], stats["raw"]["values"])
+                     if x is not None and y]
+            if pairs:
+                rs = [x / y if higher else y / x for x, y in pairs]
+                stats[v]["ratio"] = statistics.median(rs)
+            else:
+                stats[v]["ratio"] = None
+        met, text = goal(stats) if goal else (None, "")
+        table.append({"name": name, "unit": unit, "higher": higher, "stats": stats,
+                      "goal": text, "met": met})
+    return table
+
+
+def fmt(x):
+    if x is None:
+        return "n/a"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    if abs(x) >= 100:
+        return f"{x:.0f}"
+    if abs(x) >= 10:
+        return f"{x:.1f}"
+    return f"{x:.2f}"
+
+
+def fmt_ratio(x):
+    return "n/a" if x is None else f"{x:.3f}"
+
+
+def render(tables):
+    head = ("| test | unit | raw best | raw median | pyssl best | pyssl median | pyssl/raw "
+            "| python best | python median | python/raw | goal |")
+    lines = [head, "|" + "---|" * 11]
+    for row in tables:
+        s = row["stats"]
+        goal = row["goal"]
+        if row["met"] is True:
+            goal = "met: " + goal
+        elif row["met"] is False:
+            goal = "**MISSED**: " + goal
+        cells = [row["name"], row["unit"] + ("" if row["higher"] else " (lower is better)")]
+        for v in VARIANTS:
+            cells.append(fmt(s[v]["best"]))
+            cells.append(fmt(s[v]["median"]))
+            if v != "raw":
+                cells.append(fmt_ratio(s[v]["ratio"]))
+        cells.append(goal)
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def machine_notes(a, load_start, load_end, seconds):
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "?")
+    except OSError:
+        model = "?"
+    def git(*args):
+        try:
+            return subprocess.run(["git", "-C", HERE, *args], capture_output=True, text=True).stdout.strip()
+        except OSError:
+            return "?"
+    rev = git("rev-parse", "--short", "HEAD")
+    dirty = " (+ uncommitted changes)" if git("status", "--porcelain", "--", "src") else ""
+    ossl = subprocess.run([a.python, "-c", "import ssl; print(ssl.OPENSSL_VERSION)"],
+                          capture_output=True, text=True).stdout.strip()
+    pyver = subprocess.run([a.python, "-c", "import sys; print(sys.version.split()[0])"],
+                           capture_output=True, text=True).stdout.strip()
+    return (f"{datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}, {platform.node() or 'host'}: "
+            f"{os.cpu_count()} CPUs ({model}), load average {load_start:.2f} at start, "
+            f"{load_end:.2f} at end; pyssl {rev}{dirty}; {ossl}; Python {pyver} ({a.python}); "
+            f"{a.reps} repetitions{' (--quick)' if a.quick else ''}; {seconds:.0f} s")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--bin", required=True, help="the pyssl_bench binary")
+    ap.add_argument("--certs", required=True)
+    ap.add_argument("--python", default="/usr/bin/python3.11")
+    ap.add_argument("--quick", action="store_true", help="small sizes, for CI smoke runs")
+    ap.add_argument("--reps", type=int, default=None, help="repetitions (default 3, --quick 2)")
+    ap.add_argument("--c10k", type=int, default=None, help="concurrent connections (default 10000, --quick 1000)")
+    ap.add_argument("--only", default=None, help="regular expression: run only matching tests")
+    ap.add_argument("--variants", default=",".join(VARIANTS))
+    ap.add_argument("--json", default=None, help="write all results here")
+    ap.add_argument("--markdown", default=None, help="write the table here")
+    ap.add_argument("--timeout", type=int, default=300)
+    a = ap.parse_args()
+    a.reps = a.reps or (2 if a.quick else 3)
+    c10k_n = a.c10k or (1000 if a.quick else 10_000)
+    variants = [v for v in a.variants.split(",") if v]
+    if not os.path.exists(a.python):
+        print(f"note: {a.python} not found: the Python variant is skipped", file=sys.stderr)
+        variants = [v for v in variants if v != "python"]
+
+    check = subprocess.run([a.bin, "--check-settings", "--certs", a.certs], capture_output=True, text=True)
+    if check.returncode != 0:
+        print("raw OpenSSL and pyssl contexts differ; the comparison would not be fair:\n" + check.stderr,
+              file=sys.stderr)
+        return 1
+
+    selected = [c for c in cases(a.quick, c10k_n) if not a.only or re.search(a.only, c.name)]
+    results = {c.name: {v: [] for v in VARIANTS} for c in selected}
+    failures = []
+    t_start, load_start = time.time(), os.getloadavg()[0]
+    for rep in range(a.reps):
+        for i, case in enumerate(selected):
+            # rotate the order so no variant always runs first or last
+            k = (rep + i) % len(variants)
+            order = variants[k:] + variants[:k]
+            for v in order:
+                r, cmd = run_one(v, a, case)
+                results[case.name][v].append(r)
+                if "error" in r:
+                    failures.append((case.name, v, r["error"], cmd))
+                    print(f"  FAILED {case.name} [{v}]: {r['error']}\n    {shlex.join(cmd)}", file=sys.stderr)
+            print(f"  rep {rep + 1}/{a.reps}: {case.name} done", file=sys.stderr)
+    seconds = time.time() - t_start
+    tables = []
+    for case in selected:
+        tables.extend(summarize(case, results[case.name]))
+        # consistency: the same protocol and cipher everywhere
+        seen = {(r.get("version"), r.get("cipher")) for v in variants for r in results[case.name][v]
+                if "error" not in r and r.get("version")}
+        if len(seen) > 1:
+            print(f"warning: {case.name}: variants negotiated different parameters: {sorted(seen)}",
+                  file=sys.stderr)
+    notes = machine_notes(a, load_start, os.getloadavg()[0], seconds)
+    table = render(tables)
+    print()
+    print(notes)
+    print()
+    print(table)
+    unavailable = sorted({n for t in tables for v in VARIANTS for n in t["stats"][v]["notes"]
+                          if n.startswith("unavailable")})
+    for n in unavailable:
+        print(f"\nnote: some results are {n}")
+    if a.markdown:
+        with open(a.markdown, "w") as f:
+            f.write(notes + "\n\n" + table + "\n")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"notes": notes, "results": results, "table": tables}, f, indent=1, default=str)
+    if failures:
+        print(f"\n{len(failures)} run(s) failed", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

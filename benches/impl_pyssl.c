@@ -1,0 +1,245 @@
+/*
+ * pyssl from C: the same interface as impl_raw.c over pyssl's C API.
+ */
+#include "bench.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <openssl/ssl.h>
+
+#include "pyssl.h"
+
+/* pyssl_value_free is documented but not in every build of the header
+ * yet: bind it weakly under a name of our own, so the benchmark links
+ * either way and frees values when the library has the function. */
+extern void bench_pyssl_value_free(pyssl_value *v) __asm__("pyssl_value_free") __attribute__((weak));
+
+int g_resumable_clients;
+
+static pyssl_context *pctx_client, *pctx_server;
+static SSL_CTX *borrow_ctx; /* clients of the resumption test */
+static char errbuf[1024];
+static int leaked_values;
+
+typedef struct pconn {
+    pyssl_socket *s;
+    SSL *ssl; /* our own SSL* when borrowed (wrap_ssl), else NULL */
+} pconn;
+
+static const char *p_last_error(void)
+{
+    snprintf(errbuf, sizeof errbuf, "%s: %s", pyssl_error_type() ? pyssl_error_type() : "?",
+             pyssl_error_message() ? pyssl_error_message() : "?");
+    return errbuf;
+}
+
+static int p_setup(const bench_cfg *cfg)
+{
+    char ca[1024], cert[1024], key[1024];
+    snprintf(ca, sizeof ca, "%s/ca.pem", cfg->certdir);
+    snprintf(cert, sizeof cert, "%s/%s.pem", cfg->certdir, cfg->key);
+    snprintf(key, sizeof key, "%s/%s.key", cfg->certdir, cfg->key);
+    pctx_client = pyssl_context_new(PYSSL_PROTOCOL_TLS_CLIENT);
+    pctx_server = pyssl_context_new(PYSSL_PROTOCOL_TLS_SERVER);
+    if (!pctx_client || !pctx_server)
+        return -1;
+    if (pyssl_context_load_verify_locations(pctx_client, ca, NULL) < 0 ||
+        pyssl_context_load_cert_chain(pctx_server, cert, key, NULL) < 0)
+        return -1;
+    if (cfg->tls12 && (pyssl_context_set_maximum_version(pctx_client, PYSSL_TLS_VERSION_TLSV1_2) < 0 ||
+                       pyssl_context_set_maximum_version(pctx_server, PYSSL_TLS_VERSION_TLSV1_2) < 0))
+        return -1;
+    borrow_ctx = raw_ctx_new(cfg, 0);
+    return borrow_ctx ? 0 : -1;
+}
+
+static void p_teardown(void)
+{
+    pyssl_context_free(pctx_client);
+    pyssl_context_free(pctx_server);
+    SSL_CTX_free(borrow_ctx);
+    pctx_client = pctx_server = NULL;
+    borrow_ctx = NULL;
+    if (leaked_values)
+        fprintf(stderr, "pyssl_bench: note: library has no pyssl_value_free; %d values leaked\n",
+                leaked_values);
+}
+
+static void *p_conn_new(int fd, int server, int nonblocking, void *session)
+{
+    pconn *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    if (!server && g_resumable_clients) {
+        c->ssl = raw_ssl_new(borrow_ctx, fd, 0);
+        if (!c->ssl || (session && SSL_set_session(c->ssl, session) != 1))
+            goto fail;
+        c->s = pyssl_socket_wrap_ssl(c->ssl, 0, "localhost", PYSSL_COMPAT_3_14);
+        if (!c->s || pyssl_socket_set_io(c->s, fd, nonblocking ? 0 : -1) < 0)
+            goto fail;
+        set_nonblocking(fd, nonblocking);
+        return c;
+    }
+    c->s = pyssl_socket_new(server ? pctx_server : pctx_client, fd, server, server ? NULL : "localhost");
+    if (!c->s)
+        goto fail;
+    if (nonblocking && pyssl_socket_set_timeout(c->s, 0.0) < 0)
+        goto fail;
+    return c;
+fail:
+    pyssl_socket_free(c->s);
+    SSL_free(c->ssl);
+    free(c);
+    return NULL;
+}
+
+static void p_conn_free(void *cv)
+{
+    pconn *c = cv;
+    pyssl_socket_free(c->s);
+    SSL_free(c->ssl);
+    free(c);
+}
+
+static int map(ssize_t r)
+{
+    switch (r) {
+    case PYSSL_ERROR_WANT_READ:
+        return B_WANT_READ;
+    case PYSSL_ERROR_WANT_WRITE:
+        return B_WANT_WRITE;
+    case PYSSL_ERROR_ZERO_RETURN:
+        return B_CLOSED;
+    default:
+        return B_ERR;
+    }
+}
+
+static int p_handshake(void *cv)
+{
+    int r = pyssl_do_handshake(((pconn *)cv)->s);
+    return r == 0 ? B_OK : map(r);
+}
+
+static ssize_t p_read(void *cv, void *buf, size_t n)
+{
+    ssize_t r = pyssl_read(((pconn *)cv)->s, buf, n);
+    if (r > 0)
+        return r;
+    return r == 0 ? B_CLOSED : map(r);
+}
+
+static ssize_t p_write(void *cv, const void *buf, size_t n)
+{
+    ssize_t r = pyssl_write(((pconn *)cv)->s, buf, n);
+    return r >= 0 ? r : map(r);
+}
+
+static int p_shutdown(void *cv)
+{
+    int r = pyssl_shutdown(((pconn *)cv)->s);
+    return r == 0 ? B_OK : map(r);
+}
+
+static void *p_get_session(void *cv)
+{
+    pconn *c = cv;
+    return c->ssl ? SSL_get1_session(c->ssl) : NULL;
+}
+
+static void p_session_free(void *s) { SSL_SESSION_free(s); }
+
+static int p_session_reused(void *cv)
+{
+    pconn *c = cv;
+    return c->ssl ? SSL_session_reused(c->ssl) : 0;
+}
+
+static int p_peercert(void *cv, int binary)
+{
+    pyssl_value *v = NULL;
+    if (pyssl_getpeercert(((pconn *)cv)->s, binary, &v) < 0)
+        return B_ERR;
+    if (!v)
+        return B_ERR;
+    if (bench_pyssl_value_free)
+        bench_pyssl_value_free(v);
+    else
+        leaked_values++;
+    return 0;
+}
+
+static const char *p_version(void *cv) { return pyssl_socket_version(((pconn *)cv)->s); }
+
+static const char *p_cipher(void *cv)
+{
+    const char *name = NULL;
+    if (pyssl_socket_cipher(((pconn *)cv)->s, &name, NULL, NULL) != 1)
+        return NULL;
+    return name;
+}
+
+const impl impl_pyssl = {
+    .name = "pyssl",
+    .setup = p_setup,
+    .teardown = p_teardown,
+    .conn_new = p_conn_new,
+    .conn_free = p_conn_free,
+    .handshake = p_handshake,
+    .read = p_read,
+    .write = p_write,
+    .shutdown = p_shutdown,
+    .get_session = p_get_session,
+    .session_free = p_session_free,
+    .session_reused = p_session_reused,
+    .peercert = p_peercert,
+    .version = p_version,
+    .cipher = p_cipher,
+    .last_error = p_last_error,
+};
+
+/* Whether raw_ctx_new matches pyssl's contexts: options and protocol
+ * bounds, read back from both. Prints what differs; 0 when equal. */
+int check_same_settings(const bench_cfg *cfg)
+{
+    int bad = 0;
+    for (int server = 0; server <= 1; server++) {
+        pyssl_context *p = pyssl_context_new(server ? PYSSL_PROTOCOL_TLS_SERVER : PYSSL_PROTOCOL_TLS_CLIENT);
+        SSL_CTX *r = raw_ctx_new(cfg, server);
+        if (!p || !r)
+            die("check_same_settings: cannot create contexts");
+        if (cfg->tls12)
+            pyssl_context_set_maximum_version(p, PYSSL_TLS_VERSION_TLSV1_2);
+        uint64_t popts = 0;
+        pyssl_context_get_options(p, &popts);
+        uint64_t ropts = SSL_CTX_get_options(r);
+        if (popts != ropts) {
+            fprintf(stderr, "settings differ (%s): pyssl options %#llx, raw %#llx\n", server ? "server" : "client",
+                    (unsigned long long)popts, (unsigned long long)ropts);
+            bad = 1;
+        }
+        if (pyssl_context_get_minimum_version(p) != (int)SSL_CTX_get_min_proto_version(r)) {
+            fprintf(stderr, "settings differ: minimum_version\n");
+            bad = 1;
+        }
+        int pmax = pyssl_context_get_maximum_version(p);
+        int rmax = (int)SSL_CTX_get_max_proto_version(r);
+        if (!(pmax == rmax || (pmax == PYSSL_TLS_VERSION_MAXIMUM_SUPPORTED && rmax == 0))) {
+            fprintf(stderr, "settings differ: maximum_version %d vs %d\n", pmax, rmax);
+            bad = 1;
+        }
+        int pmode = pyssl_context_get_verify_mode(p);
+        int rmode = SSL_CTX_get_verify_mode(r);
+        int rmode_py = rmode == SSL_VERIFY_NONE ? PYSSL_CERT_NONE
+                       : rmode == SSL_VERIFY_PEER ? PYSSL_CERT_OPTIONAL
+                                                  : PYSSL_CERT_REQUIRED;
+        if (pmode != rmode_py) {
+            fprintf(stderr, "settings differ: verify_mode %d vs %d\n", pmode, rmode_py);
+            bad = 1;
+        }
+        pyssl_context_free(p);
+        SSL_CTX_free(r);
+    }
+    return bad;
+}
