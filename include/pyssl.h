@@ -183,6 +183,43 @@ typedef enum {
 } pyssl_status;
 
 /*
+ The type of a `pyssl_value`.
+ */
+typedef enum {
+  /*
+   `None`.
+   */
+  PYSSL_VALUE_NONE = 0,
+  /*
+   `bool`: read with `pyssl_value_bool`.
+   */
+  PYSSL_VALUE_BOOL = 1,
+  /*
+   `int`: read with `pyssl_value_int` (when it fits in 64 bits) or
+   `pyssl_value_int_text`.
+   */
+  PYSSL_VALUE_INT = 2,
+  /*
+   `str`: read with `pyssl_value_str`.
+   */
+  PYSSL_VALUE_STR = 3,
+  /*
+   `bytes`: read with `pyssl_value_bytes`.
+   */
+  PYSSL_VALUE_BYTES = 4,
+  /*
+   `tuple`: `pyssl_value_len` items, read with `pyssl_value_tuple_item`.
+   */
+  PYSSL_VALUE_TUPLE = 5,
+  /*
+   `dict`: `pyssl_value_len` entries in insertion order, read with
+   `pyssl_value_dict_key` / `pyssl_value_dict_value` or
+   `pyssl_value_dict_get`.
+   */
+  PYSSL_VALUE_DICT = 6,
+} pyssl_value_type;
+
+/*
  A list of certificates (`get_verified_chain()` /
  `get_unverified_chain()`), owning its certificates.
  */
@@ -220,7 +257,8 @@ typedef struct pyssl_session pyssl_session;
 typedef struct pyssl_socket pyssl_socket;
 
 /*
- An immutable tree of Python values.
+ A Python value owned by pyssl. Opaque: read it with the
+ `pyssl_value_*` accessors.
  */
 typedef struct pyssl_value pyssl_value;
 
@@ -927,6 +965,154 @@ int pyssl_socket_set_context(pyssl_socket *sock, pyssl_context *ctx);
  socket's life), NULL for None (server sockets, or no name).
  */
 const char *pyssl_socket_server_hostname(const pyssl_socket *sock);
+
+/*
+ The kind of `v` (a `pyssl_value_type`), or a negative status.
+
+ # Safety
+ `v` must be NULL or a value from pyssl whose root is not freed.
+ */
+int pyssl_value_kind(const pyssl_value *v);
+
+/*
+ The length of `v`: the UTF-8 byte length of a `str`, the size of a
+ `bytes`, the number of items of a `tuple` or of entries of a `dict`. A
+ negative status for other kinds (`TypeError`).
+
+ # Safety
+ `v` must be NULL or a value from pyssl whose root is not freed.
+ */
+ssize_t pyssl_value_len(const pyssl_value *v);
+
+/*
+ Item `i` of a tuple, borrowed from `v`'s root; NULL on error (not a
+ tuple: `TypeError`; out of range: `IndexError`).
+
+ # Safety
+ `v` must be NULL or a value from pyssl whose root is not freed.
+ */
+const pyssl_value *pyssl_value_tuple_item(const pyssl_value *v, size_t i);
+
+/*
+ The key of entry `i` (insertion order) of a dict, borrowed from `v`'s
+ root; NULL on error.
+
+ # Safety
+ `v` must be NULL or a value from pyssl whose root is not freed.
+ */
+const pyssl_value *pyssl_value_dict_key(const pyssl_value *v, size_t i);
+
+/*
+ The value of entry `i` (insertion order) of a dict, borrowed from `v`'s
+ root; NULL on error.
+
+ # Safety
+ `v` must be NULL or a value from pyssl whose root is not freed.
+ */
+const pyssl_value *pyssl_value_dict_value(const pyssl_value *v, size_t i);
+
+/*
+ `v[key]` for a dict with `str` keys, borrowed from `v`'s root. NULL when
+ the key is absent (the thread's last error is then cleared) or on error
+ (`v` not a dict, NULL arguments; the last error says which).
+
+ # Safety
+ `v` must be NULL or a value from pyssl whose root is not freed;
+ `key` must be NULL or a NUL-terminated string.
+ */
+const pyssl_value *pyssl_value_dict_get(const pyssl_value *v, const char *key);
+
+/*
+ The text of a `str` as UTF-8, NUL-terminated (it may also contain NUL
+ characters: use `*len`). Valid until the root is freed. `len` may be
+ NULL; it is written only on success. NULL on error.
+
+ # Safety
+ `v` must be NULL or a value from pyssl whose root is not freed;
+ `len` must be NULL or writable.
+ */
+const char *pyssl_value_str(const pyssl_value *v, size_t *len);
+
+/*
+ The contents of a `bytes` (never NULL for a `bytes`, even when empty).
+ Valid until the root is freed. `len` may be NULL; it is written only
+ on success. NULL on error.
+
+ # Safety
+ `v` must be NULL or a value from pyssl whose root is not freed;
+ `len` must be NULL or writable.
+ */
+const unsigned char *pyssl_value_bytes(const pyssl_value *v, size_t *len);
+
+/*
+ A `bool` as 0 or 1; a negative status for other kinds.
+
+ # Safety
+ `v` must be NULL or a value from pyssl whose root is not freed.
+ */
+int pyssl_value_bool(const pyssl_value *v);
+
+/*
+ An `int` into `*out`: 0, or a negative status (`OverflowError` when it
+ does not fit in 64 bits, `TypeError` for other kinds). `*out` is written
+ only on success.
+
+ # Safety
+ `v` must be NULL or a value from pyssl whose root is not freed;
+ `out` must be NULL or writable.
+ */
+int pyssl_value_int(const pyssl_value *v, int64_t *out);
+
+/*
+ The decimal text of an `int` (any size); free it with
+ `pyssl_string_free`. NULL on error.
+
+ # Safety
+ `v` must be NULL or a value from pyssl whose root is not freed.
+ */
+char *pyssl_value_int_text(const pyssl_value *v);
+
+/*
+ `repr(v)` exactly as Python 3.11 prints it, UTF-8; free it with
+ `pyssl_string_free`. NULL on error.
+
+ # Safety
+ `v` must be NULL or a value from pyssl whose root is not freed.
+ */
+char *pyssl_value_repr(const pyssl_value *v);
+
+/*
+ Frees a string returned by pyssl (`pyssl_value_repr`,
+ `pyssl_value_int_text`). NULL is ignored.
+
+ # Safety
+ `s` must be NULL or a string returned by pyssl and not yet freed.
+ */
+void pyssl_string_free(char *s);
+
+/*
+ Frees a value returned by pyssl, with every child borrowed from it.
+ Only roots may be freed: a child, or a pointer already freed, is
+ refused (recorded as the thread's last error) when detected. NULL is
+ ignored.
+
+ # Safety
+ `v` must be NULL or a root returned by pyssl and not yet freed.
+ */
+void pyssl_value_free(pyssl_value *v);
+
+/*
+ `_ssl._test_decode_cert(path)`: decodes the first PEM certificate in the
+ file at `path` into the dict `getpeercert()` returns. 0 with `*out` set
+ to a new root (free it with `pyssl_value_free`), or a negative status
+ with the thread's last error (`SSLError` "Can't open file" / "Error
+ decoding PEM-encoded file", `UnicodeDecodeError`, ...).
+
+ # Safety
+ `path` must be NULL or a NUL-terminated string; `out` must be NULL
+ or writable.
+ */
+int pyssl_test_decode_cert(const char *path, pyssl_value **out);
 
 #ifdef __cplusplus
 }  // extern "C"

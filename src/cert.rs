@@ -1,13 +1,810 @@
-//! TEMPORARY placeholder until the certificate module lands.
-use crate::error::{PyErr, PyResult};
-use crate::value::Value;
-/// # Safety
-/// valid X509
-pub unsafe fn decode_certificate(_cert: *mut openssl_sys::X509) -> PyResult<Value> {
-    Err(PyErr::value_error("not yet"))
+//! Certificate decoding: CPython's `_decode_certificate` and its helpers,
+//! rule for rule, on the same OpenSSL calls, so that the dict a C caller
+//! gets is the one `SSLSocket.getpeercert()` returns.
+//!
+//! The dict has, in this order: `subject` and `issuer` (tuples of RDN
+//! tuples of `(name, value)` pairs), `version`, `serialNumber`,
+//! `notBefore`, `notAfter`, and, when present, `subjectAltName`, `OCSP`,
+//! `caIssuers` and `crlDistributionPoints`.
+//!
+//! Text is decoded from UTF-8 strictly, as `PyUnicode_FromStringAndSize`
+//! does, so bad bytes raise the same `UnicodeDecodeError`. OpenSSL failures
+//! raise `SSLError` built from the error queue, as `_setSSLError` does.
+//! Unlike CPython, pyssl leaves the calling thread's OpenSSL error queue
+//! empty when a decode returns (CPython can leave errors from malformed
+//! extensions behind, which may confuse later `SSL_get_error` calls).
+
+use std::ffi::CStr;
+use std::os::raw::{c_char, c_int, c_void};
+use std::ptr;
+
+use openssl_sys as ossl;
+use openssl_sys::{ASN1_OBJECT, ASN1_STRING, BIO, GENERAL_NAME, OPENSSL_STACK, X509, X509_NAME};
+
+use crate::error::{clear_openssl_errors, set_ssl_error, PyErr, PyResult, Status};
+use crate::value::{decode_utf8, Value};
+
+/// OpenSSL functions and macros `openssl-sys` does not declare (kept out
+/// of pyssl's C header).
+///
+/// cbindgen:ignore
+mod ffi {
+    use std::os::raw::{c_char, c_int};
+
+    use openssl_sys::{
+        stack_st_ACCESS_DESCRIPTION, stack_st_DIST_POINT, stack_st_GENERAL_NAME, ASN1_INTEGER,
+        ASN1_OBJECT, BIO, GENERAL_NAME, X509_NAME_ENTRY,
+    };
+
+    extern "C" {
+        pub fn X509_NAME_ENTRY_set(ne: *const X509_NAME_ENTRY) -> c_int;
+        pub fn GENERAL_NAME_print(out: *mut BIO, gen: *mut GENERAL_NAME) -> c_int;
+        pub fn GENERAL_NAMES_free(names: *mut stack_st_GENERAL_NAME);
+        pub fn i2t_ASN1_OBJECT(buf: *mut c_char, buf_len: c_int, a: *const ASN1_OBJECT) -> c_int;
+        pub fn i2a_ASN1_INTEGER(bp: *mut BIO, a: *const ASN1_INTEGER) -> c_int;
+        pub fn BIO_gets(bp: *mut BIO, buf: *mut c_char, size: c_int) -> c_int;
+        pub fn AUTHORITY_INFO_ACCESS_free(aia: *mut stack_st_ACCESS_DESCRIPTION);
+        pub fn CRL_DIST_POINTS_free(dps: *mut stack_st_DIST_POINT);
+    }
+
+    /// `BIO_CTRL_RESET`, for the `BIO_reset` macro.
+    pub const BIO_CTRL_RESET: c_int = 1;
+    /// `BIO_C_SET_FILENAME`, for the `BIO_read_filename` macro.
+    pub const BIO_C_SET_FILENAME: c_int = 108;
+    /// `BIO_CLOSE | BIO_FP_READ`.
+    pub const BIO_CLOSE_FP_READ: std::os::raw::c_long = 0x01 | 0x02;
 }
+
+/// `X509_NAME_MAXLEN`: `_asn1obj2py`'s first buffer.
+const X509_NAME_MAXLEN: usize = 256;
+/// The `char buf[2048]` CPython reads printed text into; `BIO_gets` and
+/// `i2t_ASN1_OBJECT` are given one byte less.
+const PRINT_BUF: usize = 2048;
+
+/// An owned BIO, freed on drop.
+struct Bio(*mut BIO);
+
+impl Bio {
+    /// `BIO_new(BIO_s_mem())`.
+    fn mem() -> Option<Bio> {
+        // SAFETY: BIO_s_mem returns a static method table; BIO_new returns
+        // an owned BIO or NULL.
+        let b = unsafe { ossl::BIO_new(ossl::BIO_s_mem()) };
+        (!b.is_null()).then_some(Bio(b))
+    }
+
+    /// `(void) BIO_reset(bio)`.
+    fn reset(&self) {
+        // SAFETY: self.0 is a live BIO; BIO_CTRL_RESET takes no pointer.
+        unsafe { ossl::BIO_ctrl(self.0, ffi::BIO_CTRL_RESET, 0, ptr::null_mut()) };
+    }
+
+    /// `len = BIO_gets(bio, buf, sizeof(buf)-1)` with CPython's 2048-byte
+    /// buffer: the first line (newline included), at most 2046 bytes. A
+    /// negative length is an OpenSSL failure, reported as `_setSSLError`.
+    fn gets(&self) -> PyResult<Vec<u8>> {
+        let mut buf = [0u8; PRINT_BUF];
+        // SAFETY: buf has PRINT_BUF bytes and BIO_gets writes at most
+        // size bytes including the terminating NUL.
+        let len = unsafe {
+            ffi::BIO_gets(
+                self.0,
+                buf.as_mut_ptr().cast::<c_char>(),
+                (PRINT_BUF - 1) as c_int,
+            )
+        };
+        if len < 0 {
+            return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, crate::here!()));
+        }
+        Ok(buf[..len as usize].to_vec())
+    }
+}
+
+impl Drop for Bio {
+    fn drop(&mut self) {
+        // SAFETY: self.0 is a BIO this guard owns, freed exactly once.
+        unsafe { ossl::BIO_free_all(self.0) };
+    }
+}
+
+/// Frees an extension structure returned by `X509_get_ext_d2i` on drop.
+struct ExtGuard<T> {
+    ptr: *mut T,
+    free: unsafe extern "C" fn(*mut T),
+}
+
+impl<T> Drop for ExtGuard<T> {
+    fn drop(&mut self) {
+        // SAFETY: ptr was returned non-NULL by X509_get_ext_d2i for the
+        // type `free` releases, and is freed exactly once.
+        unsafe { (self.free)(self.ptr) };
+    }
+}
+
+/// `OPENSSL_sk_num`, 0 for NULL.
+///
 /// # Safety
-/// valid X509
-pub unsafe fn certificate_to_der(_cert: *mut openssl_sys::X509) -> PyResult<Value> {
-    Err(PyErr::value_error("not yet"))
+/// `sk` must be NULL or a live OpenSSL stack.
+unsafe fn sk_num<S>(sk: *const S) -> usize {
+    // SAFETY: per the caller; OPENSSL_sk_num returns -1 for NULL.
+    let n = unsafe { ossl::OPENSSL_sk_num(sk.cast::<OPENSSL_STACK>()) };
+    n.max(0) as usize
+}
+
+/// `OPENSSL_sk_value` for an index below `sk_num`.
+///
+/// # Safety
+/// `sk` must be a live OpenSSL stack whose items are `T`s.
+unsafe fn sk_value<S, T>(sk: *const S, i: usize) -> *mut T {
+    // SAFETY: per the caller; OpenSSL checks the index.
+    unsafe { ossl::OPENSSL_sk_value(sk.cast::<OPENSSL_STACK>(), i as c_int).cast::<T>() }
+}
+
+/// `_setSSLError(NULL, 0, ...)`: an `SSLError` from the error queue.
+fn ssl_error(loc: crate::error::Location) -> PyErr {
+    set_ssl_error(None, Status::PYSSL_ERROR_SSL, loc)
+}
+
+/// The bytes of an ASN1_STRING (`ASN1_STRING_get0_data`, `_length`);
+/// None when its data pointer is NULL.
+///
+/// # Safety
+/// `s` must be a live ASN1_STRING.
+unsafe fn asn1_bytes<'a>(s: *const ASN1_STRING) -> Option<&'a [u8]> {
+    // SAFETY: s is live per the caller; the data pointer and length
+    // describe its buffer, which lives as long as s.
+    unsafe {
+        let data = ossl::ASN1_STRING_get0_data(s);
+        let len = ossl::ASN1_STRING_length(s).max(0) as usize;
+        if data.is_null() {
+            None
+        } else {
+            Some(std::slice::from_raw_parts(data, len))
+        }
+    }
+}
+
+/// `PyUnicode_FromStringAndSize(data, len)` on an ASN1_STRING's bytes:
+/// NULL data gives `""`.
+///
+/// # Safety
+/// `s` must be a live ASN1_STRING.
+unsafe fn asn1_to_str(s: *const ASN1_STRING) -> PyResult<Value> {
+    // SAFETY: per the caller.
+    let bytes = unsafe { asn1_bytes(s) }.unwrap_or(&[]);
+    decode_utf8(bytes).map(Value::Str)
+}
+
+/// `_asn1obj2py(state, name, 0)`: the object's long name, or its dotted
+/// form when OpenSSL has no name for it.
+///
+/// # Safety
+/// `obj` must be a live ASN1_OBJECT.
+unsafe fn asn1obj_to_str(obj: *const ASN1_OBJECT) -> PyResult<String> {
+    let mut buf = vec![0u8; X509_NAME_MAXLEN];
+    // SAFETY: buf has X509_NAME_MAXLEN bytes, the size passed; obj is live.
+    let mut len = unsafe {
+        ossl::OBJ_obj2txt(
+            buf.as_mut_ptr().cast::<c_char>(),
+            X509_NAME_MAXLEN as c_int,
+            obj,
+            0,
+        )
+    };
+    if len < 0 {
+        return Err(ssl_error(crate::here!()));
+    }
+    if len as usize > X509_NAME_MAXLEN - 1 {
+        // The text did not fit: ask for its length, then convert again.
+        // SAFETY: a NULL buffer of size 0 only computes the length.
+        let needed = unsafe { ossl::OBJ_obj2txt(ptr::null_mut(), 0, obj, 0) };
+        let size = needed.max(0) as usize + 1;
+        buf = vec![0u8; size];
+        // SAFETY: buf has `size` bytes, the size passed.
+        len =
+            unsafe { ossl::OBJ_obj2txt(buf.as_mut_ptr().cast::<c_char>(), size as c_int, obj, 0) };
+        if len < 0 {
+            return Err(ssl_error(crate::here!()));
+        }
+    }
+    let len = (len as usize).min(buf.len());
+    decode_utf8(&buf[..len])
+}
+
+/// CPython 3.11 calls `_setSSLError` a second time when `_asn1obj2py`
+/// fails, with the first exception still pending. Building the `SSLError`
+/// then fails inside the interpreter, which raises `SystemError` instead,
+/// unless the error queue holds an error whose reason CPython cannot name
+/// (the lookup then bails out and the first exception stays). The queue is
+/// cleared either way.
+fn second_ssl_error(first: PyErr) -> PyErr {
+    let code = crate::error::peek_last_error();
+    clear_openssl_errors();
+    let named = code == 0
+        || crate::error::reason_name(
+            crate::error::err_get_lib(code),
+            crate::error::err_get_reason(code),
+        )
+        .is_some();
+    if named {
+        PyErr::new(
+            Status::PYSSL_ERROR_SSL,
+            "SystemError",
+            "<class 'ssl.SSLError'> returned a result with an exception set",
+        )
+    } else {
+        first
+    }
+}
+
+/// `_create_tuple_for_attribute`: `(name, value)`, the value as `bytes`
+/// for a BIT STRING and as `str` (via `ASN1_STRING_to_UTF8`) otherwise; a
+/// NULL buffer gives None, as `Py_BuildValue("s#")` does.
+///
+/// # Safety
+/// `name` and `value` must be live.
+unsafe fn attribute_tuple(name: *const ASN1_OBJECT, value: *const ASN1_STRING) -> PyResult<Value> {
+    // SAFETY: name is live per the caller.
+    let pyname = match unsafe { asn1obj_to_str(name) } {
+        Ok(n) => Value::Str(n),
+        Err(e) => return Err(second_ssl_error(e)),
+    };
+    // SAFETY: value is live per the caller.
+    let pyvalue = if unsafe { ossl::ASN1_STRING_type(value) } == ossl::V_ASN1_BIT_STRING {
+        // SAFETY: value is live.
+        match unsafe { asn1_bytes(value) } {
+            Some(b) => Value::Bytes(b.to_vec()),
+            None => Value::None,
+        }
+    } else {
+        let mut out: *mut u8 = ptr::null_mut();
+        // SAFETY: value is live; on success `out` receives an OpenSSL
+        // allocation of `len` bytes (plus a NUL) that we free below.
+        let len = unsafe { ossl::ASN1_STRING_to_UTF8(&mut out, value) };
+        if len < 0 {
+            return Err(ssl_error(crate::here!()));
+        }
+        if out.is_null() {
+            Value::None
+        } else {
+            // SAFETY: out holds len bytes written by ASN1_STRING_to_UTF8.
+            let bytes = unsafe { std::slice::from_raw_parts(out, len as usize) }.to_vec();
+            // SAFETY: out was allocated by OpenSSL and is freed once.
+            unsafe { ossl::OPENSSL_free(out.cast::<c_void>()) };
+            Value::Str(decode_utf8(&bytes)?)
+        }
+    };
+    Ok(Value::Tuple(vec![pyname, pyvalue]))
+}
+
+/// `_create_tuple_for_X509_NAME`: a tuple of RDNs, each a tuple of
+/// `(name, value)` attributes; consecutive entries with the same set
+/// number form one RDN.
+///
+/// # Safety
+/// `xname` must be a live X509_NAME.
+unsafe fn name_to_tuple(xname: *const X509_NAME) -> PyResult<Value> {
+    // SAFETY: xname is live per the caller.
+    let count = unsafe { ossl::X509_NAME_entry_count(xname) }.max(0);
+    let mut dn: Vec<Value> = Vec::new();
+    let mut rdn: Vec<Value> = Vec::new();
+    let mut rdn_level: Option<c_int> = None;
+    for i in 0..count {
+        // SAFETY: i is below the entry count of the live name, so the
+        // entry, its object and its data are live while xname is.
+        let (level, attr) = unsafe {
+            let entry = ossl::X509_NAME_get_entry(xname, i);
+            let level = ffi::X509_NAME_ENTRY_set(entry);
+            let object = ossl::X509_NAME_ENTRY_get_object(entry) as *const ASN1_OBJECT;
+            let data = ossl::X509_NAME_ENTRY_get_data(entry) as *const ASN1_STRING;
+            (level, (object, data))
+        };
+        if rdn_level.is_some_and(|l| l != level) {
+            dn.push(Value::Tuple(std::mem::take(&mut rdn)));
+        }
+        rdn_level = Some(level);
+        // SAFETY: object and data belong to the live entry.
+        rdn.push(unsafe { attribute_tuple(attr.0, attr.1) }?);
+    }
+    if !rdn.is_empty() {
+        dn.push(Value::Tuple(rdn));
+    }
+    Ok(Value::Tuple(dn))
+}
+
+/// The `(type, value)` pair for one subjectAltName entry, as
+/// `_get_peer_alt_names` builds it.
+///
+/// # Safety
+/// `name` must be a live GENERAL_NAME and `bio` a memory BIO.
+unsafe fn general_name_tuple(name: *mut GENERAL_NAME, bio: &Bio) -> PyResult<Value> {
+    // SAFETY: name is live; `d` is the union member selected by `type_`.
+    let (gntype, d) = unsafe { ((*name).type_, (*name).d) };
+    let pair = |k: &str, v: Value| Value::Tuple(vec![Value::Str(k.to_owned()), v]);
+    match gntype {
+        ossl::GEN_DIRNAME => {
+            // SAFETY: for GEN_DIRNAME, d is the X509_NAME.
+            let dn = unsafe { name_to_tuple(d as *const X509_NAME) }?;
+            Ok(pair("DirName", dn))
+        }
+        ossl::GEN_EMAIL | ossl::GEN_DNS | ossl::GEN_URI => {
+            // Taken from the raw bytes: GENERAL_NAME_print mishandles NULs
+            // (CVE-2013-4238).
+            let key = match gntype {
+                ossl::GEN_EMAIL => "email",
+                ossl::GEN_DNS => "DNS",
+                _ => "URI",
+            };
+            // SAFETY: for these types, d is an IA5String.
+            let v = unsafe { asn1_to_str(d as *const ASN1_STRING) }?;
+            Ok(pair(key, v))
+        }
+        ossl::GEN_RID => {
+            let mut buf = [0u8; PRINT_BUF];
+            // SAFETY: the buffer has PRINT_BUF bytes and is given one less,
+            // as CPython does; for GEN_RID, d is the ASN1_OBJECT.
+            let len = unsafe {
+                ffi::i2t_ASN1_OBJECT(
+                    buf.as_mut_ptr().cast::<c_char>(),
+                    (PRINT_BUF - 1) as c_int,
+                    d as *const ASN1_OBJECT,
+                )
+            };
+            let v = if len < 0 {
+                return Err(ssl_error(crate::here!()));
+            } else if len as usize >= PRINT_BUF {
+                "<INVALID>".to_owned()
+            } else {
+                decode_utf8(&buf[..len as usize])?
+            };
+            Ok(pair("Registered ID", Value::Str(v)))
+        }
+        ossl::GEN_IPADD => {
+            // SAFETY: for GEN_IPADD, d is an OCTET STRING.
+            let ip = unsafe { asn1_bytes(d as *const ASN1_STRING) }.unwrap_or(&[]);
+            let text = match ip.len() {
+                4 => format!("{}.{}.{}.{}", ip[0], ip[1], ip[2], ip[3]),
+                16 => ip
+                    .chunks(2)
+                    .map(|w| format!("{:X}", u16::from_be_bytes([w[0], w[1]])))
+                    .collect::<Vec<_>>()
+                    .join(":"),
+                _ => "<invalid>".to_owned(),
+            };
+            Ok(pair("IP Address", Value::Str(text)))
+        }
+        _ => {
+            // othername, X400Name, EdiPartyName: OpenSSL's printed form,
+            // split at the first ':'.
+            bio.reset();
+            // SAFETY: name is live and bio is a memory BIO.
+            unsafe { ffi::GENERAL_NAME_print(bio.0, name) };
+            let line = bio.gets()?;
+            // strchr() stops at a NUL byte.
+            let cstr_len = line.iter().position(|&c| c == 0).unwrap_or(line.len());
+            let Some(colon) = line[..cstr_len].iter().position(|&c| c == b':') else {
+                return Err(PyErr::value_error(format!(
+                    "Invalid value {}",
+                    lossy_prefix(&line[..cstr_len], 200)
+                )));
+            };
+            let k = decode_utf8(&line[..colon])?;
+            let v = decode_utf8(&line[colon + 1..])?;
+            Ok(Value::Tuple(vec![Value::Str(k), Value::Str(v)]))
+        }
+    }
+}
+
+/// `%.200s` in `PyUnicode_FromFormat`: at most `max` bytes, decoded from
+/// UTF-8 with the "replace" error handler.
+fn lossy_prefix(bytes: &[u8], max: usize) -> String {
+    String::from_utf8_lossy(&bytes[..bytes.len().min(max)]).into_owned()
+}
+
+/// `_get_peer_alt_names`: the subjectAltName tuple, or None without the
+/// extension (or when OpenSSL cannot decode it).
+///
+/// # Safety
+/// `cert` must be a live X509.
+unsafe fn peer_alt_names(cert: *mut X509) -> PyResult<Option<Value>> {
+    let Some(bio) = Bio::mem() else {
+        return Err(PyErr::ssl_message("failed to allocate BIO"));
+    };
+    // SAFETY: cert is live; the result is NULL or an owned GENERAL_NAMES.
+    let names = unsafe {
+        ossl::X509_get_ext_d2i(
+            cert,
+            ossl::NID_subject_alt_name,
+            ptr::null_mut(),
+            ptr::null_mut(),
+        )
+    }
+    .cast::<ossl::stack_st_GENERAL_NAME>();
+    if names.is_null() {
+        return Ok(None);
+    }
+    let _names = ExtGuard {
+        ptr: names,
+        free: ffi::GENERAL_NAMES_free,
+    };
+    let mut out = Vec::new();
+    // SAFETY: names is a live stack of GENERAL_NAME.
+    for i in 0..unsafe { sk_num(names) } {
+        // SAFETY: i is in range; the item lives as long as the stack.
+        let name: *mut GENERAL_NAME = unsafe { sk_value(names, i) };
+        // SAFETY: name is live and bio is a memory BIO.
+        out.push(unsafe { general_name_tuple(name, &bio) }?);
+    }
+    Ok(Some(Value::Tuple(out)))
+}
+
+/// `_get_aia_uri`: the URIs of the Authority Information Access entries
+/// whose method is `nid`; None without the extension or without a match.
+///
+/// # Safety
+/// `cert` must be a live X509.
+unsafe fn aia_uris(cert: *mut X509, nid: c_int) -> PyResult<Option<Value>> {
+    // SAFETY: cert is live; the result is NULL or an owned
+    // AUTHORITY_INFO_ACCESS.
+    let info = unsafe {
+        ossl::X509_get_ext_d2i(
+            cert,
+            ossl::NID_info_access,
+            ptr::null_mut(),
+            ptr::null_mut(),
+        )
+    }
+    .cast::<ossl::stack_st_ACCESS_DESCRIPTION>();
+    if info.is_null() {
+        return Ok(None);
+    }
+    let _info = ExtGuard {
+        ptr: info,
+        free: ffi::AUTHORITY_INFO_ACCESS_free,
+    };
+    let mut uris = Vec::new();
+    // SAFETY: info is a live stack of ACCESS_DESCRIPTION.
+    for i in 0..unsafe { sk_num(info) } {
+        // SAFETY: i is in range; the description, its method and location
+        // live as long as the stack.
+        let uri = unsafe {
+            let ad: *mut ossl::ACCESS_DESCRIPTION = sk_value(info, i);
+            let location = (*ad).location;
+            if ossl::OBJ_obj2nid((*ad).method) != nid || (*location).type_ != ossl::GEN_URI {
+                continue;
+            }
+            asn1_to_str((*location).d as *const ASN1_STRING)
+        }?;
+        uris.push(uri);
+    }
+    Ok((!uris.is_empty()).then_some(Value::Tuple(uris)))
+}
+
+/// `_get_crl_dp`: the URIs of the CRL distribution points' full names;
+/// points without a name are skipped (CVE-2019-5010), and so are names
+/// relative to the issuer (CPython reads their entries as general names,
+/// which never have the URI type).
+///
+/// # Safety
+/// `cert` must be a live X509.
+unsafe fn crl_dp_uris(cert: *mut X509) -> PyResult<Option<Value>> {
+    // SAFETY: cert is live; the result is NULL or an owned CRL_DIST_POINTS.
+    let dps = unsafe {
+        ossl::X509_get_ext_d2i(
+            cert,
+            ossl::NID_crl_distribution_points,
+            ptr::null_mut(),
+            ptr::null_mut(),
+        )
+    }
+    .cast::<ossl::stack_st_DIST_POINT>();
+    if dps.is_null() {
+        return Ok(None);
+    }
+    let _dps = ExtGuard {
+        ptr: dps,
+        free: ffi::CRL_DIST_POINTS_free,
+    };
+    let mut uris = Vec::new();
+    // SAFETY: dps is a live stack of DIST_POINT.
+    for i in 0..unsafe { sk_num(dps) } {
+        // SAFETY: i is in range; the point and its name live as long as the
+        // stack; `fullname` is the union member when `type_` is 0.
+        let gns = unsafe {
+            let dp: *mut ossl::DIST_POINT = sk_value(dps, i);
+            let dpn = (*dp).distpoint;
+            if dpn.is_null() || (*dpn).type_ != 0 {
+                continue;
+            }
+            (*dpn).name.fullname
+        };
+        // SAFETY: gns is NULL or a live stack of GENERAL_NAME.
+        for j in 0..unsafe { sk_num(gns) } {
+            // SAFETY: j is in range; the name lives as long as the stack.
+            let uri = unsafe {
+                let gn: *mut GENERAL_NAME = sk_value(gns, j);
+                if (*gn).type_ != ossl::GEN_URI {
+                    continue;
+                }
+                asn1_to_str((*gn).d as *const ASN1_STRING)
+            }?;
+            uris.push(uri);
+        }
+    }
+    Ok((!uris.is_empty()).then_some(Value::Tuple(uris)))
+}
+
+/// Prints with `print` into `bio` and reads the first line back, decoded.
+fn printed(bio: &Bio, print: impl FnOnce(*mut BIO)) -> PyResult<Value> {
+    bio.reset();
+    print(bio.0);
+    let line = bio.gets()?;
+    decode_utf8(&line).map(Value::Str)
+}
+
+/// `_decode_certificate`: the dict `getpeercert()` returns.
+///
+/// # Safety
+/// `cert` must be NULL (an error) or a live `X509*`; it is only read.
+pub unsafe fn decode_certificate(cert: *mut X509) -> PyResult<Value> {
+    if cert.is_null() {
+        return Err(PyErr::bad_argument("certificate is NULL"));
+    }
+    // SAFETY: cert is a live X509 per the caller.
+    let result = unsafe { decode_certificate_inner(cert) };
+    clear_openssl_errors();
+    result
+}
+
+/// # Safety
+/// `cert` must be a live X509.
+unsafe fn decode_certificate_inner(cert: *mut X509) -> PyResult<Value> {
+    let mut dict: Vec<(Value, Value)> = Vec::with_capacity(10);
+    let mut put = |k: &str, v: Value| dict.push((Value::Str(k.to_owned()), v));
+
+    // SAFETY: cert is live; its names live as long as it does.
+    put("subject", unsafe {
+        name_to_tuple(ossl::X509_get_subject_name(cert))
+    }?);
+    // SAFETY: as above.
+    put("issuer", unsafe {
+        name_to_tuple(ossl::X509_get_issuer_name(cert))
+    }?);
+    // SAFETY: cert is live. `long + 1` as C computes it on LP64.
+    let version = unsafe { ossl::X509_get_version(cert) } as i64;
+    put("version", Value::Int(version.wrapping_add(1)));
+
+    let Some(bio) = Bio::mem() else {
+        return Err(PyErr::ssl_message("failed to allocate BIO"));
+    };
+    put(
+        "serialNumber",
+        printed(&bio, |b| {
+            // SAFETY: cert is live and b is a memory BIO.
+            unsafe { ffi::i2a_ASN1_INTEGER(b, ossl::X509_get_serialNumber(cert)) };
+        })?,
+    );
+    put(
+        "notBefore",
+        printed(&bio, |b| {
+            // SAFETY: cert is live and b is a memory BIO.
+            unsafe { ossl::ASN1_TIME_print(b, ossl::X509_getm_notBefore(cert)) };
+        })?,
+    );
+    put(
+        "notAfter",
+        printed(&bio, |b| {
+            // SAFETY: cert is live and b is a memory BIO.
+            unsafe { ossl::ASN1_TIME_print(b, ossl::X509_getm_notAfter(cert)) };
+        })?,
+    );
+    drop(bio);
+
+    // SAFETY: cert is live for each of these.
+    if let Some(v) = unsafe { peer_alt_names(cert) }? {
+        put("subjectAltName", v);
+    }
+    // SAFETY: as above.
+    if let Some(v) = unsafe { aia_uris(cert, ossl::NID_ad_OCSP) }? {
+        put("OCSP", v);
+    }
+    // SAFETY: as above.
+    if let Some(v) = unsafe { aia_uris(cert, ossl::NID_ad_ca_issuers) }? {
+        put("caIssuers", v);
+    }
+    // SAFETY: as above.
+    if let Some(v) = unsafe { crl_dp_uris(cert) }? {
+        put("crlDistributionPoints", v);
+    }
+    Ok(Value::Dict(dict))
+}
+
+/// `_certificate_to_der`: the certificate's DER encoding as `bytes`.
+///
+/// # Safety
+/// `cert` must be NULL (an error) or a live `X509*`.
+pub unsafe fn certificate_to_der(cert: *mut X509) -> PyResult<Value> {
+    if cert.is_null() {
+        return Err(PyErr::bad_argument("certificate is NULL"));
+    }
+    let mut out: *mut u8 = ptr::null_mut();
+    // SAFETY: cert is live; with *out NULL, OpenSSL allocates the buffer.
+    let len = unsafe { ossl::i2d_X509(cert, &mut out) };
+    if len < 0 || out.is_null() {
+        return Err(ssl_error(crate::here!()));
+    }
+    // SAFETY: out holds len bytes written by i2d_X509.
+    let der = unsafe { std::slice::from_raw_parts(out, len as usize) }.to_vec();
+    // SAFETY: out was allocated by OpenSSL and is freed once.
+    unsafe { ossl::OPENSSL_free(out.cast::<c_void>()) };
+    Ok(Value::Bytes(der))
+}
+
+/// `_ssl._test_decode_cert(path)`: reads the first PEM certificate of a
+/// file and decodes it. Fails as CPython 3.11 does: `SSLError("Can't open
+/// file")` when the file cannot be opened, `SSLError("Error decoding
+/// PEM-encoded file")` when it holds no readable certificate.
+pub fn test_decode_cert(path: &CStr) -> PyResult<Value> {
+    // SAFETY: BIO_s_file returns a static method table; BIO_new returns an
+    // owned BIO or NULL.
+    let raw = unsafe { ossl::BIO_new(ossl::BIO_s_file()) };
+    if raw.is_null() {
+        return Err(PyErr::ssl_message("Can't malloc memory to read file"));
+    }
+    let bio = Bio(raw);
+    // SAFETY: BIO_read_filename: bio is a file BIO, path a NUL-terminated
+    // string that OpenSSL only reads (it opens the file with fopen).
+    let opened = unsafe {
+        ossl::BIO_ctrl(
+            bio.0,
+            ffi::BIO_C_SET_FILENAME,
+            ffi::BIO_CLOSE_FP_READ,
+            path.as_ptr() as *mut c_void,
+        )
+    };
+    if opened <= 0 {
+        clear_openssl_errors();
+        return Err(PyErr::ssl_message("Can't open file"));
+    }
+    // SAFETY: bio is a readable file BIO; no password callback.
+    let x = unsafe { ossl::PEM_read_bio_X509(bio.0, ptr::null_mut(), None, ptr::null_mut()) };
+    drop(bio);
+    if x.is_null() {
+        clear_openssl_errors();
+        return Err(PyErr::ssl_message("Error decoding PEM-encoded file"));
+    }
+    // SAFETY: x is a live X509 we own.
+    let result = unsafe { decode_certificate(x) };
+    // SAFETY: x is freed once, after its last use.
+    unsafe { ossl::X509_free(x) };
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Built by tests/certgen/gen_certs.py's `simple_cert` (with a zero
+    /// Ed25519 key and a dummy signature).
+    const PEM: &str = "-----BEGIN CERTIFICATE-----\n\
+MIIB8DCCAaKgAwIBAgIKEjRWeJCrze8SNDAFBgMrZXAwOjELMAkGA1UEBhMCREUx\n\
+KzAWBgNVBAoMD0dyw7zDn2UgJ3B5c3NsJzARBgNVBAMMCnB5c3NsLnRlc3QwHhcN\n\
+MjAwMTAxMDAwMDAwWhcNMzAwMTAxMDAwMDAwWjA6MQswCQYDVQQGEwJERTErMBYG\n\
+A1UECgwPR3LDvMOfZSAncHlzc2wnMBEGA1UEAwwKcHlzc2wudGVzdDAqMAUGAytl\n\
+cAMhAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAo4HDMIHAMEUGA1Ud\n\
+EQQ+MDyCCnB5c3NsLnRlc3SHBH8AAAGHEAAAAAAAAAAAAAAAAAAAAAGBA2FAYqAR\n\
+BggrBgEFBQcIBaAFDAN4QHkwTwYIKwYBBQUHAQEEQzBBMBwGCCsGAQUFBzABhhBo\n\
+dHRwOi8vb2NzcC50ZXN0MCEGCCsGAQUFBzAChhVodHRwOi8vY2EudGVzdC9jYS5k\n\
+ZXIwJgYDVR0fBB8wHTAboBmgF4YVaHR0cDovL2NybC50ZXN0L3guY3JsMAUGAytl\n\
+cANBAHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4\n\
+eHh4eHh4eHh4eHh4eHh4eHh4eHg=\n\
+-----END CERTIFICATE-----\n\
+";
+
+    /// `repr(_ssl._test_decode_cert(...))` for PEM, from /usr/bin/python3.11.
+    const PY_REPR: &str = "{'subject': ((('countryName', 'DE'),), (('organizationName', \"Grüße 'pyssl'\"), ('commonName', 'pyssl.test'))), 'issuer': ((('countryName', 'DE'),), (('organizationName', \"Grüße 'pyssl'\"), ('commonName', 'pyssl.test'))), 'version': 3, 'serialNumber': '1234567890ABCDEF1234', 'notBefore': 'Jan  1 00:00:00 2020 GMT', 'notAfter': 'Jan  1 00:00:00 2030 GMT', 'subjectAltName': (('DNS', 'pyssl.test'), ('IP Address', '127.0.0.1'), ('IP Address', '0:0:0:0:0:0:0:1'), ('email', 'a@b'), ('othername', 'XmppAddr:x@y')), 'OCSP': ('http://ocsp.test',), 'caIssuers': ('http://ca.test/ca.der',), 'crlDistributionPoints': ('http://crl.test/x.crl',)}";
+
+    /// An owned X509 parsed from PEM text.
+    struct Cert(*mut X509);
+
+    impl Cert {
+        fn parse(pem: &str) -> Cert {
+            // SAFETY: the memory BIO reads from `pem`, which outlives it;
+            // the BIO is freed once and the X509 is owned by the result.
+            unsafe {
+                let bio = ossl::BIO_new_mem_buf(pem.as_ptr().cast(), pem.len() as c_int);
+                assert!(!bio.is_null());
+                let x = ossl::PEM_read_bio_X509(bio, ptr::null_mut(), None, ptr::null_mut());
+                ossl::BIO_free_all(bio);
+                assert!(!x.is_null());
+                Cert(x)
+            }
+        }
+    }
+
+    impl Drop for Cert {
+        fn drop(&mut self) {
+            // SAFETY: owned, freed once.
+            unsafe { ossl::X509_free(self.0) };
+        }
+    }
+
+    fn base64_decode(text: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        let (mut acc, mut bits) = (0u32, 0);
+        for c in text.bytes() {
+            let v = match c {
+                b'A'..=b'Z' => c - b'A',
+                b'a'..=b'z' => c - b'a' + 26,
+                b'0'..=b'9' => c - b'0' + 52,
+                b'+' => 62,
+                b'/' => 63,
+                _ => continue,
+            };
+            acc = (acc << 6) | u32::from(v);
+            bits += 6;
+            if bits >= 8 {
+                bits -= 8;
+                out.push((acc >> bits) as u8);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn decodes_like_cpython() {
+        let cert = Cert::parse(PEM);
+        // SAFETY: cert.0 is a live X509.
+        let v = unsafe { decode_certificate(cert.0) }.unwrap();
+        assert_eq!(v.repr(), PY_REPR);
+        assert_eq!(v.dict_get("version"), Some(&Value::Int(3)));
+        assert_eq!(crate::error::peek_last_error(), 0);
+    }
+
+    #[test]
+    fn der_is_the_pem_body() {
+        let cert = Cert::parse(PEM);
+        let body: String = PEM.lines().filter(|l| !l.starts_with("-----")).collect();
+        // SAFETY: cert.0 is a live X509.
+        let der = unsafe { certificate_to_der(cert.0) }.unwrap();
+        assert_eq!(der, Value::Bytes(base64_decode(&body)));
+        // SAFETY: NULL is rejected before use.
+        let e = unsafe { certificate_to_der(ptr::null_mut()) }.unwrap_err();
+        assert_eq!(e.status, Status::PYSSL_ERROR_BAD_ARGUMENT);
+    }
+
+    #[test]
+    fn reads_a_file() {
+        let dir = std::env::temp_dir().join(format!("pyssl-cert-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("c.pem");
+        std::fs::write(&path, PEM).unwrap();
+        let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+        let v = test_decode_cert(&c);
+        std::fs::write(&path, "not a certificate\n").unwrap();
+        let bad = test_decode_cert(&c).unwrap_err();
+        let dir_err =
+            test_decode_cert(&std::ffi::CString::new(dir.to_str().unwrap()).unwrap()).unwrap_err();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(v.unwrap().repr(), PY_REPR);
+        assert_eq!(bad.exc_type, "SSLError");
+        assert_eq!(bad.message, "('Error decoding PEM-encoded file',)");
+        assert_eq!(dir_err.message, "('Error decoding PEM-encoded file',)");
+    }
+
+    #[test]
+    fn missing_file_is_cant_open() {
+        let e = test_decode_cert(c"/nonexistent/pyssl-test.pem").unwrap_err();
+        assert_eq!(e.exc_type, "SSLError");
+        assert_eq!(e.message, "(\"Can't open file\",)");
+        assert_eq!(e.errno, None);
+        assert_eq!(crate::error::peek_last_error(), 0);
+    }
+
+    #[test]
+    fn null_certificate_is_an_error() {
+        // SAFETY: NULL is handled before any use.
+        let e = unsafe { decode_certificate(ptr::null_mut()) }.unwrap_err();
+        assert_eq!(e.status, Status::PYSSL_ERROR_BAD_ARGUMENT);
+    }
 }

@@ -300,8 +300,7 @@ impl Context {
         let _s = self.write();
         // SAFETY: valid SSL_CTX and NUL-terminated string.
         if unsafe { ffi::SSL_CTX_set_cipher_list(self.ctx, list.as_ptr()) } == 0 {
-            // SAFETY: clears this thread's error queue.
-            unsafe { ffi::ERR_clear_error() };
+            crate::error::clear_error_queue();
             return Err(PyErr::ssl_message("No cipher can be selected."));
         }
         Ok(())
@@ -803,8 +802,7 @@ impl Context {
         if r != 1 {
             let errno = get_errno();
             if errno != 0 {
-                // SAFETY: clears this thread's error queue.
-                unsafe { ffi::ERR_clear_error() };
+                crate::error::clear_error_queue();
                 return Err(PyErr::os_error(errno));
             }
             return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
@@ -918,8 +916,7 @@ impl Context {
         }
         let _s = self.write();
         set_errno(0);
-        // SAFETY: clears this thread's error queue.
-        unsafe { ffi::ERR_clear_error() };
+        crate::error::clear_error_queue();
         let mut pw = PasswordInfo {
             password,
             error: None,
@@ -952,14 +949,13 @@ impl Context {
         pw: &mut PasswordInfo,
     ) -> PyResult<()> {
         let fail = |pw: &mut PasswordInfo| -> PyErr {
-            // SAFETY: clears this thread's error queue.
             if let Some(e) = pw.error.take() {
-                unsafe { ffi::ERR_clear_error() };
+                crate::error::clear_error_queue();
                 return e;
             }
             let errno = get_errno();
             if errno != 0 {
-                unsafe { ffi::ERR_clear_error() };
+                crate::error::clear_error_queue();
                 return PyErr::os_error(errno);
             }
             set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!())

@@ -206,9 +206,12 @@ impl PyErr {
     }
 
     /// `PyErr_SetString(PySSLErrorObject, msg)`: a plain SSLError with a
-    /// message and no errno.
+    /// message and no errno. `SSLError.__str__` falls back to `str(args)`
+    /// without a `strerror`, so `str(exc)` is the one-item tuple `('msg',)`.
     pub fn ssl_message(message: impl Into<String>) -> Self {
-        Self::new(Status::PYSSL_ERROR_SSL, "SSLError", message)
+        let text =
+            crate::value::Value::Tuple(vec![crate::value::Value::Str(message.into())]).repr();
+        Self::new(Status::PYSSL_ERROR_SSL, "SSLError", text)
     }
 
     /// `PyErr_SetFromErrno(PyExc_OSError)`: the errno subclass, args
@@ -360,6 +363,12 @@ pub fn clear_openssl_errors() {
     }
 }
 
+/// `ERR_clear_error()`: empties the calling thread's OpenSSL error queue.
+pub fn clear_error_queue() {
+    // SAFETY: touches only the calling thread's error queue.
+    unsafe { ffi::ERR_clear_error() };
+}
+
 /// Certificate-verification details for `fill_and_set_sslerror`.
 pub struct VerifyInfo {
     pub code: i64,
@@ -440,8 +449,7 @@ pub fn set_ssl_error(errstr: Option<&str>, status: Status, loc: Location) -> PyE
         errcode,
         None,
     );
-    // SAFETY: clears the calling thread's error queue.
-    unsafe { ffi::ERR_clear_error() };
+    clear_error_queue();
     e
 }
 

@@ -1057,8 +1057,7 @@ unsafe fn configure_hostname(
     // SAFETY: NUL-terminated string; the result is freed below.
     let ip = unsafe { ossl::a2i_IPADDRESS(c.as_ptr()) };
     if ip.is_null() {
-        // SAFETY: clears this thread's error queue.
-        unsafe { ffi::ERR_clear_error() };
+        crate::error::clear_error_queue();
     }
     let result = (|| {
         // SAFETY: valid SSL and NUL-terminated hostname; `ip` is a valid

@@ -108,8 +108,7 @@ pub fn set_error(site: &ErrorSite<'_>, ret: c_int, loc: Location) -> PyErr {
                             (exc_type, status, p) = eof();
                             errstr = Some(EOF_TEXT);
                         } else if site.socket.is_some() && ret == -1 {
-                            // SAFETY: clears this thread's error queue.
-                            unsafe { ffi::ERR_clear_error() };
+                            crate::error::clear_error_queue();
                             if site.err.c != 0 {
                                 return PyErr::os_error(site.err.c);
                             }
@@ -121,8 +120,7 @@ pub fn set_error(site: &ErrorSite<'_>, ret: c_int, loc: Location) -> PyErr {
                         }
                     }
                     Compat::Py314 => {
-                        // SAFETY: clears this thread's error queue.
-                        unsafe { ffi::ERR_clear_error() };
+                        crate::error::clear_error_queue();
                         if site.err.c != 0 {
                             return PyErr::os_error(site.err.c);
                         }
@@ -135,8 +133,7 @@ pub fn set_error(site: &ErrorSite<'_>, ret: c_int, loc: Location) -> PyErr {
                     exc_type = "SSLCertVerificationError";
                 }
                 if lib == ERR_LIB_SYS {
-                    // SAFETY: clears this thread's error queue.
-                    unsafe { ffi::ERR_clear_error() };
+                    crate::error::clear_error_queue();
                     return PyErr::os_error(reason);
                 }
             }
@@ -158,8 +155,7 @@ pub fn set_error(site: &ErrorSite<'_>, ret: c_int, loc: Location) -> PyErr {
                     errstr = Some(EOF_TEXT);
                 }
                 if e != 0 && lib == ERR_LIB_SYS {
-                    // SAFETY: clears this thread's error queue.
-                    unsafe { ffi::ERR_clear_error() };
+                    crate::error::clear_error_queue();
                     return PyErr::os_error(reason);
                 }
             }
@@ -176,8 +172,7 @@ pub fn set_error(site: &ErrorSite<'_>, ret: c_int, loc: Location) -> PyErr {
         None
     };
     let err = fill_ssl_error(status, exc_type, p, errstr, loc, e, verify);
-    // SAFETY: clears this thread's error queue.
-    unsafe { ffi::ERR_clear_error() };
+    crate::error::clear_error_queue();
     err
 }
 

@@ -1,17 +1,466 @@
-//! TEMPORARY placeholder until the value module lands.
+//! The Python value tree that pyssl hands back (a decoded certificate is a
+//! dict of tuples of strings), its `repr()` exactly as Python 3.11 prints
+//! it, and Python's strict UTF-8 decoding with CPython's error text.
+
+use std::fmt::Write as _;
+
+use crate::error::{PyErr, PyResult, Status};
+
+mod printable_table;
+
+/// A Python value: the subset of types `_ssl` returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
+    /// `None`.
     None,
+    /// `True` / `False`.
     Bool(bool),
+    /// An `int` that fits in 64 bits.
     Int(i64),
+    /// An `int` that does not fit in 64 bits: its decimal text, with a
+    /// leading `-` when negative.
     BigInt(String),
+    /// A `str`.
     Str(String),
+    /// A `bytes` object.
     Bytes(Vec<u8>),
+    /// A `tuple`.
     Tuple(Vec<Value>),
+    /// A `dict`, in insertion order (keys are unique in practice; lookups
+    /// return the first match).
     Dict(Vec<(Value, Value)>),
 }
+
 impl Value {
+    /// `repr(self)`, byte for byte as Python 3.11 prints it.
     pub fn repr(&self) -> String {
-        format!("{self:?}")
+        let mut out = String::new();
+        self.write_repr(&mut out);
+        out
+    }
+
+    /// Appends `repr(self)` to `out`.
+    pub fn write_repr(&self, out: &mut String) {
+        match self {
+            Value::None => out.push_str("None"),
+            Value::Bool(true) => out.push_str("True"),
+            Value::Bool(false) => out.push_str("False"),
+            Value::Int(i) => {
+                let _ = write!(out, "{i}");
+            }
+            Value::BigInt(s) => out.push_str(s),
+            Value::Str(s) => repr_str(s, out),
+            Value::Bytes(b) => repr_bytes(b, out),
+            Value::Tuple(items) => {
+                out.push('(');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    item.write_repr(out);
+                }
+                if items.len() == 1 {
+                    out.push(',');
+                }
+                out.push(')');
+            }
+            Value::Dict(entries) => {
+                out.push('{');
+                for (i, (k, v)) in entries.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    k.write_repr(out);
+                    out.push_str(": ");
+                    v.write_repr(out);
+                }
+                out.push('}');
+            }
+        }
+    }
+
+    /// `self[key]` for a dict with `str` keys; None when absent or when
+    /// `self` is not a dict.
+    pub fn dict_get(&self, key: &str) -> Option<&Value> {
+        match self {
+            Value::Dict(entries) => entries.iter().find_map(|(k, v)| match k {
+                Value::Str(s) if s == key => Some(v),
+                _ => None,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The Python type name (`type(self).__name__`).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::None => "NoneType",
+            Value::Bool(_) => "bool",
+            Value::Int(_) | Value::BigInt(_) => "int",
+            Value::Str(_) => "str",
+            Value::Bytes(_) => "bytes",
+            Value::Tuple(_) => "tuple",
+            Value::Dict(_) => "dict",
+        }
+    }
+}
+
+/// Python's `str.isprintable()` for one character (Unicode 14.0, as in
+/// CPython 3.11): false for categories Cc, Cf, Cs, Co, Cn, Zl, Zp and Zs
+/// other than the ASCII space.
+pub fn is_printable(c: char) -> bool {
+    let cp = c as u32;
+    printable_table::NON_PRINTABLE
+        .binary_search_by(|&(first, last)| {
+            if last < cp {
+                std::cmp::Ordering::Less
+            } else if first > cp {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+        .is_err()
+}
+
+/// `repr()` of a `str`: single quotes unless the text has a single quote
+/// and no double quote; backslash escapes for the quote, backslash, `\t`,
+/// `\n`, `\r`; `\xhh`, `\uhhhh` or `\Uhhhhhhhh` for the other characters
+/// that are not printable.
+fn repr_str(s: &str, out: &mut String) {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    out.reserve(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if (c as u32) < 0x7f => out.push(c),
+            c if is_printable(c) => out.push(c),
+            c => {
+                let cp = c as u32;
+                let _ = if cp <= 0xff {
+                    write!(out, "\\x{cp:02x}")
+                } else if cp <= 0xffff {
+                    write!(out, "\\u{cp:04x}")
+                } else {
+                    write!(out, "\\U{cp:08x}")
+                };
+            }
+        }
+    }
+    out.push(quote);
+}
+
+/// `repr()` of a `bytes` object.
+fn repr_bytes(b: &[u8], out: &mut String) {
+    let quote = if b.contains(&b'\'') && !b.contains(&b'"') {
+        b'"'
+    } else {
+        b'\''
+    };
+    out.reserve(b.len() + 3);
+    out.push('b');
+    out.push(quote as char);
+    for &c in b {
+        match c {
+            b'\\' => out.push_str("\\\\"),
+            b'\t' => out.push_str("\\t"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c as char);
+            }
+            c if !(0x20..0x7f).contains(&c) => {
+                let _ = write!(out, "\\x{c:02x}");
+            }
+            c => out.push(c as char),
+        }
+    }
+    out.push(quote as char);
+}
+
+/// `bytes.decode('utf-8')` (strict), as `PyUnicode_FromStringAndSize`
+/// does it: on failure a `UnicodeDecodeError` whose text is what Python
+/// prints, e.g. `'utf-8' codec can't decode byte 0xff in position 3:
+/// invalid start byte`.
+pub fn decode_utf8(bytes: &[u8]) -> PyResult<String> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok(s.to_owned()),
+        // Rust accepts exactly the sequences CPython's decoder accepts (no
+        // surrogates, no overlongs, nothing past U+10FFFF), so the first
+        // error starts at the same offset; CPython's own rules then decide
+        // how many bytes the error spans and the reason.
+        Err(e) => Err(utf8_error(bytes, e.valid_up_to())),
+    }
+}
+
+/// The `UnicodeDecodeError` CPython's UTF-8 decoder raises for the invalid
+/// sequence that starts at `start`.
+fn utf8_error(bytes: &[u8], start: usize) -> PyErr {
+    let (len, reason) = utf8_error_span(&bytes[start..]);
+    let message = if len == 1 {
+        format!(
+            "'utf-8' codec can't decode byte 0x{:02x} in position {start}: {reason}",
+            bytes[start]
+        )
+    } else {
+        format!(
+            "'utf-8' codec can't decode bytes in position {start}-{}: {reason}",
+            start + len - 1
+        )
+    };
+    PyErr::new(Status::PYSSL_ERROR_VALUE, "UnicodeDecodeError", message)
+}
+
+const INVALID_START: &str = "invalid start byte";
+const INVALID_CONTINUATION: &str = "invalid continuation byte";
+const UNEXPECTED_END: &str = "unexpected end of data";
+
+fn is_continuation(b: u8) -> bool {
+    (0x80..0xc0).contains(&b)
+}
+
+/// How many bytes CPython's decoder reports as undecodable at the start of
+/// `rest` (an invalid sequence), and why.
+fn utf8_error_span(rest: &[u8]) -> (usize, &'static str) {
+    let lead = rest[0];
+    let avail = rest.len();
+    let at = |i: usize| rest.get(i).copied().unwrap_or(0);
+    match lead {
+        0xc2..=0xdf => {
+            if avail < 2 {
+                (avail, UNEXPECTED_END)
+            } else {
+                (1, INVALID_CONTINUATION)
+            }
+        }
+        0xe0..=0xef => {
+            let c2 = at(1);
+            // E0 needs A0..BF next (no overlong forms), ED needs 80..9F (no
+            // surrogates).
+            let bad2 = avail >= 2
+                && (!is_continuation(c2)
+                    || (lead == 0xe0 && c2 < 0xa0)
+                    || (lead == 0xed && c2 >= 0xa0));
+            if avail < 2 {
+                (avail, UNEXPECTED_END)
+            } else if bad2 {
+                (1, INVALID_CONTINUATION)
+            } else if avail < 3 {
+                (avail, UNEXPECTED_END)
+            } else {
+                (2, INVALID_CONTINUATION)
+            }
+        }
+        0xf0..=0xf4 => {
+            let c2 = at(1);
+            // F0 needs 90..BF next (no overlong forms), F4 needs 80..8F
+            // (nothing past U+10FFFF).
+            let bad2 = avail >= 2
+                && (!is_continuation(c2)
+                    || (lead == 0xf0 && c2 < 0x90)
+                    || (lead == 0xf4 && c2 >= 0x90));
+            if avail < 2 {
+                (avail, UNEXPECTED_END)
+            } else if bad2 {
+                (1, INVALID_CONTINUATION)
+            } else if avail >= 3 && !is_continuation(at(2)) {
+                (2, INVALID_CONTINUATION)
+            } else if avail < 4 {
+                (avail, UNEXPECTED_END)
+            } else {
+                (3, INVALID_CONTINUATION)
+            }
+        }
+        // 80..C1 (continuation bytes and overlong two-byte leads) and
+        // F5..FF.
+        _ => (1, INVALID_START),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(x: &str) -> Value {
+        Value::Str(x.to_owned())
+    }
+
+    fn b(x: &[u8]) -> Value {
+        Value::Bytes(x.to_vec())
+    }
+
+    // Every expected string below is what /usr/bin/python3.11 (3.11.2)
+    // printed for the same value.
+
+    #[test]
+    fn str_quotes() {
+        assert_eq!(s("").repr(), "''");
+        assert_eq!(s("abc").repr(), "'abc'");
+        assert_eq!(s("it's").repr(), "\"it's\"");
+        assert_eq!(s("say \"hi\"").repr(), "'say \"hi\"'");
+        assert_eq!(s("both ' and \"").repr(), "'both \\' and \"'");
+        assert_eq!(s("back\\slash").repr(), "'back\\\\slash'");
+    }
+
+    #[test]
+    fn str_escapes() {
+        assert_eq!(s("\t\n\r").repr(), "'\\t\\n\\r'");
+        assert_eq!(s("\0\x01\x1f\x7f").repr(), "'\\x00\\x01\\x1f\\x7f'");
+        assert_eq!(s("\u{80}\u{a0}\u{ad}").repr(), "'\\x80\\xa0\\xad'");
+        assert_eq!(s("é ü ñ ÿ").repr(), "'é ü ñ ÿ'");
+        assert_eq!(
+            s("\u{2028}\u{200b}\u{feff}").repr(),
+            "'\\u2028\\u200b\\ufeff'"
+        );
+        assert_eq!(s("\u{3000}x\u{e000}").repr(), "'\\u3000x\\ue000'");
+        assert_eq!(s("日本語").repr(), "'日本語'");
+        assert_eq!(s("\u{1f600}").repr(), "'\u{1f600}'");
+        assert_eq!(
+            s("\u{e0001}\u{10ffff}\u{f0000}").repr(),
+            "'\\U000e0001\\U0010ffff\\U000f0000'"
+        );
+        // Unassigned in Unicode 14.0 (assigned in 15.0) stays escaped.
+        assert_eq!(s("\u{1f6dc}\u{31350}").repr(), "'\\U0001f6dc\\U00031350'");
+        // New in Unicode 14.0: printable.
+        assert_eq!(s("\u{1f6dd}").repr(), "'\u{1f6dd}'");
+        assert_eq!(s("\u{0870}\u{1faf0}").repr(), "'\u{0870}\u{1faf0}'");
+        assert_eq!(s("\u{378}\u{d7fc}").repr(), "'\\u0378\\ud7fc'");
+    }
+
+    #[test]
+    fn bytes_repr() {
+        assert_eq!(b(b"").repr(), "b''");
+        assert_eq!(b(b"abc").repr(), "b'abc'");
+        assert_eq!(b(b"'").repr(), "b\"'\"");
+        assert_eq!(b(b"'\"").repr(), "b'\\'\"'");
+        assert_eq!(
+            b(b"\x00\t\n\r\x1f \x7f\x80\xff\\").repr(),
+            "b'\\x00\\t\\n\\r\\x1f \\x7f\\x80\\xff\\\\'"
+        );
+    }
+
+    #[test]
+    fn containers() {
+        assert_eq!(Value::Tuple(vec![]).repr(), "()");
+        assert_eq!(Value::Tuple(vec![Value::Int(1)]).repr(), "(1,)");
+        assert_eq!(
+            Value::Tuple(vec![Value::Tuple(vec![Value::Tuple(vec![s("a"), s("b")])])]).repr(),
+            "((('a', 'b'),),)"
+        );
+        assert_eq!(
+            Value::Tuple(vec![Value::None, Value::Bool(true), Value::Bool(false)]).repr(),
+            "(None, True, False)"
+        );
+        assert_eq!(Value::Dict(vec![]).repr(), "{}");
+        let d = Value::Dict(vec![
+            (s("version"), Value::Int(3)),
+            (s("x"), Value::Int(-5)),
+            (
+                s("big"),
+                Value::BigInt("-123456789012345678901234567890".into()),
+            ),
+            (s("b"), b(b"\x01")),
+        ]);
+        assert_eq!(
+            d.repr(),
+            "{'version': 3, 'x': -5, 'big': -123456789012345678901234567890, 'b': b'\\x01'}"
+        );
+        assert_eq!(d.dict_get("x"), Some(&Value::Int(-5)));
+        assert_eq!(d.dict_get("nope"), None);
+        assert_eq!(s("x").dict_get("x"), None);
+        assert_eq!(Value::Int(i64::MIN).repr(), "-9223372036854775808");
+    }
+
+    fn decode_err(x: &[u8]) -> String {
+        let e = decode_utf8(x).unwrap_err();
+        assert_eq!(e.exc_type, "UnicodeDecodeError");
+        e.message.clone()
+    }
+
+    #[test]
+    fn utf8_errors_match_python() {
+        assert_eq!(decode_utf8(b"ok \xc3\xa9").unwrap(), "ok é");
+        assert_eq!(decode_utf8(b"a\0b").unwrap(), "a\0b");
+        let cases: &[(&[u8], &str)] = &[
+            (
+                b"abc\xff",
+                "'utf-8' codec can't decode byte 0xff in position 3: invalid start byte",
+            ),
+            (
+                b"\x80",
+                "'utf-8' codec can't decode byte 0x80 in position 0: invalid start byte",
+            ),
+            (
+                b"\xc0\x80",
+                "'utf-8' codec can't decode byte 0xc0 in position 0: invalid start byte",
+            ),
+            (
+                b"x\xc3",
+                "'utf-8' codec can't decode byte 0xc3 in position 1: unexpected end of data",
+            ),
+            (
+                b"\xc3(",
+                "'utf-8' codec can't decode byte 0xc3 in position 0: invalid continuation byte",
+            ),
+            (
+                b"\xe2\x82",
+                "'utf-8' codec can't decode bytes in position 0-1: unexpected end of data",
+            ),
+            (
+                b"\xe2\x82(",
+                "'utf-8' codec can't decode bytes in position 0-1: invalid continuation byte",
+            ),
+            (
+                b"\xe0\x80\x80",
+                "'utf-8' codec can't decode byte 0xe0 in position 0: invalid continuation byte",
+            ),
+            (
+                b"\xed\xa0\x80",
+                "'utf-8' codec can't decode byte 0xed in position 0: invalid continuation byte",
+            ),
+            (
+                b"\xed\xa0",
+                "'utf-8' codec can't decode byte 0xed in position 0: invalid continuation byte",
+            ),
+            (
+                b"\xf0\x9f\x98",
+                "'utf-8' codec can't decode bytes in position 0-2: unexpected end of data",
+            ),
+            (
+                b"\xf0\x9f(",
+                "'utf-8' codec can't decode bytes in position 0-1: invalid continuation byte",
+            ),
+            (
+                b"\xf0\x9f\x98(",
+                "'utf-8' codec can't decode bytes in position 0-2: invalid continuation byte",
+            ),
+            (
+                b"\xf4\x90\x80\x80",
+                "'utf-8' codec can't decode byte 0xf4 in position 0: invalid continuation byte",
+            ),
+            (
+                b"\xf5\x80",
+                "'utf-8' codec can't decode byte 0xf5 in position 0: invalid start byte",
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(&decode_err(input), want, "input {input:?}");
+        }
     }
 }

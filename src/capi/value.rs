@@ -1,9 +1,723 @@
-//! TEMPORARY placeholder until the value C surface lands.
+//! C access to Python values (decoded certificates and the like), and
+//! `pyssl_test_decode_cert`.
+//!
+//! A value handed to C is a tree of nodes. Only the root is owned by the
+//! caller and freed with `pyssl_value_free`; the children that accessors
+//! return are borrowed from it and stay valid until the root is freed.
+//! Every node starts with a magic number, checked on each call, so NULL,
+//! foreign or freed pointers are usually reported as errors rather than
+//! used.
+
+use std::ffi::{CStr, CString};
+use std::os::raw::{c_char, c_int, c_uchar};
+
+use crate::capi::{guard, ssize_t};
+use crate::error::{clear_last, PyErr, PyResult};
 use crate::value::Value;
-/// An immutable tree of Python values.
+
+/// A Python value owned by pyssl. Opaque: read it with the
+/// `pyssl_value_*` accessors.
 pub struct pyssl_value {
     _private: [u8; 0],
 }
+
+/// The type of a `pyssl_value`.
+#[repr(C)]
+#[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum pyssl_value_type {
+    /// `None`.
+    PYSSL_VALUE_NONE = 0,
+    /// `bool`: read with `pyssl_value_bool`.
+    PYSSL_VALUE_BOOL = 1,
+    /// `int`: read with `pyssl_value_int` (when it fits in 64 bits) or
+    /// `pyssl_value_int_text`.
+    PYSSL_VALUE_INT = 2,
+    /// `str`: read with `pyssl_value_str`.
+    PYSSL_VALUE_STR = 3,
+    /// `bytes`: read with `pyssl_value_bytes`.
+    PYSSL_VALUE_BYTES = 4,
+    /// `tuple`: `pyssl_value_len` items, read with `pyssl_value_tuple_item`.
+    PYSSL_VALUE_TUPLE = 5,
+    /// `dict`: `pyssl_value_len` entries in insertion order, read with
+    /// `pyssl_value_dict_key` / `pyssl_value_dict_value` or
+    /// `pyssl_value_dict_get`.
+    PYSSL_VALUE_DICT = 6,
+}
+
+const ROOT_MAGIC: u64 = 0x7079_7661_6c72_6f6f; // "pyvalroo"
+const CHILD_MAGIC: u64 = 0x7079_7661_6c63_6869; // "pyvalchi"
+const DEAD_MAGIC: u64 = 0xdead_dead_dead_dead;
+
+/// One node of a C-side value tree. The `magic` field comes first so that
+/// it can be read from any pointer the C side hands back.
+#[repr(C)]
+struct Node {
+    magic: u64,
+    data: NodeData,
+}
+
+enum NodeData {
+    None,
+    Bool(bool),
+    Int(i64),
+    BigInt(String),
+    /// UTF-8 text followed by one NUL byte (the text may hold NULs too).
+    Str(Box<[u8]>),
+    /// The bytes followed by one NUL byte, so the pointer is never dangling.
+    Bytes(Box<[u8]>),
+    Tuple(Box<[Node]>),
+    Dict(Box<[(Node, Node)]>),
+}
+
+impl Node {
+    fn build(v: Value) -> Node {
+        let data = match v {
+            Value::None => NodeData::None,
+            Value::Bool(b) => NodeData::Bool(b),
+            Value::Int(i) => NodeData::Int(i),
+            Value::BigInt(s) => NodeData::BigInt(s),
+            Value::Str(s) => NodeData::Str(nul_terminated(s.into_bytes())),
+            Value::Bytes(b) => NodeData::Bytes(nul_terminated(b)),
+            Value::Tuple(items) => NodeData::Tuple(items.into_iter().map(Node::build).collect()),
+            Value::Dict(entries) => NodeData::Dict(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (Node::build(k), Node::build(v)))
+                    .collect(),
+            ),
+        };
+        Node {
+            magic: CHILD_MAGIC,
+            data,
+        }
+    }
+
+    /// Back to a Rust value (for `repr`).
+    fn to_value(&self) -> Value {
+        match &self.data {
+            NodeData::None => Value::None,
+            NodeData::Bool(b) => Value::Bool(*b),
+            NodeData::Int(i) => Value::Int(*i),
+            NodeData::BigInt(s) => Value::BigInt(s.clone()),
+            NodeData::Str(s) => Value::Str(String::from_utf8_lossy(&s[..s.len() - 1]).into_owned()),
+            NodeData::Bytes(b) => Value::Bytes(b[..b.len() - 1].to_vec()),
+            NodeData::Tuple(items) => Value::Tuple(items.iter().map(Node::to_value).collect()),
+            NodeData::Dict(entries) => Value::Dict(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.to_value(), v.to_value()))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn kind(&self) -> pyssl_value_type {
+        match &self.data {
+            NodeData::None => pyssl_value_type::PYSSL_VALUE_NONE,
+            NodeData::Bool(_) => pyssl_value_type::PYSSL_VALUE_BOOL,
+            NodeData::Int(_) | NodeData::BigInt(_) => pyssl_value_type::PYSSL_VALUE_INT,
+            NodeData::Str(_) => pyssl_value_type::PYSSL_VALUE_STR,
+            NodeData::Bytes(_) => pyssl_value_type::PYSSL_VALUE_BYTES,
+            NodeData::Tuple(_) => pyssl_value_type::PYSSL_VALUE_TUPLE,
+            NodeData::Dict(_) => pyssl_value_type::PYSSL_VALUE_DICT,
+        }
+    }
+
+    fn type_name(&self) -> &'static str {
+        match &self.data {
+            NodeData::None => "NoneType",
+            NodeData::Bool(_) => "bool",
+            NodeData::Int(_) | NodeData::BigInt(_) => "int",
+            NodeData::Str(_) => "str",
+            NodeData::Bytes(_) => "bytes",
+            NodeData::Tuple(_) => "tuple",
+            NodeData::Dict(_) => "dict",
+        }
+    }
+
+    /// Overwrites the magic of this node and all its children.
+    fn kill(&mut self) {
+        self.magic = DEAD_MAGIC;
+        match &mut self.data {
+            NodeData::Tuple(items) => items.iter_mut().for_each(Node::kill),
+            NodeData::Dict(entries) => entries.iter_mut().for_each(|(k, v)| {
+                k.kill();
+                v.kill();
+            }),
+            _ => {}
+        }
+    }
+}
+
+fn nul_terminated(mut bytes: Vec<u8>) -> Box<[u8]> {
+    bytes.push(0);
+    bytes.into_boxed_slice()
+}
+
+/// Moves a value to the heap as a root the C caller owns (and frees with
+/// `pyssl_value_free`).
 pub fn value_into_raw(v: Value) -> *mut pyssl_value {
-    Box::into_raw(Box::new(v)).cast()
+    let mut root = Node::build(v);
+    root.magic = ROOT_MAGIC;
+    Box::into_raw(Box::new(root)).cast()
+}
+
+/// Borrows the node behind a root or child pointer.
+///
+/// # Safety
+/// `v` must be NULL or a pointer returned by this module that is still
+/// live (the magic check catches most violations).
+unsafe fn node<'a>(v: *const pyssl_value) -> PyResult<&'a Node> {
+    if v.is_null() {
+        return Err(PyErr::bad_argument("value is NULL"));
+    }
+    let n = v.cast::<Node>();
+    // SAFETY: every pointer this module hands out points at a Node, whose
+    // first field is the u64 magic.
+    let magic = unsafe { std::ptr::addr_of!((*n).magic).read_volatile() };
+    if magic != ROOT_MAGIC && magic != CHILD_MAGIC {
+        return Err(PyErr::bad_handle("value"));
+    }
+    // SAFETY: the magic says this is a live Node.
+    Ok(unsafe { &*n })
+}
+
+fn as_ptr(n: &Node) -> *const pyssl_value {
+    (n as *const Node).cast()
+}
+
+fn type_error(what: &str, n: &Node) -> PyErr {
+    PyErr::type_error(format!("expected {what}, got {}", n.type_name()))
+}
+
+fn index_error(what: &str) -> PyErr {
+    PyErr::new(
+        crate::error::Status::PYSSL_ERROR_VALUE,
+        "IndexError",
+        format!("{what} index out of range"),
+    )
+}
+
+/// Writes `len` through an optional out-pointer.
+///
+/// # Safety
+/// `out` must be NULL or valid for a write.
+unsafe fn put_len(out: *mut usize, len: usize) {
+    if !out.is_null() {
+        // SAFETY: non-NULL and writable per the caller.
+        unsafe { out.write(len) };
+    }
+}
+
+fn c_string(s: String) -> *mut c_char {
+    // repr() and decimal text never contain NUL; fall back to an empty
+    // string rather than fail if that ever changes.
+    CString::new(s).unwrap_or_default().into_raw()
+}
+
+/// The kind of `v` (a `pyssl_value_type`), or a negative status.
+///
+/// # Safety
+/// `v` must be NULL or a value from pyssl whose root is not freed.
+#[no_mangle]
+pub unsafe extern "C" fn pyssl_value_kind(v: *const pyssl_value) -> c_int {
+    // SAFETY: node() checks the pointer.
+    guard(|| Ok(unsafe { node(v) }?.kind() as c_int))
+}
+
+/// The length of `v`: the UTF-8 byte length of a `str`, the size of a
+/// `bytes`, the number of items of a `tuple` or of entries of a `dict`. A
+/// negative status for other kinds (`TypeError`).
+///
+/// # Safety
+/// `v` must be NULL or a value from pyssl whose root is not freed.
+#[no_mangle]
+pub unsafe extern "C" fn pyssl_value_len(v: *const pyssl_value) -> ssize_t {
+    guard(|| {
+        // SAFETY: node() checks the pointer.
+        let n = unsafe { node(v) }?;
+        let len = match &n.data {
+            NodeData::Str(s) | NodeData::Bytes(s) => s.len() - 1,
+            NodeData::Tuple(items) => items.len(),
+            NodeData::Dict(entries) => entries.len(),
+            _ => {
+                return Err(PyErr::type_error(format!(
+                    "object of type '{}' has no len()",
+                    n.type_name()
+                )))
+            }
+        };
+        Ok(len as ssize_t)
+    })
+}
+
+/// Item `i` of a tuple, borrowed from `v`'s root; NULL on error (not a
+/// tuple: `TypeError`; out of range: `IndexError`).
+///
+/// # Safety
+/// `v` must be NULL or a value from pyssl whose root is not freed.
+#[no_mangle]
+pub unsafe extern "C" fn pyssl_value_tuple_item(
+    v: *const pyssl_value,
+    i: usize,
+) -> *const pyssl_value {
+    guard(|| {
+        // SAFETY: node() checks the pointer.
+        let n = unsafe { node(v) }?;
+        match &n.data {
+            NodeData::Tuple(items) => items.get(i).map(as_ptr).ok_or_else(|| index_error("tuple")),
+            _ => Err(type_error("tuple", n)),
+        }
+    })
+}
+
+fn dict_entry(v: *const pyssl_value, i: usize, key: bool) -> PyResult<*const pyssl_value> {
+    // SAFETY: node() checks the pointer.
+    let n = unsafe { node(v) }?;
+    match &n.data {
+        NodeData::Dict(entries) => entries
+            .get(i)
+            .map(|(k, val)| as_ptr(if key { k } else { val }))
+            .ok_or_else(|| index_error("dict entry")),
+        _ => Err(type_error("dict", n)),
+    }
+}
+
+/// The key of entry `i` (insertion order) of a dict, borrowed from `v`'s
+/// root; NULL on error.
+///
+/// # Safety
+/// `v` must be NULL or a value from pyssl whose root is not freed.
+#[no_mangle]
+pub unsafe extern "C" fn pyssl_value_dict_key(
+    v: *const pyssl_value,
+    i: usize,
+) -> *const pyssl_value {
+    guard(|| dict_entry(v, i, true))
+}
+
+/// The value of entry `i` (insertion order) of a dict, borrowed from `v`'s
+/// root; NULL on error.
+///
+/// # Safety
+/// `v` must be NULL or a value from pyssl whose root is not freed.
+#[no_mangle]
+pub unsafe extern "C" fn pyssl_value_dict_value(
+    v: *const pyssl_value,
+    i: usize,
+) -> *const pyssl_value {
+    guard(|| dict_entry(v, i, false))
+}
+
+/// `v[key]` for a dict with `str` keys, borrowed from `v`'s root. NULL when
+/// the key is absent (the thread's last error is then cleared) or on error
+/// (`v` not a dict, NULL arguments; the last error says which).
+///
+/// # Safety
+/// `v` must be NULL or a value from pyssl whose root is not freed;
+/// `key` must be NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn pyssl_value_dict_get(
+    v: *const pyssl_value,
+    key: *const c_char,
+) -> *const pyssl_value {
+    guard(|| {
+        // SAFETY: node() checks the pointer.
+        let n = unsafe { node(v) }?;
+        if key.is_null() {
+            return Err(PyErr::bad_argument("key is NULL"));
+        }
+        // SAFETY: key is a non-NULL C string per the header's contract.
+        let key = unsafe { CStr::from_ptr(key) }.to_bytes();
+        let NodeData::Dict(entries) = &n.data else {
+            return Err(type_error("dict", n));
+        };
+        let found = entries.iter().find(|(k, _)| match &k.data {
+            NodeData::Str(s) => &s[..s.len() - 1] == key,
+            _ => false,
+        });
+        match found {
+            Some((_, val)) => Ok(as_ptr(val)),
+            None => {
+                clear_last();
+                Ok(std::ptr::null())
+            }
+        }
+    })
+}
+
+/// The text of a `str` as UTF-8, NUL-terminated (it may also contain NUL
+/// characters: use `*len`). Valid until the root is freed. `len` may be
+/// NULL; it is written only on success. NULL on error.
+///
+/// # Safety
+/// `v` must be NULL or a value from pyssl whose root is not freed;
+/// `len` must be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn pyssl_value_str(v: *const pyssl_value, len: *mut usize) -> *const c_char {
+    guard(|| {
+        // SAFETY: node() checks the pointer.
+        let n = unsafe { node(v) }?;
+        match &n.data {
+            NodeData::Str(s) => {
+                // SAFETY: len is NULL or writable per the header's contract.
+                unsafe { put_len(len, s.len() - 1) };
+                Ok(s.as_ptr().cast::<c_char>())
+            }
+            _ => Err(type_error("str", n)),
+        }
+    })
+}
+
+/// The contents of a `bytes` (never NULL for a `bytes`, even when empty).
+/// Valid until the root is freed. `len` may be NULL; it is written only
+/// on success. NULL on error.
+///
+/// # Safety
+/// `v` must be NULL or a value from pyssl whose root is not freed;
+/// `len` must be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn pyssl_value_bytes(
+    v: *const pyssl_value,
+    len: *mut usize,
+) -> *const c_uchar {
+    guard(|| {
+        // SAFETY: node() checks the pointer.
+        let n = unsafe { node(v) }?;
+        match &n.data {
+            NodeData::Bytes(b) => {
+                // SAFETY: len is NULL or writable per the header's contract.
+                unsafe { put_len(len, b.len() - 1) };
+                Ok(b.as_ptr())
+            }
+            _ => Err(type_error("bytes", n)),
+        }
+    })
+}
+
+/// A `bool` as 0 or 1; a negative status for other kinds.
+///
+/// # Safety
+/// `v` must be NULL or a value from pyssl whose root is not freed.
+#[no_mangle]
+pub unsafe extern "C" fn pyssl_value_bool(v: *const pyssl_value) -> c_int {
+    guard(|| {
+        // SAFETY: node() checks the pointer.
+        let n = unsafe { node(v) }?;
+        match &n.data {
+            NodeData::Bool(b) => Ok(c_int::from(*b)),
+            _ => Err(type_error("bool", n)),
+        }
+    })
+}
+
+/// An `int` into `*out`: 0, or a negative status (`OverflowError` when it
+/// does not fit in 64 bits, `TypeError` for other kinds). `*out` is written
+/// only on success.
+///
+/// # Safety
+/// `v` must be NULL or a value from pyssl whose root is not freed;
+/// `out` must be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn pyssl_value_int(v: *const pyssl_value, out: *mut i64) -> c_int {
+    guard(|| {
+        // SAFETY: node() checks the pointer.
+        let n = unsafe { node(v) }?;
+        if out.is_null() {
+            return Err(PyErr::bad_argument("out is NULL"));
+        }
+        match &n.data {
+            NodeData::Int(i) => {
+                // SAFETY: out is non-NULL and writable per the contract.
+                unsafe { out.write(*i) };
+                Ok(0)
+            }
+            NodeData::BigInt(_) => Err(PyErr::overflow_error(
+                "Python int too large to convert to C long",
+            )),
+            _ => Err(type_error("int", n)),
+        }
+    })
+}
+
+/// The decimal text of an `int` (any size); free it with
+/// `pyssl_string_free`. NULL on error.
+///
+/// # Safety
+/// `v` must be NULL or a value from pyssl whose root is not freed.
+#[no_mangle]
+pub unsafe extern "C" fn pyssl_value_int_text(v: *const pyssl_value) -> *mut c_char {
+    guard(|| {
+        // SAFETY: node() checks the pointer.
+        let n = unsafe { node(v) }?;
+        match &n.data {
+            NodeData::Int(i) => Ok(c_string(i.to_string())),
+            NodeData::BigInt(s) => Ok(c_string(s.clone())),
+            _ => Err(type_error("int", n)),
+        }
+    })
+}
+
+/// `repr(v)` exactly as Python 3.11 prints it, UTF-8; free it with
+/// `pyssl_string_free`. NULL on error.
+///
+/// # Safety
+/// `v` must be NULL or a value from pyssl whose root is not freed.
+#[no_mangle]
+pub unsafe extern "C" fn pyssl_value_repr(v: *const pyssl_value) -> *mut c_char {
+    guard(|| {
+        // SAFETY: node() checks the pointer.
+        let n = unsafe { node(v) }?;
+        Ok(c_string(n.to_value().repr()))
+    })
+}
+
+/// Frees a string returned by pyssl (`pyssl_value_repr`,
+/// `pyssl_value_int_text`). NULL is ignored.
+///
+/// # Safety
+/// `s` must be NULL or a string returned by pyssl and not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn pyssl_string_free(s: *mut c_char) {
+    if !s.is_null() {
+        // SAFETY: per the contract, s came from CString::into_raw.
+        drop(unsafe { CString::from_raw(s) });
+    }
+}
+
+/// Frees a value returned by pyssl, with every child borrowed from it.
+/// Only roots may be freed: a child, or a pointer already freed, is
+/// refused (recorded as the thread's last error) when detected. NULL is
+/// ignored.
+///
+/// # Safety
+/// `v` must be NULL or a root returned by pyssl and not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn pyssl_value_free(v: *mut pyssl_value) {
+    guard(|| {
+        if v.is_null() {
+            return Ok(());
+        }
+        let n = v.cast::<Node>();
+        // SAFETY: pointers from this module point at a Node (magic first).
+        let magic = unsafe { std::ptr::addr_of!((*n).magic).read_volatile() };
+        match magic {
+            ROOT_MAGIC => {
+                // SAFETY: a live root, created by Box::into_raw in
+                // value_into_raw; marked dead so that use after free is
+                // caught while the memory is not reused yet.
+                let mut root = unsafe { Box::from_raw(n) };
+                root.kill();
+                drop(root);
+                Ok(())
+            }
+            CHILD_MAGIC => Err(PyErr::bad_argument(
+                "only a root value can be freed, not a child",
+            )),
+            _ => Err(PyErr::bad_handle("value")),
+        }
+    })
+}
+
+/// `_ssl._test_decode_cert(path)`: decodes the first PEM certificate in the
+/// file at `path` into the dict `getpeercert()` returns. 0 with `*out` set
+/// to a new root (free it with `pyssl_value_free`), or a negative status
+/// with the thread's last error (`SSLError` "Can't open file" / "Error
+/// decoding PEM-encoded file", `UnicodeDecodeError`, ...).
+///
+/// # Safety
+/// `path` must be NULL or a NUL-terminated string; `out` must be NULL
+/// or writable.
+#[no_mangle]
+pub unsafe extern "C" fn pyssl_test_decode_cert(
+    path: *const c_char,
+    out: *mut *mut pyssl_value,
+) -> c_int {
+    guard(|| {
+        if path.is_null() {
+            return Err(PyErr::bad_argument("path is NULL"));
+        }
+        if out.is_null() {
+            return Err(PyErr::bad_argument("out is NULL"));
+        }
+        // SAFETY: path is a non-NULL C string per the header's contract.
+        let path = unsafe { CStr::from_ptr(path) };
+        let v = crate::cert::test_decode_cert(path)?;
+        // SAFETY: out is non-NULL and writable per the contract.
+        unsafe { out.write(value_into_raw(v)) };
+        Ok(0)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::last;
+
+    fn sample() -> Value {
+        Value::Dict(vec![
+            (
+                Value::Str("subject".into()),
+                Value::Tuple(vec![Value::Tuple(vec![Value::Tuple(vec![
+                    Value::Str("commonName".into()),
+                    Value::Str("a\0b".into()),
+                ])])]),
+            ),
+            (Value::Str("version".into()), Value::Int(3)),
+            (
+                Value::Str("big".into()),
+                Value::BigInt("-99999999999999999999".into()),
+            ),
+            (Value::Str("raw".into()), Value::Bytes(vec![])),
+            (Value::Str("flag".into()), Value::Bool(true)),
+            (Value::Str("none".into()), Value::None),
+        ])
+    }
+
+    /// # Safety
+    /// `v` must be NULL or a live value.
+    unsafe fn repr_of(v: *const pyssl_value) -> String {
+        // SAFETY: per the caller; p is then a string from pyssl, freed once.
+        unsafe {
+            let p = pyssl_value_repr(v);
+            assert!(!p.is_null());
+            let s = CStr::from_ptr(p).to_str().unwrap().to_owned();
+            pyssl_string_free(p);
+            s
+        }
+    }
+
+    #[test]
+    fn walk_a_tree() {
+        let v = sample();
+        let want = v.repr();
+        let root = value_into_raw(v);
+        // SAFETY: every pointer passed is NULL, a string literal, a local,
+        // or a value borrowed from `root`, which is freed last.
+        unsafe {
+            assert_eq!(repr_of(root), want);
+            assert_eq!(
+                pyssl_value_kind(root),
+                pyssl_value_type::PYSSL_VALUE_DICT as c_int
+            );
+            assert_eq!(pyssl_value_len(root), 6);
+
+            let subject = pyssl_value_dict_get(root, c"subject".as_ptr());
+            assert_eq!(pyssl_value_len(subject), 1);
+            let rdn = pyssl_value_tuple_item(subject, 0);
+            let attr = pyssl_value_tuple_item(rdn, 0);
+            let cn = pyssl_value_tuple_item(attr, 1);
+            let mut len = 0usize;
+            let p = pyssl_value_str(cn, &mut len);
+            assert_eq!(len, 3);
+            assert_eq!(
+                std::slice::from_raw_parts(p.cast::<u8>(), len + 1),
+                b"a\0b\0"
+            );
+            assert_eq!(pyssl_value_len(cn), 3);
+
+            let key0 = pyssl_value_dict_key(root, 0);
+            assert_eq!(repr_of(key0), "'subject'");
+            let version = pyssl_value_dict_value(root, 1);
+            let mut out = 0i64;
+            assert_eq!(pyssl_value_int(version, &mut out), 0);
+            assert_eq!(out, 3);
+
+            let big = pyssl_value_dict_get(root, c"big".as_ptr());
+            let mut out = 7i64;
+            assert!(pyssl_value_int(big, &mut out) < 0);
+            assert_eq!(out, 7);
+            assert_eq!(last().unwrap().exc_type, "OverflowError");
+            let text = pyssl_value_int_text(big);
+            assert_eq!(CStr::from_ptr(text).to_bytes(), b"-99999999999999999999");
+            pyssl_string_free(text);
+
+            let raw = pyssl_value_dict_get(root, c"raw".as_ptr());
+            let mut len = 9usize;
+            assert!(!pyssl_value_bytes(raw, &mut len).is_null());
+            assert_eq!(len, 0);
+            let flag = pyssl_value_dict_get(root, c"flag".as_ptr());
+            assert_eq!(pyssl_value_bool(flag), 1);
+            let none = pyssl_value_dict_get(root, c"none".as_ptr());
+            assert_eq!(
+                pyssl_value_kind(none),
+                pyssl_value_type::PYSSL_VALUE_NONE as c_int
+            );
+
+            pyssl_value_free(root);
+        }
+    }
+
+    #[test]
+    fn errors_are_reported_not_crashes() {
+        let root = value_into_raw(sample());
+        let null = std::ptr::null::<pyssl_value>();
+        // SAFETY: every pointer passed is NULL, a string literal, a local,
+        // or a value borrowed from `root`, which is freed last; `junk` has
+        // no magic and is only read.
+        unsafe {
+            assert!(pyssl_value_dict_get(root, c"absent".as_ptr()).is_null());
+            assert!(last().is_none());
+            assert!(pyssl_value_dict_key(root, 6).is_null());
+            assert_eq!(last().unwrap().exc_type, "IndexError");
+            assert!(pyssl_value_tuple_item(root, 0).is_null());
+            assert_eq!(last().unwrap().exc_type, "TypeError");
+            assert!(pyssl_value_dict_get(root, std::ptr::null()).is_null());
+            assert!(pyssl_value_str(root, std::ptr::null_mut()).is_null());
+            assert!(pyssl_value_bytes(root, std::ptr::null_mut()).is_null());
+            assert!(pyssl_value_bool(root) < 0);
+            assert!(pyssl_value_int(root, std::ptr::null_mut()) < 0);
+            assert!(pyssl_value_int_text(root).is_null());
+            let version = pyssl_value_dict_get(root, c"version".as_ptr());
+            assert!(pyssl_value_len(version) < 0);
+            assert!(pyssl_value_int(version, std::ptr::null_mut()) < 0);
+
+            assert!(pyssl_value_kind(null) < 0);
+            assert!(pyssl_value_len(null) < 0);
+            assert!(pyssl_value_tuple_item(null, 0).is_null());
+            assert!(pyssl_value_dict_get(null, c"x".as_ptr()).is_null());
+            assert!(pyssl_value_repr(null).is_null());
+
+            // A foreign pointer with no magic is refused.
+            let junk = [0u64; 4];
+            assert!(pyssl_value_kind(junk.as_ptr().cast()) < 0);
+            assert_eq!(
+                last().unwrap().status,
+                crate::error::Status::PYSSL_ERROR_BAD_HANDLE
+            );
+
+            // A child cannot be freed; the tree stays usable.
+            pyssl_value_free(version.cast_mut());
+            assert_eq!(
+                last().unwrap().status,
+                crate::error::Status::PYSSL_ERROR_BAD_ARGUMENT
+            );
+            assert_eq!(
+                pyssl_value_kind(version),
+                pyssl_value_type::PYSSL_VALUE_INT as c_int
+            );
+
+            pyssl_value_free(std::ptr::null_mut());
+            pyssl_value_free(root);
+            pyssl_string_free(std::ptr::null_mut());
+        }
+    }
+
+    #[test]
+    fn test_decode_cert_checks_arguments() {
+        let mut out: *mut pyssl_value = std::ptr::null_mut();
+        // SAFETY: the arguments are NULL, string literals or a local.
+        unsafe {
+            assert!(pyssl_test_decode_cert(std::ptr::null(), &mut out) < 0);
+            assert!(pyssl_test_decode_cert(c"/nonexistent".as_ptr(), std::ptr::null_mut()) < 0);
+            assert!(pyssl_test_decode_cert(c"/nonexistent".as_ptr(), &mut out) < 0);
+        }
+        assert!(out.is_null());
+        let e = last().unwrap();
+        assert_eq!(
+            (e.exc_type, e.message.as_str()),
+            ("SSLError", "(\"Can't open file\",)")
+        );
+    }
 }
