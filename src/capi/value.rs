@@ -221,7 +221,7 @@ fn c_string(s: String) -> *mut c_char {
 /// # Safety
 /// `v` must be NULL or a value from pyssl whose root is not freed.
 #[no_mangle]
-pub unsafe extern "C" fn pyssl_value_kind(v: *const pyssl_value) -> c_int {
+pub extern "C" fn pyssl_value_kind(v: *const pyssl_value) -> c_int {
     // SAFETY: node() checks the pointer.
     guard(|| Ok(unsafe { node(v) }?.kind() as c_int))
 }
@@ -233,7 +233,7 @@ pub unsafe extern "C" fn pyssl_value_kind(v: *const pyssl_value) -> c_int {
 /// # Safety
 /// `v` must be NULL or a value from pyssl whose root is not freed.
 #[no_mangle]
-pub unsafe extern "C" fn pyssl_value_len(v: *const pyssl_value) -> ssize_t {
+pub extern "C" fn pyssl_value_len(v: *const pyssl_value) -> ssize_t {
     guard(|| {
         // SAFETY: node() checks the pointer.
         let n = unsafe { node(v) }?;
@@ -258,10 +258,7 @@ pub unsafe extern "C" fn pyssl_value_len(v: *const pyssl_value) -> ssize_t {
 /// # Safety
 /// `v` must be NULL or a value from pyssl whose root is not freed.
 #[no_mangle]
-pub unsafe extern "C" fn pyssl_value_tuple_item(
-    v: *const pyssl_value,
-    i: usize,
-) -> *const pyssl_value {
+pub extern "C" fn pyssl_value_tuple_item(v: *const pyssl_value, i: usize) -> *const pyssl_value {
     guard(|| {
         // SAFETY: node() checks the pointer.
         let n = unsafe { node(v) }?;
@@ -290,10 +287,7 @@ fn dict_entry(v: *const pyssl_value, i: usize, key: bool) -> PyResult<*const pys
 /// # Safety
 /// `v` must be NULL or a value from pyssl whose root is not freed.
 #[no_mangle]
-pub unsafe extern "C" fn pyssl_value_dict_key(
-    v: *const pyssl_value,
-    i: usize,
-) -> *const pyssl_value {
+pub extern "C" fn pyssl_value_dict_key(v: *const pyssl_value, i: usize) -> *const pyssl_value {
     guard(|| dict_entry(v, i, true))
 }
 
@@ -303,10 +297,7 @@ pub unsafe extern "C" fn pyssl_value_dict_key(
 /// # Safety
 /// `v` must be NULL or a value from pyssl whose root is not freed.
 #[no_mangle]
-pub unsafe extern "C" fn pyssl_value_dict_value(
-    v: *const pyssl_value,
-    i: usize,
-) -> *const pyssl_value {
+pub extern "C" fn pyssl_value_dict_value(v: *const pyssl_value, i: usize) -> *const pyssl_value {
     guard(|| dict_entry(v, i, false))
 }
 
@@ -318,7 +309,7 @@ pub unsafe extern "C" fn pyssl_value_dict_value(
 /// `v` must be NULL or a value from pyssl whose root is not freed;
 /// `key` must be NULL or a NUL-terminated string.
 #[no_mangle]
-pub unsafe extern "C" fn pyssl_value_dict_get(
+pub extern "C" fn pyssl_value_dict_get(
     v: *const pyssl_value,
     key: *const c_char,
 ) -> *const pyssl_value {
@@ -355,7 +346,7 @@ pub unsafe extern "C" fn pyssl_value_dict_get(
 /// `v` must be NULL or a value from pyssl whose root is not freed;
 /// `len` must be NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn pyssl_value_str(v: *const pyssl_value, len: *mut usize) -> *const c_char {
+pub extern "C" fn pyssl_value_str(v: *const pyssl_value, len: *mut usize) -> *const c_char {
     guard(|| {
         // SAFETY: node() checks the pointer.
         let n = unsafe { node(v) }?;
@@ -378,10 +369,7 @@ pub unsafe extern "C" fn pyssl_value_str(v: *const pyssl_value, len: *mut usize)
 /// `v` must be NULL or a value from pyssl whose root is not freed;
 /// `len` must be NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn pyssl_value_bytes(
-    v: *const pyssl_value,
-    len: *mut usize,
-) -> *const c_uchar {
+pub extern "C" fn pyssl_value_bytes(v: *const pyssl_value, len: *mut usize) -> *const c_uchar {
     guard(|| {
         // SAFETY: node() checks the pointer.
         let n = unsafe { node(v) }?;
@@ -401,7 +389,7 @@ pub unsafe extern "C" fn pyssl_value_bytes(
 /// # Safety
 /// `v` must be NULL or a value from pyssl whose root is not freed.
 #[no_mangle]
-pub unsafe extern "C" fn pyssl_value_bool(v: *const pyssl_value) -> c_int {
+pub extern "C" fn pyssl_value_bool(v: *const pyssl_value) -> c_int {
     guard(|| {
         // SAFETY: node() checks the pointer.
         let n = unsafe { node(v) }?;
@@ -420,7 +408,7 @@ pub unsafe extern "C" fn pyssl_value_bool(v: *const pyssl_value) -> c_int {
 /// `v` must be NULL or a value from pyssl whose root is not freed;
 /// `out` must be NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn pyssl_value_int(v: *const pyssl_value, out: *mut i64) -> c_int {
+pub extern "C" fn pyssl_value_int(v: *const pyssl_value, out: *mut i64) -> c_int {
     guard(|| {
         // SAFETY: node() checks the pointer.
         let n = unsafe { node(v) }?;
@@ -447,7 +435,7 @@ pub unsafe extern "C" fn pyssl_value_int(v: *const pyssl_value, out: *mut i64) -
 /// # Safety
 /// `v` must be NULL or a value from pyssl whose root is not freed.
 #[no_mangle]
-pub unsafe extern "C" fn pyssl_value_int_text(v: *const pyssl_value) -> *mut c_char {
+pub extern "C" fn pyssl_value_int_text(v: *const pyssl_value) -> *mut c_char {
     guard(|| {
         // SAFETY: node() checks the pointer.
         let n = unsafe { node(v) }?;
@@ -465,7 +453,7 @@ pub unsafe extern "C" fn pyssl_value_int_text(v: *const pyssl_value) -> *mut c_c
 /// # Safety
 /// `v` must be NULL or a value from pyssl whose root is not freed.
 #[no_mangle]
-pub unsafe extern "C" fn pyssl_value_repr(v: *const pyssl_value) -> *mut c_char {
+pub extern "C" fn pyssl_value_repr(v: *const pyssl_value) -> *mut c_char {
     guard(|| {
         // SAFETY: node() checks the pointer.
         let n = unsafe { node(v) }?;
@@ -479,7 +467,7 @@ pub unsafe extern "C" fn pyssl_value_repr(v: *const pyssl_value) -> *mut c_char 
 /// # Safety
 /// `s` must be NULL or a string returned by pyssl and not yet freed.
 #[no_mangle]
-pub unsafe extern "C" fn pyssl_string_free(s: *mut c_char) {
+pub extern "C" fn pyssl_string_free(s: *mut c_char) {
     if !s.is_null() {
         // SAFETY: per the contract, s came from CString::into_raw.
         drop(unsafe { CString::from_raw(s) });
@@ -494,7 +482,7 @@ pub unsafe extern "C" fn pyssl_string_free(s: *mut c_char) {
 /// # Safety
 /// `v` must be NULL or a root returned by pyssl and not yet freed.
 #[no_mangle]
-pub unsafe extern "C" fn pyssl_value_free(v: *mut pyssl_value) {
+pub extern "C" fn pyssl_value_free(v: *mut pyssl_value) {
     guard(|| {
         if v.is_null() {
             return Ok(());
@@ -530,10 +518,7 @@ pub unsafe extern "C" fn pyssl_value_free(v: *mut pyssl_value) {
 /// `path` must be NULL or a NUL-terminated string; `out` must be NULL
 /// or writable.
 #[no_mangle]
-pub unsafe extern "C" fn pyssl_test_decode_cert(
-    path: *const c_char,
-    out: *mut *mut pyssl_value,
-) -> c_int {
+pub extern "C" fn pyssl_test_decode_cert(path: *const c_char, out: *mut *mut pyssl_value) -> c_int {
     guard(|| {
         if path.is_null() {
             return Err(PyErr::bad_argument("path is NULL"));
@@ -653,66 +638,62 @@ mod tests {
     fn errors_are_reported_not_crashes() {
         let root = value_into_raw(sample());
         let null = std::ptr::null::<pyssl_value>();
-        // SAFETY: every pointer passed is NULL, a string literal, a local,
+        // every pointer passed is NULL, a string literal, a local,
         // or a value borrowed from `root`, which is freed last; `junk` has
         // no magic and is only read.
-        unsafe {
-            assert!(pyssl_value_dict_get(root, c"absent".as_ptr()).is_null());
-            assert!(last().is_none());
-            assert!(pyssl_value_dict_key(root, 6).is_null());
-            assert_eq!(last().unwrap().exc_type, "IndexError");
-            assert!(pyssl_value_tuple_item(root, 0).is_null());
-            assert_eq!(last().unwrap().exc_type, "TypeError");
-            assert!(pyssl_value_dict_get(root, std::ptr::null()).is_null());
-            assert!(pyssl_value_str(root, std::ptr::null_mut()).is_null());
-            assert!(pyssl_value_bytes(root, std::ptr::null_mut()).is_null());
-            assert!(pyssl_value_bool(root) < 0);
-            assert!(pyssl_value_int(root, std::ptr::null_mut()) < 0);
-            assert!(pyssl_value_int_text(root).is_null());
-            let version = pyssl_value_dict_get(root, c"version".as_ptr());
-            assert!(pyssl_value_len(version) < 0);
-            assert!(pyssl_value_int(version, std::ptr::null_mut()) < 0);
+        assert!(pyssl_value_dict_get(root, c"absent".as_ptr()).is_null());
+        assert!(last().is_none());
+        assert!(pyssl_value_dict_key(root, 6).is_null());
+        assert_eq!(last().unwrap().exc_type, "IndexError");
+        assert!(pyssl_value_tuple_item(root, 0).is_null());
+        assert_eq!(last().unwrap().exc_type, "TypeError");
+        assert!(pyssl_value_dict_get(root, std::ptr::null()).is_null());
+        assert!(pyssl_value_str(root, std::ptr::null_mut()).is_null());
+        assert!(pyssl_value_bytes(root, std::ptr::null_mut()).is_null());
+        assert!(pyssl_value_bool(root) < 0);
+        assert!(pyssl_value_int(root, std::ptr::null_mut()) < 0);
+        assert!(pyssl_value_int_text(root).is_null());
+        let version = pyssl_value_dict_get(root, c"version".as_ptr());
+        assert!(pyssl_value_len(version) < 0);
+        assert!(pyssl_value_int(version, std::ptr::null_mut()) < 0);
 
-            assert!(pyssl_value_kind(null) < 0);
-            assert!(pyssl_value_len(null) < 0);
-            assert!(pyssl_value_tuple_item(null, 0).is_null());
-            assert!(pyssl_value_dict_get(null, c"x".as_ptr()).is_null());
-            assert!(pyssl_value_repr(null).is_null());
+        assert!(pyssl_value_kind(null) < 0);
+        assert!(pyssl_value_len(null) < 0);
+        assert!(pyssl_value_tuple_item(null, 0).is_null());
+        assert!(pyssl_value_dict_get(null, c"x".as_ptr()).is_null());
+        assert!(pyssl_value_repr(null).is_null());
 
-            // A foreign pointer with no magic is refused.
-            let junk = [0u64; 4];
-            assert!(pyssl_value_kind(junk.as_ptr().cast()) < 0);
-            assert_eq!(
-                last().unwrap().status,
-                crate::error::Status::PYSSL_ERROR_BAD_HANDLE
-            );
+        // A foreign pointer with no magic is refused.
+        let junk = [0u64; 4];
+        assert!(pyssl_value_kind(junk.as_ptr().cast()) < 0);
+        assert_eq!(
+            last().unwrap().status,
+            crate::error::Status::PYSSL_ERROR_BAD_HANDLE
+        );
 
-            // A child cannot be freed; the tree stays usable.
-            pyssl_value_free(version.cast_mut());
-            assert_eq!(
-                last().unwrap().status,
-                crate::error::Status::PYSSL_ERROR_BAD_ARGUMENT
-            );
-            assert_eq!(
-                pyssl_value_kind(version),
-                pyssl_value_type::PYSSL_VALUE_INT as c_int
-            );
+        // A child cannot be freed; the tree stays usable.
+        pyssl_value_free(version.cast_mut());
+        assert_eq!(
+            last().unwrap().status,
+            crate::error::Status::PYSSL_ERROR_BAD_ARGUMENT
+        );
+        assert_eq!(
+            pyssl_value_kind(version),
+            pyssl_value_type::PYSSL_VALUE_INT as c_int
+        );
 
-            pyssl_value_free(std::ptr::null_mut());
-            pyssl_value_free(root);
-            pyssl_string_free(std::ptr::null_mut());
-        }
+        pyssl_value_free(std::ptr::null_mut());
+        pyssl_value_free(root);
+        pyssl_string_free(std::ptr::null_mut());
     }
 
     #[test]
     fn test_decode_cert_checks_arguments() {
         let mut out: *mut pyssl_value = std::ptr::null_mut();
-        // SAFETY: the arguments are NULL, string literals or a local.
-        unsafe {
-            assert!(pyssl_test_decode_cert(std::ptr::null(), &mut out) < 0);
-            assert!(pyssl_test_decode_cert(c"/nonexistent".as_ptr(), std::ptr::null_mut()) < 0);
-            assert!(pyssl_test_decode_cert(c"/nonexistent".as_ptr(), &mut out) < 0);
-        }
+        // the arguments are NULL, string literals or a local.
+        assert!(pyssl_test_decode_cert(std::ptr::null(), &mut out) < 0);
+        assert!(pyssl_test_decode_cert(c"/nonexistent".as_ptr(), std::ptr::null_mut()) < 0);
+        assert!(pyssl_test_decode_cert(c"/nonexistent".as_ptr(), &mut out) < 0);
         assert!(out.is_null());
         let e = last().unwrap();
         assert_eq!(
