@@ -1,0 +1,1124 @@
+#!/usr/bin/env python3
+"""The differential oracle for pyssl's C tests.
+
+Runs every scenario of the C suite with CPython's own `ssl`/`_ssl` modules
+(same certificates, same transports, same peer behaviour, same timeouts) and
+writes what CPython produced, one step a line:
+
+    step-id|ClassName|message|errno|library|reason|verify_code|verify_message
+
+`ClassName` is the exception class raised by the step, or `OK` when it
+succeeded, with the step's result (a `repr()` or a fixed word) as `message`
+and the other fields empty. Absent attributes are written as `None`.
+`\\`, `|` and newlines inside fields are escaped as `\\\\`, `\\p` and `\\n`.
+
+The scenarios work at the `_ssl` level (`ctx._wrap_socket()` /
+`ctx._wrap_bio()` and the `_SSLSocket` methods), so ssl.py's ragged-EOF
+suppression and retry logic cannot hide what `_ssl` does; only the checks
+that pyssl takes over from ssl.py (`check_hostname requires
+server_hostname`, ...) go through `SSLContext.wrap_socket`.
+
+Usage: ssl_oracle.py CERTDIR OUTFILE
+Each step id must match the C test that mirrors it (c-tests/test_*.c).
+"""
+
+import gc
+import os
+import select
+import socket
+import ssl
+import struct
+import subprocess
+import sys
+import threading
+import time
+import traceback
+
+import _ssl
+
+SHORT = 0.2  # timeouts that are meant to expire
+LONG = 5.0  # timeouts that must not expire (they keep a broken peer from hanging)
+BIG = 8 * 1024 * 1024  # more than any socket buffer holds
+
+CERTS = None
+
+
+def cert(name):
+    return os.path.join(CERTS, name)
+
+
+class Failed:
+    """Returned by Recorder.call when the step raised."""
+
+    def __repr__(self):
+        return "FAILED"
+
+
+FAILED = Failed()
+
+
+def opt(v):
+    return "None" if v is None else str(v)
+
+
+def describe(exc):
+    return [
+        type(exc).__name__,
+        str(exc),
+        opt(getattr(exc, "errno", None)),
+        opt(getattr(exc, "library", None)),
+        opt(getattr(exc, "reason", None)),
+        opt(getattr(exc, "verify_code", None)),
+        opt(getattr(exc, "verify_message", None)),
+    ]
+
+
+def escape(s):
+    return s.replace("\\", "\\\\").replace("|", "\\p").replace("\n", "\\n")
+
+
+def ok(_):
+    return "ok"
+
+
+class Recorder:
+    def __init__(self):
+        self.lines = []
+        self.lock = threading.Lock()
+
+    def put(self, sid, fields):
+        with self.lock:
+            self.lines.append("|".join([sid] + [escape(f) for f in fields]))
+
+    def value(self, sid, text):
+        self.put(sid, ["OK", text, "", "", "", "", ""])
+
+    def call(self, sid, fn, fmt=ok):
+        try:
+            v = fn()
+        except Exception as e:  # every exception is an outcome
+            self.put(sid, describe(e))
+            return FAILED
+        self.value(sid, fmt(v))
+        return v
+
+
+# --- contexts ---------------------------------------------------------------
+
+
+def client_ctx(ca="ca.pem", certname=None):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if ca:
+        ctx.load_verify_locations(cert(ca))
+    if certname:
+        ctx.load_cert_chain(cert(certname + ".pem"), cert(certname + ".key"))
+    return ctx
+
+
+def server_ctx(certname="server", verify=ssl.CERT_NONE, ca=None):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert(certname + ".pem"), cert(certname + ".key"))
+    if ca:
+        ctx.load_verify_locations(cert(ca))
+    ctx.verify_mode = verify
+    return ctx
+
+
+# --- transports and two-sided scenarios -------------------------------------
+
+
+class Events:
+    """Numbered one-shot events between the two sides (as the C harness)."""
+
+    def __init__(self):
+        self.ev = [threading.Event() for _ in range(8)]
+
+    def set(self, k):
+        self.ev[k].set()
+
+    def wait(self, k):
+        if not self.ev[k].wait(15):
+            raise RuntimeError("peer event %d never came" % k)
+
+
+def connected_pair(tcp):
+    if not tcp:
+        return socket.socketpair()
+    lst = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    lst.bind(("127.0.0.1", 0))
+    lst.listen(1)
+    c = socket.create_connection(lst.getsockname())
+    s, _ = lst.accept()
+    lst.close()
+    return c, s
+
+
+def run_pair(rec, name, client, server, tcp=False):
+    """Runs server(sock, ev) in a thread and client(sock, ev) here."""
+    c, s = connected_pair(tcp)
+    ev = Events()
+
+    def guarded(fn, sock, side):
+        try:
+            fn(sock, ev)
+        except Exception:
+            rec.put(name + "." + side + ".harness",
+                    ["HarnessError", traceback.format_exc(), "", "", "", "", ""])
+
+    t = threading.Thread(target=guarded, args=(server, s, "server"), daemon=True)
+    t.start()
+    guarded(client, c, "client")
+    t.join(30)
+    c.close()
+    s.close()
+
+
+def linger0_close(sock):
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def read_exact(o, n, sid=None):
+    """Reads n bytes from a blocking/timeout SSL object."""
+    got = 0
+    while got < n:
+        d = o.read(min(65536, n - got))
+        if not d:
+            break
+        got += len(d)
+    return got
+
+
+# --- scenarios --------------------------------------------------------------
+
+SCENARIOS = []
+
+
+def scenario(fn):
+    SCENARIOS.append(fn)
+    return fn
+
+
+@scenario
+def ctx_errors(rec):
+    P = "ctx."
+    rec.call(P + "protocol_invalid", lambda: _ssl._SSLContext(99))
+
+    def defaults(proto):
+        c = ssl.SSLContext(proto)
+        return "verify_mode=%d check_hostname=%d min=%d max=%d" % (
+            c.verify_mode, c.check_hostname, c.minimum_version, c.maximum_version)
+
+    rec.call(P + "defaults.client", lambda: defaults(ssl.PROTOCOL_TLS_CLIENT), str)
+    rec.call(P + "defaults.server", lambda: defaults(ssl.PROTOCOL_TLS_SERVER), str)
+    rec.call(P + "options.client",
+             lambda: hex(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).options), str)
+    rec.call(P + "options.server",
+             lambda: hex(ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).options), str)
+
+    c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    rec.call(P + "load_verify.missing_file",
+             lambda: c.load_verify_locations(cert("missing.pem")))
+    rec.call(P + "load_verify.missing_capath",
+             lambda: c.load_verify_locations(None, cert("missing-dir")))
+    rec.call(P + "load_verify.none", lambda: c.load_verify_locations())
+    rec.call(P + "load_verify.bad_pem", lambda: c.load_verify_locations(cert("bad.pem")))
+    rec.call(P + "load_verify.key_file",
+             lambda: c.load_verify_locations(cert("server.key")))
+    rec.call(P + "load_verify.ok", lambda: c.load_verify_locations(cert("ca.pem")))
+    rec.call(P + "load_verify.cadata_pem_bad",
+             lambda: c.load_verify_locations(cadata="this is not a certificate"))
+    rec.call(P + "load_verify.cadata_der_bad",
+             lambda: c.load_verify_locations(cadata=b"this is not a certificate"))
+    with open(cert("ca.pem")) as f:
+        capem = f.read()
+    rec.call(P + "load_verify.cadata_pem_ok", lambda: c.load_verify_locations(cadata=capem))
+    rec.call(P + "load_verify.cadata_der_ok",
+             lambda: c.load_verify_locations(cadata=ssl.PEM_cert_to_DER_cert(capem)))
+
+    s = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    rec.call(P + "load_cert_chain.missing_cert",
+             lambda: s.load_cert_chain(cert("missing.pem"), cert("server.key")))
+    rec.call(P + "load_cert_chain.missing_key",
+             lambda: s.load_cert_chain(cert("server.pem"), cert("missing.key")))
+    rec.call(P + "load_cert_chain.bad_cert",
+             lambda: s.load_cert_chain(cert("bad.pem"), cert("server.key")))
+    rec.call(P + "load_cert_chain.bad_key",
+             lambda: s.load_cert_chain(cert("server.pem"), cert("bad.pem")))
+    rec.call(P + "load_cert_chain.key_mismatch",
+             lambda: s.load_cert_chain(cert("server.pem"), cert("client.key")))
+    rec.call(P + "load_cert_chain.no_key",
+             lambda: s.load_cert_chain(cert("server.pem")))
+    rec.call(P + "load_cert_chain.wrong_password",
+             lambda: s.load_cert_chain(cert("server.pem"), cert("server_enc.key"), "wrong"))
+    rec.call(P + "load_cert_chain.good_password",
+             lambda: s.load_cert_chain(cert("server.pem"), cert("server_enc.key"), "secret"))
+    rec.call(P + "load_cert_chain.combined",
+             lambda: s.load_cert_chain(cert("server_combined.pem")))
+    # Without a password OpenSSL would prompt on the terminal: run it in a
+    # child without one (a new session, stdin from /dev/null).
+    child = subprocess.run(
+        [sys.executable, os.path.abspath(__file__), "--nopass", CERTS],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        start_new_session=True, timeout=30)
+    line = child.stdout.strip()
+    if child.returncode != 0 or not line:
+        rec.put("ctx.no_password.load_cert_chain",
+                ["HarnessError", child.stderr, "", "", "", "", ""])
+    else:
+        with rec.lock:
+            rec.lines.append("ctx.no_password.load_cert_chain|" + line)
+
+    c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    rec.call(P + "verify_mode.none_with_check_hostname",
+             lambda: setattr(c, "verify_mode", ssl.CERT_NONE))
+    rec.call(P + "verify_mode.invalid", lambda: setattr(c, "verify_mode", 7))
+    rec.call(P + "check_hostname.off", lambda: setattr(c, "check_hostname", False))
+    rec.call(P + "verify_mode.none_after_off",
+             lambda: setattr(c, "verify_mode", ssl.CERT_NONE))
+    s = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+
+    def enable():
+        s.check_hostname = True
+        return "verify_mode=%d" % s.verify_mode
+
+    rec.call(P + "check_hostname.enable_on_cert_none", enable, str)
+
+    c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    rec.call(P + "set_ciphers.nonsense", lambda: c.set_ciphers("nonsense"))
+    rec.call(P + "set_ciphers.ok", lambda: c.set_ciphers("ECDHE+AESGCM"))
+
+    setmin = _ssl._SSLContext.minimum_version.__set__
+    setmax = _ssl._SSLContext.maximum_version.__set__
+    c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    rec.call(P + "version.min_invalid", lambda: setmin(c, 0x999))
+    rec.call(P + "version.max_invalid", lambda: setmax(c, 0x999))
+    rec.call(P + "version.min_tls13", lambda: setmin(c, 0x304))
+    rec.call(P + "version.get_min", lambda: int(c.minimum_version), str)
+    rec.call(P + "version.max_tls12", lambda: setmax(c, 0x303))
+    rec.call(P + "version.get_max", lambda: int(c.maximum_version), str)
+    rec.call(P + "version.max_minimum_supported", lambda: setmax(c, -2))
+    rec.call(P + "version.get_max2", lambda: int(c.maximum_version), str)
+    rec.call(P + "version.min_minimum_supported", lambda: setmin(c, -2))
+    rec.call(P + "version.get_min2", lambda: int(c.minimum_version), str)
+    rec.call(P + "version.max_maximum_supported", lambda: setmax(c, -1))
+    rec.call(P + "version.get_max3", lambda: int(c.maximum_version), str)
+
+
+@scenario
+def ctx_sockets(rec):
+    P = "ctx.socket."
+    c, s = socket.socketpair()
+    cctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    rec.call(P + "server_on_client_ctx", lambda: cctx._wrap_socket(c, True, None))
+    rec.call(P + "client_on_server_ctx", lambda: sctx._wrap_socket(c, False, None))
+    # ssl.py's checks, which pyssl_socket_new takes over.
+    rec.call(P + "check_hostname_requires_hostname",
+             lambda: cctx.wrap_socket(socket.socket(socket.AF_UNIX), server_side=False,
+                                      do_handshake_on_connect=False))
+    rec.call(P + "hostname_on_server",
+             lambda: sctx.wrap_socket(socket.socket(socket.AF_UNIX), server_side=True,
+                                      server_hostname="localhost",
+                                      do_handshake_on_connect=False))
+    rec.call(P + "hostname_empty", lambda: cctx._wrap_socket(c, False, ""))
+    rec.call(P + "hostname_leading_dot", lambda: cctx._wrap_socket(c, False, ".example"))
+    rec.call(P + "hostname_non_ascii",
+             lambda: cctx._wrap_socket(c, False, "b\u00fccher.example"))
+    rec.call(P + "hostname_ok", lambda: cctx._wrap_socket(c, False, "localhost"))
+    rec.call(P + "ip_ok", lambda: cctx._wrap_socket(c, False, "127.0.0.1"))
+    rec.call(P + "timeout_nan", lambda: c.settimeout(float("nan")))
+    c.close()
+    s.close()
+
+
+# --- handshakes -------------------------------------------------------------
+
+
+@scenario
+def hs_basic(rec):
+    P = "hs.basic."
+    cctx, sctx = client_ctx(), server_ctx()
+
+    def server(sock, ev):
+        o = sctx._wrap_socket(sock, True, None)
+        if rec.call(P + "server.handshake", o.do_handshake) is FAILED:
+            return
+        rec.call(P + "server.version", o.version, repr)
+        rec.call(P + "server.peercert", lambda: o.getpeercert(True), repr)
+        rec.call(P + "server.read", lambda: o.read(4), repr)
+        rec.call(P + "server.write", lambda: o.write(b"pong"), repr)
+        rec.call(P + "server.read_eof", lambda: o.read(100), repr)
+        rec.call(P + "server.shutdown", o.shutdown)
+
+    def client(sock, ev):
+        o = cctx._wrap_socket(sock, False, "localhost")
+        if rec.call(P + "client.handshake", o.do_handshake) is FAILED:
+            return
+        rec.call(P + "client.version", o.version, repr)
+        rec.call(P + "client.cipher", o.cipher, repr)
+        rec.call(P + "client.peercert", lambda: o.getpeercert(True), repr)
+        rec.call(P + "client.write", lambda: o.write(b"ping"), repr)
+        rec.call(P + "client.read", lambda: o.read(4), repr)
+        rec.call(P + "client.shutdown", o.shutdown)
+
+    run_pair(rec, "hs.basic", client, server)
+
+
+def simple_pair(rec, P, cctx, sctx, hostname, tcp=False, timeout=LONG):
+    """Both sides handshake; the server then sends b'ok', the client reads it."""
+
+    def server(sock, ev):
+        sock.settimeout(timeout)
+        o = sctx._wrap_socket(sock, True, None)
+        if rec.call(P + "server.handshake", o.do_handshake) is FAILED:
+            rec.call(P + "server.shutdown", o.shutdown)
+            return
+        rec.call(P + "server.peercert", lambda: o.getpeercert(True), repr)
+        rec.call(P + "server.write", lambda: o.write(b"ok"), repr)
+
+    def client(sock, ev):
+        sock.settimeout(timeout)
+        o = cctx._wrap_socket(sock, False, hostname)
+        if rec.call(P + "client.handshake", o.do_handshake) is FAILED:
+            rec.call(P + "client.read_after", lambda: o.read(10), repr)
+            rec.call(P + "client.shutdown", o.shutdown)
+            return
+        rec.call(P + "client.version", o.version, repr)
+        rec.call(P + "client.read", lambda: o.read(10), repr)
+
+    run_pair(rec, P.rstrip("."), client, server, tcp)
+
+
+@scenario
+def hs_variants(rec):
+    simple_pair(rec, "hs.ip.", client_ctx(), server_ctx(), "127.0.0.1")
+    simple_pair(rec, "hs.tcp.", client_ctx(), server_ctx(), "localhost", tcp=True)
+    simple_pair(rec, "hs.client_cert.", client_ctx(certname="client"),
+                server_ctx(verify=ssl.CERT_REQUIRED, ca="ca.pem"), "localhost")
+    simple_pair(rec, "hs.client_cert_missing.", client_ctx(),
+                server_ctx(verify=ssl.CERT_REQUIRED, ca="ca.pem"), "localhost")
+    simple_pair(rec, "hs.client_cert_untrusted.", client_ctx(certname="selfsigned"),
+                server_ctx(verify=ssl.CERT_REQUIRED, ca="ca.pem"), "localhost")
+    simple_pair(rec, "hs.client_cert_optional.", client_ctx(),
+                server_ctx(verify=ssl.CERT_OPTIONAL, ca="ca.pem"), "localhost")
+    c = client_ctx()
+    c.maximum_version = ssl.TLSVersion.TLSv1_2
+    simple_pair(rec, "hs.tls12.", c, server_ctx(), "localhost")
+    c = client_ctx()
+    c.minimum_version = ssl.TLSVersion.TLSv1_3
+    s = server_ctx()
+    s.maximum_version = ssl.TLSVersion.TLSv1_2
+    simple_pair(rec, "hs.no_shared_version.", c, s, "localhost")
+    c = client_ctx()
+    c.set_ciphers("ECDHE+AESGCM")
+    c.maximum_version = ssl.TLSVersion.TLSv1_2
+    s = server_ctx()
+    s.set_ciphers("ECDHE+CHACHA20")
+    simple_pair(rec, "hs.no_shared_cipher.", c, s, "localhost")
+
+
+# --- certificate verification -----------------------------------------------
+
+
+@scenario
+def verify_failures(rec):
+    simple_pair(rec, "verify.unknown_ca.", client_ctx(ca="selfsigned.pem"),
+                server_ctx(), "localhost")
+    simple_pair(rec, "verify.no_ca.", client_ctx(ca=None), server_ctx(), "localhost")
+    simple_pair(rec, "verify.self_signed.", client_ctx(), server_ctx("selfsigned"),
+                "localhost")
+    simple_pair(rec, "verify.expired.", client_ctx(), server_ctx("expired"), "localhost")
+    simple_pair(rec, "verify.hostname_mismatch.", client_ctx(), server_ctx("wronghost"),
+                "localhost")
+    simple_pair(rec, "verify.hostname_mismatch_name.", client_ctx(), server_ctx(),
+                "example.org")
+    simple_pair(rec, "verify.ip_mismatch.", client_ctx(), server_ctx(), "127.0.0.2")
+    c = client_ctx()
+    c.check_hostname = False
+    simple_pair(rec, "verify.check_hostname_off.", c, server_ctx("wronghost"), "localhost")
+    c = client_ctx(ca=None)
+    c.check_hostname = False
+    c.verify_mode = ssl.CERT_NONE
+    simple_pair(rec, "verify.cert_none.", c, server_ctx("selfsigned"), None)
+
+
+# --- timeouts ---------------------------------------------------------------
+
+
+@scenario
+def timeouts(rec):
+    def silent(sock, ev):
+        ev.wait(0)
+
+    def client_step(P, step):
+        def client(sock, ev):
+            try:
+                step(sock)
+            finally:
+                ev.set(0)
+        return client
+
+    def hs(sock):
+        o = client_ctx()._wrap_socket(sock, False, "localhost")
+        sock.settimeout(SHORT)
+        rec.call("timeout.handshake.client.handshake", o.do_handshake)
+
+    run_pair(rec, "timeout.handshake", client_step("timeout.handshake.", hs), silent)
+
+    def rd(sock):
+        o = client_ctx()._wrap_socket(sock, False, "localhost")
+        sock.settimeout(SHORT)
+        rec.call("timeout.read_before_handshake.client.read", lambda: o.read(10), repr)
+
+    run_pair(rec, "timeout.read_before_handshake",
+             client_step("timeout.read_before_handshake.", rd), silent)
+
+    def server_hs(sock, ev):
+        o = server_ctx()._wrap_socket(sock, True, None)
+        sock.settimeout(SHORT)
+        rec.call("timeout.server_handshake.server.handshake", o.do_handshake)
+        ev.set(0)
+
+    def waiter(sock, ev):
+        ev.wait(0)
+
+    run_pair(rec, "timeout.server_handshake", waiter, server_hs)
+
+    def after_handshake(P, action):
+        def server(sock, ev):
+            sock.settimeout(LONG)
+            o = server_ctx()._wrap_socket(sock, True, None)
+            rec.call(P + "server.handshake", o.do_handshake)
+            ev.wait(0)
+
+        def client(sock, ev):
+            try:
+                sock.settimeout(LONG)
+                o = client_ctx()._wrap_socket(sock, False, "localhost")
+                if rec.call(P + "client.handshake", o.do_handshake) is FAILED:
+                    return
+                sock.settimeout(SHORT)
+                action(o)
+            finally:
+                ev.set(0)
+
+        run_pair(rec, P.rstrip("."), client, server)
+
+    after_handshake("timeout.read.", lambda o: rec.call(
+        "timeout.read.client.read", lambda: o.read(10), repr))
+    after_handshake("timeout.write.", lambda o: rec.call(
+        "timeout.write.client.write", lambda: o.write(b"x" * BIG), repr))
+    after_handshake("timeout.shutdown.", lambda o: rec.call(
+        "timeout.shutdown.client.shutdown", o.shutdown))
+
+
+# --- non-blocking -----------------------------------------------------------
+
+
+def nb_call(fn):
+    """One non-blocking call: ('ok', value) or ('read'|'write'|exc, None)."""
+    try:
+        return "ok", fn()
+    except ssl.SSLWantReadError:
+        return "read", None
+    except ssl.SSLWantWriteError:
+        return "write", None
+
+
+def drive(pairs, limit=200):
+    """Calls each (sock, fn) until it succeeds, polling as it asks."""
+    results = [None] * len(pairs)
+    for _ in range(limit):
+        wait = []
+        for i, (sock, fn) in enumerate(pairs):
+            if results[i] is not None:
+                continue
+            st, v = nb_call(fn)
+            if st == "ok":
+                results[i] = v
+            else:
+                wait.append((sock, select.POLLIN if st == "read" else select.POLLOUT))
+        if not wait:
+            return results
+        p = select.poll()
+        for sock, evmask in wait:
+            p.register(sock, evmask)
+        p.poll(1000)
+    raise RuntimeError("drive: no progress")
+
+
+@scenario
+def nonblocking(rec):
+    P = "nonblock."
+
+    def silent(sock, ev):
+        ev.wait(0)
+
+    def client(sock, ev):
+        try:
+            sock.settimeout(0)
+            o = client_ctx()._wrap_socket(sock, False, "localhost")
+            rec.call(P + "handshake.client.first", o.do_handshake)
+            rec.call(P + "handshake.client.second", o.do_handshake)
+        finally:
+            ev.set(0)
+
+    run_pair(rec, "nonblock.handshake", client, silent)
+
+    def client_rd(sock, ev):
+        try:
+            sock.settimeout(0)
+            o = client_ctx()._wrap_socket(sock, False, "localhost")
+            rec.call(P + "read_before_handshake.client.read", lambda: o.read(10), repr)
+            rec.call(P + "read_before_handshake.client.write", lambda: o.write(b"x"), repr)
+        finally:
+            ev.set(0)
+
+    run_pair(rec, "nonblock.read_before_handshake", client_rd, silent)
+
+    def server(sock, ev):
+        try:
+            sock.settimeout(0)
+            o = server_ctx()._wrap_socket(sock, True, None)
+            rec.call(P + "server_handshake.server.first", o.do_handshake)
+        finally:
+            ev.set(0)
+
+    def waiter(sock, ev):
+        ev.wait(0)
+
+    run_pair(rec, "nonblock.server_handshake", waiter, server)
+
+    # Both sides in this thread, driven with poll().
+    P = "nonblock.drive."
+    c, s = socket.socketpair()
+    c.settimeout(0)
+    s.settimeout(0)
+    co = client_ctx()._wrap_socket(c, False, "localhost")
+    so = server_ctx()._wrap_socket(s, True, None)
+    rec.call(P + "client.first", co.do_handshake)
+    rec.call(P + "server.first", so.do_handshake)
+    try:
+        drive([(c, co.do_handshake), (s, so.do_handshake)])
+        rec.value(P + "handshakes", "ok")
+    except Exception as e:
+        rec.put(P + "handshakes", describe(e))
+    rec.call(P + "client.read_empty", lambda: co.read(10), repr)
+    rec.call(P + "server.write", lambda: so.write(b"hello"), repr)
+    select.select([c], [], [], LONG)
+    rec.call(P + "client.read", lambda: co.read(10), repr)
+    rec.call(P + "client.shutdown1", co.shutdown)
+    rec.call(P + "server.read_eof", lambda: so.read(10), repr)
+    rec.call(P + "server.shutdown", so.shutdown)
+    select.select([c], [], [], LONG)
+    rec.call(P + "client.shutdown2", co.shutdown)
+    c.close()
+    s.close()
+
+    # A write that fills the socket, then is retried with the same data.
+    P = "nonblock.write_full."
+    c, s = socket.socketpair()
+    c.settimeout(0)
+    s.settimeout(0)
+    co = client_ctx()._wrap_socket(c, False, "localhost")
+    so = server_ctx()._wrap_socket(s, True, None)
+    drive([(c, co.do_handshake), (s, so.do_handshake)])
+    data = bytes(range(256)) * (BIG // 256)
+    rec.call(P + "client.write", lambda: co.write(data), repr)
+    received = 0
+    written = None
+    for _ in range(100000):
+        if written is None:
+            st, v = nb_call(lambda: co.write(data))
+            if st == "ok":
+                written = v
+        st, v = nb_call(lambda: so.read(65536))
+        if st == "ok":
+            received += len(v)
+        if written is not None and received >= BIG:
+            break
+        if st != "ok":
+            select.select([s], [], [], 0.05)
+    rec.value(P + "client.retry", repr(written))
+    rec.value(P + "server.received", repr(received))
+    c.close()
+    s.close()
+
+
+# --- EOF rules ---------------------------------------------------------------
+
+
+@scenario
+def eof_rules(rec):
+    P = "eof.clean."
+
+    def server(sock, ev):
+        sock.settimeout(LONG)
+        o = server_ctx()._wrap_socket(sock, True, None)
+        if rec.call(P + "server.handshake", o.do_handshake) is FAILED:
+            return
+        rec.call(P + "server.shutdown", o.shutdown)
+
+    def client(sock, ev):
+        sock.settimeout(LONG)
+        o = client_ctx()._wrap_socket(sock, False, "localhost")
+        if rec.call(P + "client.handshake", o.do_handshake) is FAILED:
+            return
+        rec.call(P + "client.read", lambda: o.read(10), repr)
+        rec.call(P + "client.read_again", lambda: o.read(10), repr)
+        rec.call(P + "client.read_zero", lambda: o.read(0), repr)
+        rec.call(P + "client.shutdown", o.shutdown)
+
+    run_pair(rec, "eof.clean", client, server)
+
+    def ragged(P, tcp, closer):
+        def server(sock, ev):
+            sock.settimeout(LONG)
+            o = server_ctx()._wrap_socket(sock, True, None)
+            rec.call(P + "server.handshake", o.do_handshake)
+            closer(sock)
+            ev.set(0)
+
+        def client(sock, ev):
+            sock.settimeout(LONG)
+            o = client_ctx()._wrap_socket(sock, False, "localhost")
+            if rec.call(P + "client.handshake", o.do_handshake) is FAILED:
+                return
+            ev.wait(0)
+            time.sleep(0.05)
+            rec.call(P + "client.read", lambda: o.read(10), repr)
+            rec.call(P + "client.read_again", lambda: o.read(10), repr)
+            rec.call(P + "client.write", lambda: o.write(b"x"), repr)
+            rec.call(P + "client.shutdown", o.shutdown)
+
+        run_pair(rec, P.rstrip("."), client, server, tcp)
+
+    ragged("eof.ragged.", False, lambda s: s.close())
+    ragged("eof.ragged_tcp.", True, lambda s: s.close())
+    ragged("eof.reset.", True, linger0_close)
+
+    def ragged_blocking(P):
+        def server(sock, ev):
+            o = server_ctx()._wrap_socket(sock, True, None)
+            rec.call(P + "server.handshake", o.do_handshake)
+            sock.close()
+
+        def client(sock, ev):
+            o = client_ctx()._wrap_socket(sock, False, "localhost")
+            if rec.call(P + "client.handshake", o.do_handshake) is FAILED:
+                return
+            rec.call(P + "client.read", lambda: o.read(10), repr)
+
+        run_pair(rec, P.rstrip("."), client, server)
+
+    ragged_blocking("eof.ragged_blocking.")
+
+    P = "eof.read_zero."
+
+    def server0(sock, ev):
+        sock.settimeout(LONG)
+        o = server_ctx()._wrap_socket(sock, True, None)
+        rec.call(P + "server.handshake", o.do_handshake)
+        ev.wait(0)
+
+    def client0(sock, ev):
+        try:
+            sock.settimeout(LONG)
+            o = client_ctx()._wrap_socket(sock, False, "localhost")
+            rec.call(P + "client.read_zero_before", lambda: o.read(0), repr)
+            rec.call(P + "client.handshake", o.do_handshake)
+            rec.call(P + "client.read_zero", lambda: o.read(0), repr)
+            rec.call(P + "client.pending", o.pending, repr)
+        finally:
+            ev.set(0)
+
+    run_pair(rec, "eof.read_zero", client0, server0)
+
+    # EOF while the client waits for the server's first flight.
+    def handshake_eof(P, peer):
+        def client(sock, ev):
+            sock.settimeout(LONG)
+            o = client_ctx()._wrap_socket(sock, False, "localhost")
+            if peer == "closed_first":
+                ev.wait(0)
+            rec.call(P + "client.handshake", o.do_handshake)
+            rec.call(P + "client.handshake_again", o.do_handshake)
+
+        def server(sock, ev):
+            if peer == "closed_first":
+                sock.close()
+                ev.set(0)
+            elif peer == "reset_after_hello":
+                sock.recv(65536)
+                linger0_close(sock)
+            else:
+                sock.recv(65536)
+                sock.close()
+
+        run_pair(rec, P.rstrip("."), client, server, tcp=(peer == "reset_after_hello"))
+
+    handshake_eof("eof.handshake_after_hello.", "closed_after_hello")
+
+    # The same EOF met by a read that starts the handshake implicitly.
+    P = "eof.read_before_handshake."
+
+    def client_rd(sock, ev):
+        sock.settimeout(LONG)
+        o = client_ctx()._wrap_socket(sock, False, "localhost")
+        rec.call(P + "client.read", lambda: o.read(10), repr)
+        rec.call(P + "client.read_again", lambda: o.read(10), repr)
+
+    def server_rd(sock, ev):
+        sock.recv(65536)
+        sock.close()
+
+    run_pair(rec, "eof.read_before_handshake", client_rd, server_rd)
+    handshake_eof("eof.handshake_peer_closed.", "closed_first")
+    handshake_eof("eof.handshake_reset.", "reset_after_hello")
+
+    P = "eof.server_handshake."
+
+    def server_eof(sock, ev):
+        sock.settimeout(LONG)
+        o = server_ctx()._wrap_socket(sock, True, None)
+        ev.wait(0)
+        rec.call(P + "server.handshake", o.do_handshake)
+
+    def client_closes(sock, ev):
+        sock.close()
+        ev.set(0)
+
+    run_pair(rec, "eof.server_handshake", client_closes, server_eof)
+
+
+# --- shutdown ----------------------------------------------------------------
+
+
+@scenario
+def shutdowns(rec):
+    P = "shutdown.before_handshake."
+    c, s = socket.socketpair()
+    c.settimeout(SHORT)
+    o = client_ctx()._wrap_socket(c, False, "localhost")
+    rec.call(P + "client.shutdown", o.shutdown)
+    c.close()
+    s.close()
+
+    # The socket object is gone (collected): _ssl's GET_SOCKET gives None.
+    P = "shutdown.gone."
+    c, s = socket.socketpair()
+    o = client_ctx()._wrap_socket(c, False, "localhost")
+    del c
+    gc.collect()
+    rec.call(P + "client.handshake", o.do_handshake)
+    rec.call(P + "client.read", lambda: o.read(10), repr)
+    rec.call(P + "client.read_zero", lambda: o.read(0), repr)
+    rec.call(P + "client.write", lambda: o.write(b"x"), repr)
+    rec.call(P + "client.shutdown", o.shutdown)
+    rec.call(P + "client.pending", o.pending, repr)
+    s.close()
+
+    # The socket is closed but still referenced (sock_fd == -1).
+    P = "shutdown.closed_fd."
+    c, s = socket.socketpair()
+    o = client_ctx()._wrap_socket(c, False, "localhost")
+    c.close()
+    rec.call(P + "client.shutdown", o.shutdown)
+    s.close()
+
+    # A complete unwrap, then everything again.
+    P = "shutdown.after_unwrap."
+
+    def server(sock, ev):
+        sock.settimeout(LONG)
+        o = server_ctx()._wrap_socket(sock, True, None)
+        if rec.call(P + "server.handshake", o.do_handshake) is FAILED:
+            return
+        rec.call(P + "server.read_eof", lambda: o.read(10), repr)
+        rec.call(P + "server.shutdown", o.shutdown)
+        rec.call(P + "server.write", lambda: o.write(b"x"), repr)
+        ev.set(0)
+
+    def client(sock, ev):
+        sock.settimeout(LONG)
+        o = client_ctx()._wrap_socket(sock, False, "localhost")
+        if rec.call(P + "client.handshake", o.do_handshake) is FAILED:
+            return
+        rec.call(P + "client.shutdown", o.shutdown)
+        ev.wait(0)
+        rec.call(P + "client.write", lambda: o.write(b"x"), repr)
+        rec.call(P + "client.read", lambda: o.read(10), repr)
+        rec.call(P + "client.shutdown_again", o.shutdown)
+        rec.call(P + "client.handshake_again", o.do_handshake)
+
+    run_pair(rec, "shutdown.after_unwrap", client, server)
+
+    # The peer answers our close_notify by closing the TCP connection.
+    P = "shutdown.peer_closes."
+
+    def server2(sock, ev):
+        sock.settimeout(LONG)
+        o = server_ctx()._wrap_socket(sock, True, None)
+        if rec.call(P + "server.handshake", o.do_handshake) is FAILED:
+            return
+        rec.call(P + "server.read_eof", lambda: o.read(10), repr)
+        sock.close()
+
+    def client2(sock, ev):
+        sock.settimeout(LONG)
+        o = client_ctx()._wrap_socket(sock, False, "localhost")
+        if rec.call(P + "client.handshake", o.do_handshake) is FAILED:
+            return
+        rec.call(P + "client.shutdown", o.shutdown)
+
+    run_pair(rec, "shutdown.peer_closes", client2, server2)
+
+    # The peer closed the connection before we shut down.
+    P = "shutdown.peer_gone."
+
+    def server3(sock, ev):
+        sock.settimeout(LONG)
+        o = server_ctx()._wrap_socket(sock, True, None)
+        rec.call(P + "server.handshake", o.do_handshake)
+        sock.close()
+        ev.set(0)
+
+    def client3(sock, ev):
+        sock.settimeout(LONG)
+        o = client_ctx()._wrap_socket(sock, False, "localhost")
+        if rec.call(P + "client.handshake", o.do_handshake) is FAILED:
+            return
+        ev.wait(0)
+        rec.call(P + "client.shutdown", o.shutdown)
+
+    run_pair(rec, "shutdown.peer_gone", client3, server3)
+
+    # The server shuts down first, in blocking mode.
+    P = "shutdown.server_first."
+
+    def server4(sock, ev):
+        o = server_ctx()._wrap_socket(sock, True, None)
+        if rec.call(P + "server.handshake", o.do_handshake) is FAILED:
+            return
+        rec.call(P + "server.write", lambda: o.write(b"bye"), repr)
+        rec.call(P + "server.shutdown", o.shutdown)
+
+    def client4(sock, ev):
+        o = client_ctx()._wrap_socket(sock, False, "localhost")
+        if rec.call(P + "client.handshake", o.do_handshake) is FAILED:
+            return
+        rec.call(P + "client.read", lambda: o.read(10), repr)
+        rec.call(P + "client.read_eof", lambda: o.read(10), repr)
+        rec.call(P + "client.shutdown", o.shutdown)
+
+    run_pair(rec, "shutdown.server_first", client4, server4)
+
+
+# --- misc: implicit handshakes and accessors ---------------------------------
+
+
+@scenario
+def misc(rec):
+    P = "misc.implicit."
+
+    def server(sock, ev):
+        sock.settimeout(LONG)
+        o = server_ctx()._wrap_socket(sock, True, None)
+        rec.call(P + "server.read", lambda: o.read(10), repr)
+        rec.call(P + "server.write", lambda: o.write(b"hi"), repr)
+
+    def client(sock, ev):
+        sock.settimeout(LONG)
+        o = client_ctx()._wrap_socket(sock, False, "localhost")
+        rec.call(P + "client.version_before", o.version, repr)
+        rec.call(P + "client.cipher_before", o.cipher, repr)
+        rec.call(P + "client.peercert_before", lambda: o.getpeercert(True), repr)
+        rec.call(P + "client.pending_before", o.pending, repr)
+        rec.call(P + "client.write", lambda: o.write(b"hey"), repr)
+        rec.call(P + "client.read", lambda: o.read(10), repr)
+        rec.call(P + "client.version", o.version, repr)
+
+    run_pair(rec, "misc.implicit", client, server)
+
+
+# --- memory BIOs --------------------------------------------------------------
+
+
+@scenario
+def membio(rec):
+    P = "bio.basic."
+    b = ssl.MemoryBIO()
+    rec.call(P + "write", lambda: b.write(b"abc"), repr)
+    rec.call(P + "pending", lambda: b.pending, repr)
+    rec.call(P + "eof_pending", lambda: b.eof, repr)
+    rec.call(P + "write_eof", b.write_eof)
+    rec.call(P + "eof_still_pending", lambda: b.eof, repr)
+    rec.call(P + "read", lambda: b.read(10), repr)
+    rec.call(P + "eof_drained", lambda: b.eof, repr)
+    rec.call(P + "write_after_eof", lambda: b.write(b"x"), repr)
+
+    def objs():
+        ci, co_, si, so_ = (ssl.MemoryBIO() for _ in range(4))
+        c = client_ctx()._wrap_bio(ci, co_, False, "localhost")
+        s = server_ctx()._wrap_bio(si, so_, True, None)
+        return c, s, ci, co_, si, so_
+
+    def pump(c_out, s_in, s_out, c_in):
+        moved = 0
+        d = c_out.read()
+        if d:
+            s_in.write(d)
+            moved += len(d)
+        d = s_out.read()
+        if d:
+            c_in.write(d)
+            moved += len(d)
+        return moved
+
+    P = "bio.pair."
+    c, s, ci, co_, si, so_ = objs()
+    rec.call(P + "client.first", c.do_handshake)
+    rec.call(P + "client.outgoing_nonempty", lambda: co_.pending > 0, repr)
+    rec.call(P + "server.before_input", s.do_handshake)
+    done = [False, False]
+    for _ in range(20):
+        for i, o in enumerate((c, s)):
+            if not done[i]:
+                try:
+                    o.do_handshake()
+                    done[i] = True
+                except ssl.SSLWantReadError:
+                    pass
+        if not pump(co_, si, so_, ci) and all(done):
+            break
+    rec.value(P + "handshakes", repr(done))
+    rec.call(P + "client.version", c.version, repr)
+    rec.call(P + "client.read_empty", lambda: c.read(10), repr)
+    rec.call(P + "client.write", lambda: c.write(b"data"), repr)
+    pump(co_, si, so_, ci)
+    rec.call(P + "server.read", lambda: s.read(10), repr)
+    rec.call(P + "client.shutdown1", c.shutdown)
+    pump(co_, si, so_, ci)
+    rec.call(P + "server.read_eof", lambda: s.read(10), repr)
+    rec.call(P + "server.shutdown", s.shutdown)
+    pump(co_, si, so_, ci)
+    rec.call(P + "client.shutdown2", c.shutdown)
+
+    P = "bio.eof_in_handshake."
+    c, s, ci, co_, si, so_ = objs()
+    rec.call(P + "client.first", c.do_handshake)
+    ci.write_eof()
+    rec.call(P + "client.after_eof", c.do_handshake)
+
+    P = "bio.eof_after_handshake."
+    c, s, ci, co_, si, so_ = objs()
+    for _ in range(20):
+        for o in (c, s):
+            try:
+                o.do_handshake()
+            except ssl.SSLWantReadError:
+                pass
+        if not pump(co_, si, so_, ci):
+            break
+    ci.write_eof()
+    rec.call(P + "client.read", lambda: c.read(10), repr)
+    rec.call(P + "client.write", lambda: c.write(b"x"), repr)
+
+
+# --- certificate decoding (pyssl's decoder lands separately) ----------------
+
+
+@scenario
+def certdecode(rec):
+    P = "cert."
+    for name in ("ca", "server", "client", "selfsigned", "expired", "wronghost"):
+        rec.call(P + "decode." + name,
+                 lambda: _ssl._test_decode_cert(cert(name + ".pem")), repr)
+    rec.call(P + "decode.missing", lambda: _ssl._test_decode_cert(cert("missing.pem")), repr)
+    rec.call(P + "decode.bad", lambda: _ssl._test_decode_cert(cert("bad.pem")), repr)
+
+    def server(sock, ev):
+        sock.settimeout(LONG)
+        o = server_ctx(verify=ssl.CERT_REQUIRED, ca="ca.pem")._wrap_socket(sock, True, None)
+        rec.call(P + "peer.server.handshake", o.do_handshake)
+        rec.call(P + "peer.server.peercert", o.getpeercert, repr)
+        ev.wait(0)
+
+    def client(sock, ev):
+        try:
+            sock.settimeout(LONG)
+            o = client_ctx(certname="client")._wrap_socket(sock, False, "localhost")
+            rec.call(P + "peer.client.peercert_before", o.getpeercert, repr)
+            rec.call(P + "peer.client.handshake", o.do_handshake)
+            rec.call(P + "peer.client.peercert", o.getpeercert, repr)
+        finally:
+            ev.set(0)
+
+    run_pair(rec, "cert.peer", client, server)
+
+    def server2(sock, ev):
+        sock.settimeout(LONG)
+        o = server_ctx("selfsigned")._wrap_socket(sock, True, None)
+        rec.call(P + "unverified.server.handshake", o.do_handshake)
+        rec.call(P + "unverified.server.peercert", o.getpeercert, repr)
+        ev.wait(0)
+
+    def client2(sock, ev):
+        try:
+            sock.settimeout(LONG)
+            ctx = client_ctx(ca=None)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            o = ctx._wrap_socket(sock, False, None)
+            rec.call(P + "unverified.client.handshake", o.do_handshake)
+            rec.call(P + "unverified.client.peercert", o.getpeercert, repr)
+        finally:
+            ev.set(0)
+
+    run_pair(rec, "cert.unverified", client2, server2)
+
+
+def nopass_child(certdir):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        ctx.load_cert_chain(os.path.join(certdir, "server.pem"),
+                            os.path.join(certdir, "server_enc.key"))
+        fields = ["OK", "ok", "", "", "", "", ""]
+    except Exception as e:
+        fields = describe(e)
+    print("|".join(escape(f) for f in fields))
+
+
+def main():
+    global CERTS
+    if len(sys.argv) == 3 and sys.argv[1] == "--nopass":
+        nopass_child(sys.argv[2])
+        return 0
+    if len(sys.argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    CERTS = os.path.abspath(sys.argv[1])
+    out = sys.argv[2]
+    rec = Recorder()
+    for fn in SCENARIOS:
+        try:
+            fn(rec)
+        except Exception:
+            rec.put(fn.__name__ + ".harness",
+                    ["HarnessError", traceback.format_exc(), "", "", "", "", ""])
+    header = "# python %s, %s\n" % (sys.version.split()[0], ssl.OPENSSL_VERSION)
+    with open(out + ".tmp", "w") as f:
+        f.write(header)
+        for line in rec.lines:
+            f.write(line + "\n")
+    os.replace(out + ".tmp", out)
+    print("%s: %d steps, %s" % (out, len(rec.lines), header.strip("# \n")))
+    harness = [l for l in rec.lines if "|HarnessError|" in l]
+    for l in harness:
+        print("harness error: " + l, file=sys.stderr)
+    return 1 if harness else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
