@@ -1,0 +1,306 @@
+/* Context configuration and socket creation errors (oracle: ctx_errors,
+ * ctx_sockets). */
+#define _GNU_SOURCE
+#include "harness.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define P "ctx."
+
+static void rec_defaults(results *r, const char *id, int mode, int protocol) {
+    pyssl_context *c = mode_ctx(mode, protocol);
+    if (!c) {
+        rec_error(r, id, -1);
+        return;
+    }
+    char buf[128];
+    snprintf(buf, sizeof buf, "verify_mode=%d check_hostname=%d min=%d max=%d",
+             pyssl_context_get_verify_mode(c), pyssl_context_get_check_hostname(c),
+             pyssl_context_get_minimum_version(c),
+             pyssl_context_get_maximum_version(c));
+    rec_value(r, id, buf);
+    pyssl_context_free(c);
+}
+
+static void rec_options(results *r, const char *id, int mode, int protocol) {
+    pyssl_context *c = mode_ctx(mode, protocol);
+    uint64_t opts = 0;
+    if (!c || pyssl_context_get_options(c, &opts) < 0) {
+        rec_error(r, id, -1);
+    } else {
+        char buf[64];
+        snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)opts);
+        rec_value(r, id, buf);
+    }
+    pyssl_context_free(c);
+}
+
+/* A version getter: -2 and -1 are the MINIMUM/MAXIMUM_SUPPORTED values,
+ * statuses start at -10. */
+static void rec_get(results *r, const char *id, int v) {
+    if (v <= PYSSL_ERROR_INVALID_ERROR_CODE) {
+        rec_error(r, id, v);
+    } else {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%d", v);
+        rec_value(r, id, buf);
+    }
+}
+
+static char *read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = malloc(1 << 16);
+    *len = fread(buf, 1, (1 << 16) - 1, f);
+    buf[*len] = 0;
+    fclose(f);
+    return buf;
+}
+
+/* Base64 body of a PEM certificate to DER (ssl.PEM_cert_to_DER_cert). */
+static unsigned char *pem_to_der(const char *pem, size_t *outlen) {
+    const char *b = strstr(pem, "-----BEGIN CERTIFICATE-----");
+    const char *e = strstr(pem, "-----END CERTIFICATE-----");
+    if (!b || !e)
+        return NULL;
+    b += strlen("-----BEGIN CERTIFICATE-----");
+    unsigned char *out = malloc((size_t)(e - b));
+    size_t n = 0;
+    unsigned acc = 0;
+    int bits = 0;
+    for (const char *p = b; p < e; p++) {
+        const char *tbl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        const char *q = *p ? strchr(tbl, *p) : NULL;
+        if (!q)
+            continue; /* newlines, '=' padding */
+        acc = (acc << 6) | (unsigned)(q - tbl);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[n++] = (unsigned char)(acc >> bits);
+        }
+    }
+    *outlen = n;
+    return out;
+}
+
+static void test_context_errors(void **state) {
+    int mode = TEST_MODE(state);
+    results r;
+    results_init(&r, mode);
+
+    pyssl_error_clear();
+    pyssl_context *bad = mode_ctx(mode, 99);
+    if (bad) {
+        rec_value(&r, P "protocol_invalid", "ok");
+        pyssl_context_free(bad);
+    } else {
+        rec_error(&r, P "protocol_invalid", pyssl_error_status());
+    }
+    rec_defaults(&r, P "defaults.client", mode, PYSSL_PROTOCOL_TLS_CLIENT);
+    rec_defaults(&r, P "defaults.server", mode, PYSSL_PROTOCOL_TLS_SERVER);
+    rec_options(&r, P "options.client", mode, PYSSL_PROTOCOL_TLS_CLIENT);
+    rec_options(&r, P "options.server", mode, PYSSL_PROTOCOL_TLS_SERVER);
+
+    pyssl_context *c = mode_ctx(mode, PYSSL_PROTOCOL_TLS_CLIENT);
+    assert_non_null(c);
+    rec_ret(&r, P "load_verify.missing_file",
+            pyssl_context_load_verify_locations(c, cert_path("missing.pem"), NULL), "ok");
+    rec_ret(&r, P "load_verify.missing_capath",
+            pyssl_context_load_verify_locations(c, NULL, cert_path("missing-dir")), "ok");
+    rec_ret(&r, P "load_verify.none", pyssl_context_load_verify_locations(c, NULL, NULL),
+            "ok");
+    rec_ret(&r, P "load_verify.bad_pem",
+            pyssl_context_load_verify_locations(c, cert_path("bad.pem"), NULL), "ok");
+    rec_ret(&r, P "load_verify.key_file",
+            pyssl_context_load_verify_locations(c, cert_path("server.key"), NULL), "ok");
+    rec_ret(&r, P "load_verify.ok",
+            pyssl_context_load_verify_locations(c, cert_path("ca.pem"), NULL), "ok");
+    const char *garbage = "this is not a certificate";
+    rec_ret(&r, P "load_verify.cadata_pem_bad",
+            pyssl_context_load_verify_data(c, (const unsigned char *)garbage,
+                                           strlen(garbage), 1),
+            "ok");
+    rec_ret(&r, P "load_verify.cadata_der_bad",
+            pyssl_context_load_verify_data(c, (const unsigned char *)garbage,
+                                           strlen(garbage), 0),
+            "ok");
+    size_t pemlen = 0, derlen = 0;
+    char *pem = read_file(cert_path("ca.pem"), &pemlen);
+    assert_non_null(pem);
+    unsigned char *der = pem_to_der(pem, &derlen);
+    assert_non_null(der);
+    rec_ret(&r, P "load_verify.cadata_pem_ok",
+            pyssl_context_load_verify_data(c, (const unsigned char *)pem, pemlen, 1), "ok");
+    rec_ret(&r, P "load_verify.cadata_der_ok",
+            pyssl_context_load_verify_data(c, der, derlen, 0), "ok");
+    free(pem);
+    free(der);
+    pyssl_context_free(c);
+
+    pyssl_context *s = mode_ctx(mode, PYSSL_PROTOCOL_TLS_SERVER);
+    assert_non_null(s);
+    rec_ret(&r, P "load_cert_chain.missing_cert",
+            pyssl_context_load_cert_chain(s, cert_path("missing.pem"),
+                                          cert_path("server.key"), NULL),
+            "ok");
+    rec_ret(&r, P "load_cert_chain.missing_key",
+            pyssl_context_load_cert_chain(s, cert_path("server.pem"),
+                                          cert_path("missing.key"), NULL),
+            "ok");
+    rec_ret(&r, P "load_cert_chain.bad_cert",
+            pyssl_context_load_cert_chain(s, cert_path("bad.pem"), cert_path("server.key"),
+                                          NULL),
+            "ok");
+    rec_ret(&r, P "load_cert_chain.bad_key",
+            pyssl_context_load_cert_chain(s, cert_path("server.pem"), cert_path("bad.pem"),
+                                          NULL),
+            "ok");
+    rec_ret(&r, P "load_cert_chain.key_mismatch",
+            pyssl_context_load_cert_chain(s, cert_path("server.pem"),
+                                          cert_path("client.key"), NULL),
+            "ok");
+    rec_ret(&r, P "load_cert_chain.no_key",
+            pyssl_context_load_cert_chain(s, cert_path("server.pem"), NULL, NULL), "ok");
+    rec_ret(&r, P "load_cert_chain.wrong_password",
+            pyssl_context_load_cert_chain(s, cert_path("server.pem"),
+                                          cert_path("server_enc.key"), "wrong"),
+            "ok");
+    rec_ret(&r, P "load_cert_chain.good_password",
+            pyssl_context_load_cert_chain(s, cert_path("server.pem"),
+                                          cert_path("server_enc.key"), "secret"),
+            "ok");
+    rec_ret(&r, P "load_cert_chain.combined",
+            pyssl_context_load_cert_chain(s, cert_path("server_combined.pem"), NULL, NULL),
+            "ok");
+    pyssl_context_free(s);
+
+    c = mode_ctx(mode, PYSSL_PROTOCOL_TLS_CLIENT);
+    assert_non_null(c);
+    rec_ret(&r, P "verify_mode.none_with_check_hostname",
+            pyssl_context_set_verify_mode(c, PYSSL_CERT_NONE), "ok");
+    rec_ret(&r, P "verify_mode.invalid", pyssl_context_set_verify_mode(c, 7), "ok");
+    rec_ret(&r, P "check_hostname.off", pyssl_context_set_check_hostname(c, 0), "ok");
+    rec_ret(&r, P "verify_mode.none_after_off",
+            pyssl_context_set_verify_mode(c, PYSSL_CERT_NONE), "ok");
+    pyssl_context_free(c);
+
+    s = mode_ctx(mode, PYSSL_PROTOCOL_TLS_SERVER);
+    assert_non_null(s);
+    if (pyssl_context_set_check_hostname(s, 1) < 0) {
+        rec_error(&r, P "check_hostname.enable_on_cert_none", pyssl_error_status());
+    } else {
+        char buf[64];
+        snprintf(buf, sizeof buf, "verify_mode=%d", pyssl_context_get_verify_mode(s));
+        rec_value(&r, P "check_hostname.enable_on_cert_none", buf);
+    }
+    pyssl_context_free(s);
+
+    c = mode_ctx(mode, PYSSL_PROTOCOL_TLS_CLIENT);
+    assert_non_null(c);
+    rec_ret(&r, P "set_ciphers.nonsense", pyssl_context_set_ciphers(c, "nonsense"), "ok");
+    rec_ret(&r, P "set_ciphers.ok", pyssl_context_set_ciphers(c, "ECDHE+AESGCM"), "ok");
+    pyssl_context_free(c);
+
+    c = mode_ctx(mode, PYSSL_PROTOCOL_TLS_CLIENT);
+    assert_non_null(c);
+    rec_ret(&r, P "version.min_invalid", pyssl_context_set_minimum_version(c, 0x999), "ok");
+    rec_ret(&r, P "version.max_invalid", pyssl_context_set_maximum_version(c, 0x999), "ok");
+    rec_ret(&r, P "version.min_tls13",
+            pyssl_context_set_minimum_version(c, PYSSL_TLS_VERSION_TLSV1_3), "ok");
+    rec_get(&r, P "version.get_min", pyssl_context_get_minimum_version(c));
+    rec_ret(&r, P "version.max_tls12",
+            pyssl_context_set_maximum_version(c, PYSSL_TLS_VERSION_TLSV1_2), "ok");
+    rec_get(&r, P "version.get_max", pyssl_context_get_maximum_version(c));
+    rec_ret(&r, P "version.max_minimum_supported",
+            pyssl_context_set_maximum_version(c, PYSSL_TLS_VERSION_MINIMUM_SUPPORTED), "ok");
+    rec_get(&r, P "version.get_max2", pyssl_context_get_maximum_version(c));
+    rec_ret(&r, P "version.min_minimum_supported",
+            pyssl_context_set_minimum_version(c, PYSSL_TLS_VERSION_MINIMUM_SUPPORTED), "ok");
+    rec_get(&r, P "version.get_min2", pyssl_context_get_minimum_version(c));
+    rec_ret(&r, P "version.max_maximum_supported",
+            pyssl_context_set_maximum_version(c, PYSSL_TLS_VERSION_MAXIMUM_SUPPORTED), "ok");
+    rec_get(&r, P "version.get_max3", pyssl_context_get_maximum_version(c));
+    pyssl_context_free(c);
+
+    check_steps(&r, P "protocol_invalid", P "defaults.", P "options.", P "load_verify.",
+                P "load_cert_chain.", P "verify_mode.",
+                P "check_hostname.", P "set_ciphers.", P "version.", NULL);
+}
+
+/* Without a password pyssl must not prompt; CPython's outcome depends on the
+ * terminal (the oracle runs it without one), so this is its own test. */
+static void test_context_no_password(void **state) {
+    results r;
+    results_init(&r, TEST_MODE(state));
+    pyssl_context *s = mode_ctx(r.mode, PYSSL_PROTOCOL_TLS_SERVER);
+    assert_non_null(s);
+    rec_ret(&r, P "no_password.load_cert_chain",
+            pyssl_context_load_cert_chain(s, cert_path("server.pem"),
+                                          cert_path("server_enc.key"), NULL),
+            "ok");
+    pyssl_context_free(s);
+    check_steps(&r, P "no_password.", NULL);
+}
+
+static void rec_new(results *r, const char *id, pyssl_context *ctx, int fd, int server,
+                    const char *host) {
+    pyssl_error_clear();
+    pyssl_socket *s = pyssl_socket_new(ctx, fd, server, host);
+    if (s) {
+        rec_value(r, id, "ok");
+        pyssl_socket_free(s);
+    } else {
+        rec_error(r, id, pyssl_error_status());
+    }
+}
+
+static void test_context_sockets(void **state) {
+    int mode = TEST_MODE(state);
+    results r;
+    results_init(&r, mode);
+    int fds[2];
+    assert_int_equal(connected_pair(0, fds), 0);
+    pyssl_context *cctx = mode_ctx(mode, PYSSL_PROTOCOL_TLS_CLIENT);
+    pyssl_context *sctx = mode_ctx(mode, PYSSL_PROTOCOL_TLS_SERVER);
+    assert_non_null(cctx);
+    assert_non_null(sctx);
+#define PS P "socket."
+    rec_new(&r, PS "server_on_client_ctx", cctx, fds[0], 1, NULL);
+    rec_new(&r, PS "client_on_server_ctx", sctx, fds[0], 0, NULL);
+    int lone = socket(AF_UNIX, SOCK_STREAM, 0);
+    rec_new(&r, PS "check_hostname_requires_hostname", cctx, lone, 0, NULL);
+    rec_new(&r, PS "hostname_on_server", sctx, lone, 1, "localhost");
+    close(lone);
+    rec_new(&r, PS "hostname_empty", cctx, fds[0], 0, "");
+    rec_new(&r, PS "hostname_leading_dot", cctx, fds[0], 0, ".example");
+    rec_new(&r, PS "hostname_non_ascii", cctx, fds[0], 0, "b\xc3\xbc" "cher.example");
+    rec_new(&r, PS "hostname_ok", cctx, fds[0], 0, "localhost");
+    rec_new(&r, PS "ip_ok", cctx, fds[0], 0, "127.0.0.1");
+    pyssl_socket *s = pyssl_socket_new(cctx, fds[0], 0, "localhost");
+    assert_non_null(s);
+    pyssl_error_clear();
+    rec_ret(&r, PS "timeout_nan", pyssl_socket_set_timeout(s, NAN), "ok");
+    pyssl_socket_free(s);
+    pyssl_context_free(cctx);
+    pyssl_context_free(sctx);
+    close(fds[0]);
+    close(fds[1]);
+    check_steps(&r, PS, NULL);
+}
+
+int main(void) {
+    harness_init();
+    const struct CMUnitTest tests[] = {
+        MODE_TESTS(test_context_errors),
+        MODE_TESTS(test_context_no_password),
+        MODE_TESTS(test_context_sockets),
+    };
+    return cmocka_run_group_tests_name("context", tests, NULL, NULL);
+}

@@ -1,0 +1,365 @@
+/* Misuse of the C API (pyssl's own contract; CPython has no equivalent, so
+ * these expectations are the header's): NULL handles and buffers give a
+ * negative status and an error, never a crash; *_free(NULL) is fine;
+ * handles of the wrong kind are caught; contexts and BIOs may be freed
+ * before their sockets; a socket busy in another thread says so; the host
+ * interrupt hook stops an operation. */
+#define _GNU_SOURCE
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static void check_failed(const char *what, long ret, long want, int line) {
+    if (ret >= 0)
+        fail_msg("line %d: %s succeeded (%ld)", line, what, ret);
+    if (!pyssl_error_type() || !pyssl_error_message())
+        fail_msg("line %d: %s failed (%ld) without an error", line, what, ret);
+    if (pyssl_error_status() != ret)
+        fail_msg("line %d: %s returned %ld but pyssl_error_status() is %d", line, what,
+                 ret, pyssl_error_status());
+    if (want && ret != want)
+        fail_msg("line %d: %s returned %ld (%s: %s), want %ld", line, what, ret,
+                 pyssl_error_type(), pyssl_error_message(), want);
+}
+
+/* `expr` fails with status `want` (0: any negative status). */
+#define FAILS(expr, want)                                                    \
+    do {                                                                     \
+        pyssl_error_clear();                                                 \
+        long ret_ = (long)(expr);                                            \
+        check_failed(#expr, ret_, (want), __LINE__);                         \
+    } while (0)
+
+/* `expr` returns NULL with an error recorded, of status `want`. */
+#define FAILS_NULL(expr, want)                                               \
+    do {                                                                     \
+        pyssl_error_clear();                                                 \
+        const void *p_ = (const void *)(expr);                               \
+        if (p_ != NULL)                                                      \
+            fail_msg("line %d: %s did not fail", __LINE__, #expr);           \
+        check_failed(#expr, pyssl_error_status(), (want), __LINE__);         \
+    } while (0)
+
+#define BAD_ARG PYSSL_ERROR_BAD_ARGUMENT
+#define BAD_HANDLE PYSSL_ERROR_BAD_HANDLE
+
+static void test_free_null(void **state) {
+    (void)state;
+    pyssl_context_free(NULL);
+    pyssl_socket_free(NULL);
+    pyssl_memory_bio_free(NULL);
+    pyssl_value_free(NULL);
+    pyssl_string_free(NULL);
+    pyssl_error_clear();
+    assert_null(pyssl_error_type());
+    assert_null(pyssl_error_message());
+    assert_int_equal(pyssl_error_status(), PYSSL_OK);
+    assert_int_equal(pyssl_error_verify_code(), -1);
+    assert_null(pyssl_error_verify_message());
+    assert_null(pyssl_error_library());
+    assert_null(pyssl_error_reason());
+    assert_int_equal(pyssl_set_host_hooks(NULL), 0);
+}
+
+static void test_null_handles(void **state) {
+    (void)state;
+    char buf[16];
+    uint64_t opts;
+    double t;
+    pyssl_value *v = NULL;
+    const char *ca = cert_path("ca.pem");
+
+    FAILS(pyssl_context_load_verify_locations(NULL, ca, NULL), BAD_ARG);
+    FAILS(pyssl_context_load_verify_data(NULL, (const unsigned char *)"x", 1, 1), BAD_ARG);
+    FAILS(pyssl_context_load_default_certs(NULL), BAD_ARG);
+    FAILS(pyssl_context_load_cert_chain(NULL, ca, NULL, NULL), BAD_ARG);
+    FAILS(pyssl_context_set_verify_mode(NULL, PYSSL_CERT_NONE), BAD_ARG);
+    FAILS(pyssl_context_get_verify_mode(NULL), BAD_ARG);
+    FAILS(pyssl_context_set_check_hostname(NULL, 0), BAD_ARG);
+    FAILS(pyssl_context_get_check_hostname(NULL), BAD_ARG);
+    FAILS(pyssl_context_set_ciphers(NULL, "ALL"), BAD_ARG);
+    FAILS(pyssl_context_set_alpn_protocols(NULL, (const unsigned char *)"\x02h2", 3), BAD_ARG);
+    FAILS(pyssl_context_set_minimum_version(NULL, PYSSL_TLS_VERSION_TLSV1_2), BAD_ARG);
+    FAILS(pyssl_context_set_maximum_version(NULL, PYSSL_TLS_VERSION_TLSV1_3), BAD_ARG);
+    FAILS(pyssl_context_get_minimum_version(NULL), BAD_ARG);
+    FAILS(pyssl_context_get_maximum_version(NULL), BAD_ARG);
+    FAILS(pyssl_context_get_options(NULL, &opts), BAD_ARG);
+    FAILS(pyssl_context_set_options(NULL, 0), BAD_ARG);
+    FAILS(pyssl_context_get_compat(NULL), BAD_ARG);
+    FAILS(pyssl_context_get_protocol(NULL), BAD_ARG);
+
+    FAILS_NULL(pyssl_socket_new(NULL, 0, 0, "localhost"), BAD_ARG);
+    FAILS(pyssl_socket_set_timeout(NULL, 1.0), BAD_ARG);
+    FAILS(pyssl_socket_get_timeout(NULL, &t), BAD_ARG);
+    FAILS(pyssl_socket_set_fd(NULL, 0), BAD_ARG);
+    FAILS(pyssl_socket_get_fd(NULL), BAD_ARG);
+    FAILS(pyssl_do_handshake(NULL), BAD_ARG);
+    FAILS(pyssl_read(NULL, buf, sizeof buf), BAD_ARG);
+    FAILS(pyssl_read(NULL, buf, 0), BAD_ARG);
+    FAILS(pyssl_write(NULL, "x", 1), BAD_ARG);
+    FAILS(pyssl_shutdown(NULL), BAD_ARG);
+    FAILS(pyssl_getpeercert(NULL, 1, &v), BAD_ARG);
+    FAILS(pyssl_socket_cipher(NULL, NULL, NULL, NULL), BAD_ARG);
+    FAILS(pyssl_socket_selected_alpn_protocol(NULL, (unsigned char *)buf, sizeof buf), BAD_ARG);
+    FAILS(pyssl_socket_pending(NULL), BAD_ARG);
+    FAILS(pyssl_socket_server_side(NULL), BAD_ARG);
+    assert_null(pyssl_socket_version(NULL));
+
+    FAILS(pyssl_memory_bio_write(NULL, "x", 1), BAD_ARG);
+    FAILS(pyssl_memory_bio_read(NULL, buf, sizeof buf), BAD_ARG);
+    FAILS(pyssl_memory_bio_pending(NULL), BAD_ARG);
+    FAILS(pyssl_memory_bio_eof(NULL), BAD_ARG);
+    FAILS(pyssl_memory_bio_write_eof(NULL), BAD_ARG);
+
+    assert_null(pyssl_value_repr(NULL));
+    FAILS(pyssl_test_decode_cert(NULL, &v), BAD_ARG);
+    FAILS(pyssl_test_decode_cert(ca, NULL), BAD_ARG);
+}
+
+static void test_null_arguments(void **state) {
+    int mode = TEST_MODE(state);
+    pyssl_context *c = client_ctx(mode, "ca.pem", NULL);
+    assert_non_null(c);
+    FAILS(pyssl_context_load_cert_chain(c, NULL, NULL, NULL), 0);
+    FAILS(pyssl_context_set_ciphers(c, NULL), 0);
+    FAILS(pyssl_context_load_verify_data(c, NULL, 5, 1), 0);
+    FAILS(pyssl_context_get_options(c, NULL), 0);
+    FAILS(pyssl_context_set_alpn_protocols(c, NULL, 3), 0);
+    FAILS(pyssl_context_set_minimum_version(c, 12345), PYSSL_ERROR_VALUE);
+
+    /* An fd that is not a socket's. */
+    FAILS_NULL(pyssl_socket_new(c, -1, 0, "localhost"), 0);
+
+    int fds[2];
+    assert_int_equal(connected_pair(0, fds), 0);
+    pyssl_socket *s = pyssl_socket_new(c, fds[0], 0, "localhost");
+    assert_non_null(s);
+    assert_int_equal(pyssl_socket_server_side(s), 0);
+    assert_int_equal(pyssl_socket_get_fd(s), fds[0]);
+    double t = 0;
+    assert_int_equal(pyssl_socket_get_timeout(s, &t), 0);
+    assert_true(t < 0); /* blocking, as Python's default */
+    assert_int_equal(pyssl_socket_set_timeout(s, SHORT_TIMEOUT), 0);
+    assert_int_equal(pyssl_socket_get_timeout(s, &t), 0);
+    assert_true(t > SHORT_TIMEOUT - 1e-9 && t < SHORT_TIMEOUT + 1e-6);
+    FAILS(pyssl_socket_get_timeout(s, NULL), 0);
+    FAILS(pyssl_read(s, NULL, 10), 0);
+    FAILS(pyssl_write(s, NULL, 10), 0);
+    FAILS(pyssl_getpeercert(s, 1, NULL), 0);
+    /* NULL out-parameters of cipher() are simply not filled. */
+    pyssl_error_clear();
+    assert_true(pyssl_socket_cipher(s, NULL, NULL, NULL) >= 0);
+    /* read(len 0) is b'' whatever the buffer. */
+    assert_int_equal(pyssl_read(s, NULL, 0), 0);
+    pyssl_socket_free(s);
+    close(fds[0]);
+    close(fds[1]);
+
+    pyssl_memory_bio *b = pyssl_memory_bio_new();
+    assert_non_null(b);
+    FAILS(pyssl_memory_bio_write(b, NULL, 3), 0);
+    FAILS(pyssl_memory_bio_read(b, NULL, 3), 0);
+    FAILS_NULL(pyssl_socket_new_bio(c, NULL, b, 0, "localhost"), BAD_ARG);
+    FAILS_NULL(pyssl_socket_new_bio(c, b, NULL, 0, "localhost"), BAD_ARG);
+    pyssl_memory_bio_free(b);
+    pyssl_context_free(c);
+}
+
+static void test_wrong_kind(void **state) {
+    int mode = TEST_MODE(state);
+    pyssl_context *c = client_ctx(mode, "ca.pem", NULL);
+    pyssl_memory_bio *b = pyssl_memory_bio_new();
+    int fds[2];
+    assert_int_equal(connected_pair(0, fds), 0);
+    pyssl_socket *s = pyssl_socket_new(c, fds[0], 0, "localhost");
+    assert_non_null(s);
+    char buf[8];
+    FAILS(pyssl_context_set_verify_mode((pyssl_context *)s, PYSSL_CERT_NONE), BAD_HANDLE);
+    FAILS(pyssl_context_get_protocol((pyssl_context *)b), BAD_HANDLE);
+    FAILS(pyssl_do_handshake((pyssl_socket *)c), BAD_HANDLE);
+    FAILS(pyssl_read((pyssl_socket *)b, buf, sizeof buf), BAD_HANDLE);
+    FAILS(pyssl_memory_bio_write((pyssl_memory_bio *)s, "x", 1), BAD_HANDLE);
+    FAILS_NULL(pyssl_socket_new((pyssl_context *)b, fds[0], 0, "localhost"), BAD_HANDLE);
+    FAILS_NULL(pyssl_socket_new_bio(c, (pyssl_memory_bio *)s, b, 0, "localhost"),
+               BAD_HANDLE);
+    /* Freeing through the wrong kind is refused, not performed. */
+    pyssl_context_free((pyssl_context *)s);
+    assert_int_equal(pyssl_socket_server_side(s), 0);
+    pyssl_socket_free(s);
+    pyssl_memory_bio_free(b);
+    pyssl_context_free(c);
+    close(fds[0]);
+    close(fds[1]);
+}
+
+/* Contexts freed right after creating their sockets: a full connection
+ * still works (sockets keep their context alive). */
+struct early {
+    pyssl_socket *c, *s;
+    long results[8];
+};
+
+static void early_server(pair *p, int *fd) {
+    (void)fd;
+    struct early *e = p->arg;
+    char buf[8];
+    e->results[0] = pyssl_do_handshake(e->s);
+    e->results[1] = pyssl_read(e->s, buf, sizeof buf);
+    e->results[2] = pyssl_read(e->s, buf, sizeof buf); /* close_notify */
+    e->results[3] = pyssl_shutdown(e->s);
+}
+
+static void early_client(pair *p, int *fd) {
+    (void)fd;
+    struct early *e = p->arg;
+    e->results[4] = pyssl_do_handshake(e->c);
+    e->results[5] = pyssl_write(e->c, "hello", 5);
+    e->results[6] = pyssl_shutdown(e->c);
+}
+
+static void test_free_context_first(void **state) {
+    int mode = TEST_MODE(state);
+    results r;
+    results_init(&r, mode);
+    int fds[2];
+    assert_int_equal(connected_pair(0, fds), 0);
+    pyssl_context *cc = client_ctx(mode, "ca.pem", NULL);
+    pyssl_context *sc = server_ctx(mode, "server", PYSSL_CERT_NONE, NULL);
+    assert_non_null(cc);
+    assert_non_null(sc);
+    struct early e;
+    memset(&e, 0, sizeof e);
+    e.c = pyssl_socket_new(cc, fds[0], 0, "localhost");
+    e.s = pyssl_socket_new(sc, fds[1], 1, NULL);
+    assert_non_null(e.c);
+    assert_non_null(e.s);
+    pyssl_context_free(cc);
+    pyssl_context_free(sc);
+    pyssl_socket_set_timeout(e.c, LONG_TIMEOUT);
+    pyssl_socket_set_timeout(e.s, LONG_TIMEOUT);
+    /* run_pair's own fds are unused here: the sockets are already made. */
+    run_pair(&r, 0, early_client, early_server, &e);
+    assert_int_equal(e.results[0], 0);
+    assert_int_equal(e.results[1], 5);
+    assert_int_equal(e.results[2], 0);
+    assert_int_equal(e.results[3], 0);
+    assert_int_equal(e.results[4], 0);
+    assert_int_equal(e.results[5], 5);
+    assert_int_equal(e.results[6], 0);
+    pyssl_socket_free(e.c);
+    pyssl_socket_free(e.s);
+    close(fds[0]);
+    close(fds[1]);
+    results_free(&r);
+}
+
+static void test_free_bios_first(void **state) {
+    int mode = TEST_MODE(state);
+    pyssl_context *c = client_ctx(mode, "ca.pem", NULL);
+    pyssl_memory_bio *in = pyssl_memory_bio_new(), *out = pyssl_memory_bio_new();
+    pyssl_socket *s = pyssl_socket_new_bio(c, in, out, 0, "localhost");
+    assert_non_null(s);
+    pyssl_memory_bio_free(in);
+    pyssl_memory_bio_free(out);
+    pyssl_context_free(c);
+    assert_int_equal(pyssl_do_handshake(s), PYSSL_ERROR_WANT_READ);
+    assert_true(pyssl_socket_pending(s) >= 0);
+    pyssl_socket_free(s);
+}
+
+/* A second thread calling into a socket that is blocked in read(). */
+struct busy {
+    pyssl_socket *s;
+    long read_ret;
+};
+
+static void *busy_reader(void *arg) {
+    struct busy *b = arg;
+    char buf[16];
+    b->read_ret = pyssl_read(b->s, buf, sizeof buf);
+    return NULL;
+}
+
+static void test_busy(void **state) {
+    int mode = TEST_MODE(state);
+    int fds[2];
+    assert_int_equal(connected_pair(0, fds), 0);
+    pyssl_context *c = client_ctx(mode, "ca.pem", NULL);
+    struct busy b = {pyssl_socket_new(c, fds[0], 0, "localhost"), 0};
+    assert_non_null(b.s);
+    pyssl_socket_set_timeout(b.s, LONG_TIMEOUT);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, busy_reader, &b), 0);
+    usleep(100000); /* the reader is now waiting for the server's hello */
+    FAILS(pyssl_write(b.s, "x", 1), PYSSL_ERROR_BUSY);
+    FAILS(pyssl_shutdown(b.s), PYSSL_ERROR_BUSY);
+    shutdown(fds[1], SHUT_RDWR); /* the reader sees EOF and returns */
+    pthread_join(th, NULL);
+    /* What that EOF reads as is eof.read_before_handshake's business. */
+    assert_true(b.read_ret != PYSSL_ERROR_BUSY);
+    pyssl_socket_free(b.s);
+    pyssl_context_free(c);
+    close(fds[0]);
+    close(fds[1]);
+}
+
+/* The host's interrupt check stops an operation. */
+static int interrupt_calls, release_calls, reacquire_calls;
+static void *hook_release(void *ud) {
+    (void)ud;
+    release_calls++;
+    return &release_calls;
+}
+static void hook_reacquire(void *ud, void *token) {
+    (void)ud;
+    assert_ptr_equal(token, &release_calls);
+    reacquire_calls++;
+}
+static int hook_interrupt(void *ud) {
+    (void)ud;
+    return ++interrupt_calls >= 1;
+}
+
+static void test_host_interrupt(void **state) {
+    int mode = TEST_MODE(state);
+    int fds[2];
+    assert_int_equal(connected_pair(0, fds), 0);
+    pyssl_context *c = client_ctx(mode, "ca.pem", NULL);
+    pyssl_socket *s = pyssl_socket_new(c, fds[0], 0, "localhost");
+    assert_non_null(s);
+    pyssl_socket_set_timeout(s, LONG_TIMEOUT);
+    pyssl_host_hooks hooks = {hook_release, hook_reacquire, hook_interrupt, NULL};
+    interrupt_calls = release_calls = reacquire_calls = 0;
+    assert_int_equal(pyssl_set_host_hooks(&hooks), 0);
+    pyssl_error_clear();
+    int ret = pyssl_do_handshake(s);
+    assert_int_equal(pyssl_set_host_hooks(NULL), 0);
+    assert_int_equal(ret, PYSSL_ERROR_HOST_INTERRUPT);
+    assert_int_equal(pyssl_error_status(), PYSSL_ERROR_HOST_INTERRUPT);
+    assert_int_equal(interrupt_calls, 1);
+    assert_true(release_calls >= 1);
+    assert_int_equal(release_calls, reacquire_calls);
+    pyssl_socket_free(s);
+    pyssl_context_free(c);
+    close(fds[0]);
+    close(fds[1]);
+}
+
+int main(void) {
+    harness_init();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_free_null),
+        cmocka_unit_test(test_null_handles),
+        MODE_TESTS(test_null_arguments),
+        MODE_TESTS(test_wrong_kind),
+        MODE_TESTS(test_free_context_first),
+        MODE_TESTS(test_free_bios_first),
+        MODE_TESTS(test_busy),
+        MODE_TESTS(test_host_interrupt),
+    };
+    return cmocka_run_group_tests_name("misuse", tests, NULL, NULL);
+}
