@@ -217,6 +217,10 @@ typedef enum {
    `pyssl_value_dict_get`.
    */
   PYSSL_VALUE_DICT = 6,
+  /*
+   `list`: `pyssl_value_len` items, read with `pyssl_value_list_item`.
+   */
+  PYSSL_VALUE_LIST = 7,
 } pyssl_value_type;
 
 /*
@@ -602,6 +606,25 @@ int pyssl_context_set_psk_server_callback(pyssl_context *ctx,
                                           void *userdata);
 
 /*
+ `SSLContext.get_ciphers()`: 0 and `*out` set to a list of CPython's
+ cipher dicts (`id`, `name`, `protocol`, `description`, `strength_bits`,
+ `alg_bits`, `aead`, `symmetric`, `digest`, `kea`, `auth`); < 0 on error.
+ */
+int pyssl_context_get_ciphers(const pyssl_context *ctx, pyssl_value **out);
+
+/*
+ `SSLContext.session_stats()`: 0 and `*out` set to the dict of
+ OpenSSL's session-cache counters, in CPython's key order.
+ */
+int pyssl_context_session_stats(const pyssl_context *ctx, pyssl_value **out);
+
+/*
+ `SSLContext.get_ca_certs(binary_form)`: 0 and `*out` set to a list of
+ certificate dicts (or DER bytes) of the CA certificates loaded.
+ */
+int pyssl_context_get_ca_certs(const pyssl_context *ctx, int binary_form, pyssl_value **out);
+
+/*
  The exception class CPython raises, e.g. `"SSLEOFError"`,
  `"SSLCertVerificationError"`, `"TimeoutError"`, `"ConnectionResetError"`;
  NULL when no error was recorded on this thread.
@@ -967,6 +990,12 @@ int pyssl_socket_set_context(pyssl_socket *sock, pyssl_context *ctx);
 const char *pyssl_socket_server_hostname(const pyssl_socket *sock);
 
 /*
+ `SSLSocket.shared_ciphers()`: 0 and `*out` set to a list of (name,
+ protocol, bits) tuples, or to NULL for None; < 0 on error.
+ */
+int pyssl_socket_shared_ciphers(const pyssl_socket *sock, pyssl_value **out);
+
+/*
  The kind of `v` (a `pyssl_value_type`), or a negative status.
 
  # Safety
@@ -992,6 +1021,15 @@ ssize_t pyssl_value_len(const pyssl_value *v);
  `v` must be NULL or a value from pyssl whose root is not freed.
  */
 const pyssl_value *pyssl_value_tuple_item(const pyssl_value *v, size_t i);
+
+/*
+ Item `i` of a list, borrowed from `v`'s root; NULL on error (not a
+ list: `TypeError`; out of range: `IndexError`).
+
+ # Safety
+ `v` must be NULL or a value from pyssl whose root is not freed.
+ */
+const pyssl_value *pyssl_value_list_item(const pyssl_value *v, size_t i);
 
 /*
  The key of entry `i` (insertion order) of a dict, borrowed from `v`'s

@@ -16,6 +16,7 @@ use crate::error::{clear_openssl_errors, set_ssl_error, PyErr, PyResult, Status}
 use crate::here;
 use crate::hooks;
 use crate::ossl;
+use crate::value::Value;
 
 /// CPython's `_SSLMethod` values.
 pub mod protocol {
@@ -632,6 +633,38 @@ impl Context {
             .collect()
     }
 
+    /// `SSLContext.get_ca_certs(binary_form)`: the CA certificates of the
+    /// trust store (not those in a capath directory until they were used),
+    /// as dicts or DER bytes.
+    pub fn get_ca_certs(&self, binary_form: bool) -> PyResult<Value> {
+        let _s = self.read();
+        let mut out = Vec::new();
+        // SAFETY: our SSL_CTX's store, read under the lock; certificates are
+        // borrowed from it for the duration of each decode.
+        unsafe {
+            let store = ffi::SSL_CTX_get_cert_store(self.ctx);
+            let objs = ffi::X509_STORE_get0_objects(store);
+            let n = ffi::OPENSSL_sk_num(objs as *const ffi::OPENSSL_STACK);
+            for i in 0..n {
+                let obj = ffi::OPENSSL_sk_value(objs as *const ffi::OPENSSL_STACK, i)
+                    as *const ffi::X509_OBJECT;
+                if ossl::X509_OBJECT_get_type(obj) != 1 {
+                    continue;
+                }
+                let cert = ffi::X509_OBJECT_get0_X509(obj);
+                if ossl::X509_check_ca(cert) == 0 {
+                    continue;
+                }
+                out.push(if binary_form {
+                    crate::cert::certificate_to_der(cert)?
+                } else {
+                    crate::cert::decode_certificate(cert)?
+                });
+            }
+        }
+        Ok(Value::List(out))
+    }
+
     /// `SSLContext.cert_store_stats()`: (x509, crl, x509_ca).
     pub fn cert_store_stats(&self) -> (i64, i64, i64) {
         let _s = self.read();
@@ -998,6 +1031,37 @@ pub struct CipherInfo {
     pub digest: Option<String>,
     pub kea: Option<String>,
     pub auth: Option<String>,
+}
+
+impl CipherInfo {
+    /// CPython's `cipher_to_dict`.
+    pub fn to_dict(&self) -> Value {
+        let opt = |s: &Option<String>| s.clone().map_or(Value::None, Value::Str);
+        let k = |s: &str| Value::Str(s.to_owned());
+        Value::Dict(vec![
+            (k("id"), Value::Int(self.id as i64)),
+            (k("name"), opt(&self.name)),
+            (k("protocol"), opt(&self.protocol)),
+            (k("description"), Value::Str(self.description.clone())),
+            (k("strength_bits"), Value::Int(self.strength_bits as i64)),
+            (k("alg_bits"), Value::Int(self.alg_bits as i64)),
+            (k("aead"), Value::Bool(self.aead)),
+            (k("symmetric"), opt(&self.symmetric)),
+            (k("digest"), opt(&self.digest)),
+            (k("kea"), opt(&self.kea)),
+            (k("auth"), opt(&self.auth)),
+        ])
+    }
+
+    /// CPython's `cipher_to_tuple`: (name, protocol, secret bits).
+    pub fn to_tuple(&self) -> Value {
+        let opt = |s: &Option<String>| s.clone().map_or(Value::None, Value::Str);
+        Value::Tuple(vec![
+            opt(&self.name),
+            opt(&self.protocol),
+            Value::Int(self.strength_bits as i64),
+        ])
+    }
 }
 
 /// Reads a cipher stack as CPython does; None for a NULL stack.

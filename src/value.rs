@@ -26,6 +26,8 @@ pub enum Value {
     Bytes(Vec<u8>),
     /// A `tuple`.
     Tuple(Vec<Value>),
+    /// A `list`.
+    List(Vec<Value>),
     /// A `dict`, in insertion order (keys are unique in practice; lookups
     /// return the first match).
     Dict(Vec<(Value, Value)>),
@@ -64,6 +66,16 @@ impl Value {
                 }
                 out.push(')');
             }
+            Value::List(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    item.write_repr(out);
+                }
+                out.push(']');
+            }
             Value::Dict(entries) => {
                 out.push('{');
                 for (i, (k, v)) in entries.iter().enumerate() {
@@ -100,6 +112,7 @@ impl Value {
             Value::Str(_) => "str",
             Value::Bytes(_) => "bytes",
             Value::Tuple(_) => "tuple",
+            Value::List(_) => "list",
             Value::Dict(_) => "dict",
         }
     }
@@ -359,6 +372,8 @@ mod tests {
     fn containers() {
         assert_eq!(Value::Tuple(vec![]).repr(), "()");
         assert_eq!(Value::Tuple(vec![Value::Int(1)]).repr(), "(1,)");
+        assert_eq!(Value::List(vec![]).repr(), "[]");
+        assert_eq!(Value::List(vec![Value::Int(1), s("x")]).repr(), "[1, 'x']");
         assert_eq!(
             Value::Tuple(vec![Value::Tuple(vec![Value::Tuple(vec![s("a"), s("b")])])]).repr(),
             "((('a', 'b'),),)"

@@ -581,3 +581,71 @@ pub extern "C" fn pyssl_context_set_psk_server_callback(
         .map(|_| 0)
     })
 }
+
+fn write_value(
+    out: *mut *mut super::value::pyssl_value,
+    v: crate::value::Value,
+) -> PyResult<c_int> {
+    if out.is_null() {
+        return Err(PyErr::bad_argument("out is NULL"));
+    }
+    // SAFETY: non-null caller-provided slot.
+    unsafe { *out = super::value::value_into_raw(v) };
+    Ok(0)
+}
+
+/// `SSLContext.get_ciphers()`: 0 and `*out` set to a list of CPython's
+/// cipher dicts (`id`, `name`, `protocol`, `description`, `strength_bits`,
+/// `alg_bits`, `aead`, `symmetric`, `digest`, `kea`, `auth`); < 0 on error.
+#[no_mangle]
+pub extern "C" fn pyssl_context_get_ciphers(
+    ctx: *const pyssl_context,
+    out: *mut *mut super::value::pyssl_value,
+) -> c_int {
+    guard(|| {
+        // SAFETY: handle checked by ctx_ref.
+        let list = unsafe { ctx_ref(ctx) }?.get_ciphers()?;
+        write_value(
+            out,
+            crate::value::Value::List(list.iter().map(|c| c.to_dict()).collect()),
+        )
+    })
+}
+
+/// `SSLContext.session_stats()`: 0 and `*out` set to the dict of
+/// OpenSSL's session-cache counters, in CPython's key order.
+#[no_mangle]
+pub extern "C" fn pyssl_context_session_stats(
+    ctx: *const pyssl_context,
+    out: *mut *mut super::value::pyssl_value,
+) -> c_int {
+    guard(|| {
+        // SAFETY: handle checked by ctx_ref.
+        let stats = unsafe { ctx_ref(ctx) }?.session_stats();
+        let dict = stats
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    crate::value::Value::Str(k.to_owned()),
+                    crate::value::Value::Int(v),
+                )
+            })
+            .collect();
+        write_value(out, crate::value::Value::Dict(dict))
+    })
+}
+
+/// `SSLContext.get_ca_certs(binary_form)`: 0 and `*out` set to a list of
+/// certificate dicts (or DER bytes) of the CA certificates loaded.
+#[no_mangle]
+pub extern "C" fn pyssl_context_get_ca_certs(
+    ctx: *const pyssl_context,
+    binary_form: c_int,
+    out: *mut *mut super::value::pyssl_value,
+) -> c_int {
+    guard(|| {
+        // SAFETY: handle checked by ctx_ref.
+        let v = unsafe { ctx_ref(ctx) }?.get_ca_certs(binary_form != 0)?;
+        write_value(out, v)
+    })
+}

@@ -557,3 +557,27 @@ pub extern "C" fn pyssl_socket_server_hostname(sock: *const pyssl_socket) -> *co
             .map_or(std::ptr::null(), |c| c.as_ptr()))
     })
 }
+
+/// `SSLSocket.shared_ciphers()`: 0 and `*out` set to a list of (name,
+/// protocol, bits) tuples, or to NULL for None; < 0 on error.
+#[no_mangle]
+pub extern "C" fn pyssl_socket_shared_ciphers(
+    sock: *const pyssl_socket,
+    out: *mut *mut pyssl_value,
+) -> c_int {
+    guard(|| {
+        // SAFETY: handle checked by sock_ref.
+        let list = unsafe { sock_ref(sock) }?.shared_ciphers()?;
+        if out.is_null() {
+            return Err(PyErr::bad_argument("out is NULL"));
+        }
+        let raw = list.map_or(std::ptr::null_mut(), |l| {
+            value_into_raw(crate::value::Value::List(
+                l.iter().map(|c| c.to_tuple()).collect(),
+            ))
+        });
+        // SAFETY: non-null caller-provided slot.
+        unsafe { *out = raw };
+        Ok(0)
+    })
+}

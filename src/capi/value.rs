@@ -43,6 +43,8 @@ pub enum pyssl_value_type {
     /// `pyssl_value_dict_key` / `pyssl_value_dict_value` or
     /// `pyssl_value_dict_get`.
     PYSSL_VALUE_DICT = 6,
+    /// `list`: `pyssl_value_len` items, read with `pyssl_value_list_item`.
+    PYSSL_VALUE_LIST = 7,
 }
 
 const ROOT_MAGIC: u64 = 0x7079_7661_6c72_6f6f; // "pyvalroo"
@@ -67,6 +69,7 @@ enum NodeData {
     /// The bytes followed by one NUL byte, so the pointer is never dangling.
     Bytes(Box<[u8]>),
     Tuple(Box<[Node]>),
+    List(Box<[Node]>),
     Dict(Box<[(Node, Node)]>),
 }
 
@@ -80,6 +83,7 @@ impl Node {
             Value::Str(s) => NodeData::Str(nul_terminated(s.into_bytes())),
             Value::Bytes(b) => NodeData::Bytes(nul_terminated(b)),
             Value::Tuple(items) => NodeData::Tuple(items.into_iter().map(Node::build).collect()),
+            Value::List(items) => NodeData::List(items.into_iter().map(Node::build).collect()),
             Value::Dict(entries) => NodeData::Dict(
                 entries
                     .into_iter()
@@ -103,6 +107,7 @@ impl Node {
             NodeData::Str(s) => Value::Str(String::from_utf8_lossy(&s[..s.len() - 1]).into_owned()),
             NodeData::Bytes(b) => Value::Bytes(b[..b.len() - 1].to_vec()),
             NodeData::Tuple(items) => Value::Tuple(items.iter().map(Node::to_value).collect()),
+            NodeData::List(items) => Value::List(items.iter().map(Node::to_value).collect()),
             NodeData::Dict(entries) => Value::Dict(
                 entries
                     .iter()
@@ -120,6 +125,7 @@ impl Node {
             NodeData::Str(_) => pyssl_value_type::PYSSL_VALUE_STR,
             NodeData::Bytes(_) => pyssl_value_type::PYSSL_VALUE_BYTES,
             NodeData::Tuple(_) => pyssl_value_type::PYSSL_VALUE_TUPLE,
+            NodeData::List(_) => pyssl_value_type::PYSSL_VALUE_LIST,
             NodeData::Dict(_) => pyssl_value_type::PYSSL_VALUE_DICT,
         }
     }
@@ -132,6 +138,7 @@ impl Node {
             NodeData::Str(_) => "str",
             NodeData::Bytes(_) => "bytes",
             NodeData::Tuple(_) => "tuple",
+            NodeData::List(_) => "list",
             NodeData::Dict(_) => "dict",
         }
     }
@@ -140,7 +147,7 @@ impl Node {
     fn kill(&mut self) {
         self.magic = DEAD_MAGIC;
         match &mut self.data {
-            NodeData::Tuple(items) => items.iter_mut().for_each(Node::kill),
+            NodeData::Tuple(items) | NodeData::List(items) => items.iter_mut().for_each(Node::kill),
             NodeData::Dict(entries) => entries.iter_mut().for_each(|(k, v)| {
                 k.kill();
                 v.kill();
@@ -239,7 +246,7 @@ pub extern "C" fn pyssl_value_len(v: *const pyssl_value) -> ssize_t {
         let n = unsafe { node(v) }?;
         let len = match &n.data {
             NodeData::Str(s) | NodeData::Bytes(s) => s.len() - 1,
-            NodeData::Tuple(items) => items.len(),
+            NodeData::Tuple(items) | NodeData::List(items) => items.len(),
             NodeData::Dict(entries) => entries.len(),
             _ => {
                 return Err(PyErr::type_error(format!(
@@ -265,6 +272,23 @@ pub extern "C" fn pyssl_value_tuple_item(v: *const pyssl_value, i: usize) -> *co
         match &n.data {
             NodeData::Tuple(items) => items.get(i).map(as_ptr).ok_or_else(|| index_error("tuple")),
             _ => Err(type_error("tuple", n)),
+        }
+    })
+}
+
+/// Item `i` of a list, borrowed from `v`'s root; NULL on error (not a
+/// list: `TypeError`; out of range: `IndexError`).
+///
+/// # Safety
+/// `v` must be NULL or a value from pyssl whose root is not freed.
+#[no_mangle]
+pub extern "C" fn pyssl_value_list_item(v: *const pyssl_value, i: usize) -> *const pyssl_value {
+    guard(|| {
+        // SAFETY: node() checks the pointer.
+        let n = unsafe { node(v) }?;
+        match &n.data {
+            NodeData::List(items) => items.get(i).map(as_ptr).ok_or_else(|| index_error("list")),
+            _ => Err(type_error("list", n)),
         }
     })
 }
