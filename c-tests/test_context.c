@@ -122,6 +122,7 @@ static void test_context_errors(void **state) {
             pyssl_context_load_verify_locations(c, cert_path("server.key"), NULL), "ok");
     rec_ret(&r, P "load_verify.ok",
             pyssl_context_load_verify_locations(c, cert_path("ca.pem"), NULL), "ok");
+    rec_ret(&r, P "load_verify.default_certs", pyssl_context_load_default_certs(c), "ok");
     const char *garbage = "this is not a certificate";
     rec_ret(&r, P "load_verify.cadata_pem_bad",
             pyssl_context_load_verify_data(c, (const unsigned char *)garbage,

@@ -75,7 +75,7 @@ static void test_eof_clean(void **state) {
 
 /* ---- ragged closes: the server drops the connection after the handshake */
 
-enum closer { CLOSE, RESET };
+enum closer { CLOSE, RESET, CLOSE_TLS12 };
 
 static void ragged_server(pair *p, int *fd) {
     struct ctxs *c = p->arg;
@@ -109,12 +109,18 @@ static void run_ragged(void **state, const char *prefix, int tcp, enum closer ho
     results_init(&r, TEST_MODE(state));
     struct ctxs c;
     ctxs_init(&c, r.mode, prefix, how);
+    if (how == CLOSE_TLS12)
+        assert_int_equal(
+            pyssl_context_set_maximum_version(c.cctx, PYSSL_TLS_VERSION_TLSV1_2), 0);
     run_pair(&r, tcp, ragged_client, ragged_server, &c);
     ctxs_free(&c);
     check_steps(&r, prefix, NULL);
 }
 
 static void test_eof_ragged(void **state) { run_ragged(state, "eof.ragged.", 0, CLOSE); }
+static void test_eof_ragged_tls12(void **state) {
+    run_ragged(state, "eof.ragged_tls12.", 0, CLOSE_TLS12);
+}
 static void test_eof_ragged_tcp(void **state) {
     run_ragged(state, "eof.ragged_tcp.", 1, CLOSE);
 }
@@ -289,6 +295,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         MODE_TESTS(test_eof_clean),
         MODE_TESTS(test_eof_ragged),
+        MODE_TESTS(test_eof_ragged_tls12),
         MODE_TESTS(test_eof_ragged_tcp),
         MODE_TESTS(test_eof_reset),
         MODE_TESTS(test_eof_ragged_blocking),

@@ -114,6 +114,160 @@ static void test_hs_client_cert_optional(void **state) {
     check_steps(&r, "hs.client_cert_optional.", NULL);
 }
 
+static void test_hs_hostname_case(void **state) {
+    results r;
+    results_init(&r, TEST_MODE(state));
+    simple_pair(&r, "hs.hostname_case.", client_ctx(r.mode, "ca.pem", NULL),
+                server_ctx(r.mode, "server", PYSSL_CERT_NONE, NULL), "LOCALHOST", 0,
+                LONG_TIMEOUT);
+    check_steps(&r, "hs.hostname_case.", NULL);
+}
+
+/* ---- ALPN (protocols in ssl.py's wire format) ---- */
+
+struct alpn {
+    const char *prefix;
+    pyssl_context *cctx, *sctx;
+};
+
+static void rec_alpn(results *r, const char *id, pyssl_socket *s) {
+    unsigned char buf[256];
+    pyssl_error_clear();
+    ssize_t n = pyssl_socket_selected_alpn_protocol(s, buf, sizeof buf);
+    if (n < 0) {
+        rec_error(r, id, n);
+    } else if (n == 0) {
+        rec_value(r, id, "None");
+    } else {
+        buf[n] = 0;
+        char *v = py_str_repr((const char *)buf);
+        rec_value(r, id, v);
+        free(v);
+    }
+}
+
+static void alpn_server(pair *p, int *fd) {
+    struct alpn *a = p->arg;
+    pyssl_socket *o = pyssl_socket_new(a->sctx, *fd, 1, NULL);
+    if (o) {
+        pyssl_socket_set_timeout(o, LONG_TIMEOUT);
+        rec_alpn(p->r, sid(a->prefix, "server.alpn_before"), o);
+        if (rec_handshake(p->r, sid(a->prefix, "server.handshake"), o) >= 0)
+            rec_alpn(p->r, sid(a->prefix, "server.alpn"), o);
+    }
+    pair_wait(p, 0);
+    pyssl_socket_free(o);
+}
+
+static void alpn_client(pair *p, int *fd) {
+    struct alpn *a = p->arg;
+    pyssl_socket *o = pyssl_socket_new(a->cctx, *fd, 0, "localhost");
+    if (o) {
+        pyssl_socket_set_timeout(o, LONG_TIMEOUT);
+        if (rec_handshake(p->r, sid(a->prefix, "client.handshake"), o) >= 0)
+            rec_alpn(p->r, sid(a->prefix, "client.alpn"), o);
+    }
+    pyssl_socket_free(o);
+    pair_set(p, 0);
+}
+
+static void run_alpn(void **state, const char *prefix, const char *client_wire,
+                     const char *server_wire) {
+    results r;
+    results_init(&r, TEST_MODE(state));
+    struct alpn a = {prefix, client_ctx(r.mode, "ca.pem", NULL),
+                     server_ctx(r.mode, "server", PYSSL_CERT_NONE, NULL)};
+    assert_non_null(a.cctx);
+    assert_non_null(a.sctx);
+    assert_int_equal(pyssl_context_set_alpn_protocols(
+                         a.cctx, (const unsigned char *)client_wire, strlen(client_wire)),
+                     0);
+    assert_int_equal(pyssl_context_set_alpn_protocols(
+                         a.sctx, (const unsigned char *)server_wire, strlen(server_wire)),
+                     0);
+    run_pair(&r, 0, alpn_client, alpn_server, &a);
+    pyssl_context_free(a.cctx);
+    pyssl_context_free(a.sctx);
+    check_steps(&r, prefix, NULL);
+}
+
+static void test_hs_alpn(void **state) {
+    run_alpn(state, "hs.alpn.", "\x02h2\x08http/1.1", "\x08http/1.1\x02h2");
+}
+
+static void test_hs_alpn_none(void **state) {
+    run_alpn(state, "hs.alpn_none.", "\x02h2", "\x08http/1.1");
+}
+
+/* ---- record-sized reads, pending(), zero-length writes ---- */
+
+#define PR "hs.records."
+#define RECORDS_TOTAL 100000
+
+static void records_server(pair *p, int *fd) {
+    pyssl_context **ctxs = p->arg;
+    pyssl_socket *o = pyssl_socket_new(ctxs[0], *fd, 1, NULL);
+    if (o) {
+        pyssl_socket_set_timeout(o, LONG_TIMEOUT);
+        if (rec_handshake(p->r, PR "server.handshake", o) >= 0) {
+            char *data = malloc(RECORDS_TOTAL);
+            memset(data, 'r', RECORDS_TOTAL);
+            rec_write(p->r, PR "server.write", o, data, RECORDS_TOTAL);
+            rec_write(p->r, PR "server.write_zero", o, "", 0);
+            free(data);
+            pair_wait(p, 0);
+        }
+    }
+    pyssl_socket_free(o);
+}
+
+static void records_client(pair *p, int *fd) {
+    pyssl_context **ctxs = p->arg;
+    results *r = p->r;
+    pyssl_socket *o = pyssl_socket_new(ctxs[1], *fd, 0, "localhost");
+    if (o) {
+        pyssl_socket_set_timeout(o, LONG_TIMEOUT);
+        if (rec_handshake(r, PR "client.handshake", o) >= 0) {
+            static char buf[65536];
+            pyssl_error_clear();
+            rec_ret(r, PR "client.read_len", pyssl_read(o, buf, sizeof buf), NULL);
+            rec_pending(r, PR "client.pending", o);
+            rec_read(r, PR "client.read_small", o, 10);
+            rec_pending(r, PR "client.pending_after", o);
+            long want = RECORDS_TOTAL - 16384 - 10, got = 0;
+            ssize_t n = 1;
+            while (got < want && n > 0) {
+                size_t ask = (size_t)(want - got) < sizeof buf ? (size_t)(want - got)
+                                                                : sizeof buf;
+                pyssl_error_clear();
+                n = pyssl_read(o, buf, ask);
+                if (n > 0)
+                    got += n;
+            }
+            if (n < 0)
+                rec_error(r, PR "client.rest", n);
+            else
+                rec_ret(r, PR "client.rest", got, NULL);
+            rec_write(r, PR "client.write_zero", o, "", 0);
+        }
+    }
+    pyssl_socket_free(o);
+    pair_set(p, 0);
+}
+
+static void test_hs_records(void **state) {
+    results r;
+    results_init(&r, TEST_MODE(state));
+    pyssl_context *ctxs[2] = {server_ctx(r.mode, "server", PYSSL_CERT_NONE, NULL),
+                              client_ctx(r.mode, "ca.pem", NULL)};
+    assert_non_null(ctxs[0]);
+    assert_non_null(ctxs[1]);
+    run_pair(&r, 0, records_client, records_server, ctxs);
+    pyssl_context_free(ctxs[0]);
+    pyssl_context_free(ctxs[1]);
+    check_steps(&r, PR, NULL);
+}
+
 static void test_hs_tls12(void **state) {
     results r;
     results_init(&r, TEST_MODE(state));
@@ -209,6 +363,10 @@ int main(void) {
         MODE_TESTS(test_hs_client_cert_missing),
         MODE_TESTS(test_hs_client_cert_untrusted),
         MODE_TESTS(test_hs_client_cert_optional),
+        MODE_TESTS(test_hs_hostname_case),
+        MODE_TESTS(test_hs_alpn),
+        MODE_TESTS(test_hs_alpn_none),
+        MODE_TESTS(test_hs_records),
         MODE_TESTS(test_hs_tls12),
         MODE_TESTS(test_hs_no_shared_version),
         MODE_TESTS(test_hs_no_shared_cipher),

@@ -144,6 +144,38 @@ static void test_nonblock_drive(void **state) {
     check_steps(&r, PD, NULL);
 }
 
+/* Shutdown while a write is stuck in a full socket. */
+static void test_nonblock_shutdown_full(void **state) {
+    results r;
+    results_init(&r, TEST_MODE(state));
+    int fds[2];
+    assert_int_equal(connected_pair(0, fds), 0);
+    pyssl_context *cctx = client_ctx(r.mode, "ca.pem", NULL);
+    pyssl_context *sctx = server_ctx(r.mode, "server", PYSSL_CERT_NONE, NULL);
+    assert_non_null(cctx);
+    assert_non_null(sctx);
+    pyssl_socket *co = pyssl_socket_new(cctx, fds[0], 0, "localhost");
+    pyssl_socket *so = pyssl_socket_new(sctx, fds[1], 1, NULL);
+    assert_non_null(co);
+    assert_non_null(so);
+    pyssl_socket_set_timeout(co, 0);
+    pyssl_socket_set_timeout(so, 0);
+    assert_int_equal(drive(co, fds[0], so, fds[1]), 0);
+    char *data = malloc(BIG_WRITE);
+    memset(data, 'y', BIG_WRITE);
+    rec_write(&r, "nonblock.shutdown_full.client.write", co, data, BIG_WRITE);
+    rec_shutdown(&r, "nonblock.shutdown_full.client.shutdown", co);
+    rec_shutdown(&r, "nonblock.shutdown_full.client.shutdown_again", co);
+    free(data);
+    pyssl_socket_free(co);
+    pyssl_socket_free(so);
+    pyssl_context_free(cctx);
+    pyssl_context_free(sctx);
+    close(fds[0]);
+    close(fds[1]);
+    check_steps(&r, "nonblock.shutdown_full.", NULL);
+}
+
 #define PW "nonblock.write_full."
 
 /* A write that fills the socket, retried with the same buffer while the
@@ -223,6 +255,7 @@ int main(void) {
         MODE_TESTS(test_nonblock_read_before_handshake),
         MODE_TESTS(test_nonblock_server_handshake),
         MODE_TESTS(test_nonblock_drive),
+        MODE_TESTS(test_nonblock_shutdown_full),
         MODE_TESTS(test_nonblock_write_full),
     };
     return cmocka_run_group_tests_name("nonblocking", tests, NULL, NULL);

@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 struct ctxs {
@@ -195,6 +196,48 @@ static void test_shutdown_peer_gone(void **state) {
     check_steps(&r, "shutdown.peer_gone.", NULL);
 }
 
+/* ---- unwrap: plaintext right after the peer's close_notify stays on the
+ * socket for the application ---- */
+
+static void plain_server(pair *p, int *fd) {
+    pyssl_socket *o = side(p, fd, 1, LONG_TIMEOUT);
+    if (o && rec_handshake(p->r, "shutdown.unwrap_plain.server.handshake", o) >= 0) {
+        pyssl_socket_set_timeout(o, 0);
+        rec_shutdown(p->r, "shutdown.unwrap_plain.server.shutdown", o);
+        pyssl_socket_set_timeout(o, LONG_TIMEOUT);
+        if (send(*fd, "plain", 5, 0) != 5)
+            rec_value(p->r, "shutdown.unwrap_plain.harness.send_failed", "");
+        pair_set(p, 0);
+    }
+    pyssl_socket_free(o);
+}
+
+static void plain_client(pair *p, int *fd) {
+    pyssl_socket *o = side(p, fd, 0, LONG_TIMEOUT);
+    if (o && rec_handshake(p->r, "shutdown.unwrap_plain.client.handshake", o) >= 0) {
+        pair_wait(p, 0);
+        rec_read(p->r, "shutdown.unwrap_plain.client.read_eof", o, 10);
+        rec_shutdown(p->r, "shutdown.unwrap_plain.client.shutdown", o);
+        wait_fd(*fd, 1, LONG_TIMEOUT);
+        char buf[100];
+        ssize_t n = recv(*fd, buf, sizeof buf, 0);
+        char *v = py_bytes_repr(buf, n > 0 ? (size_t)n : 0);
+        rec_value(p->r, "shutdown.unwrap_plain.client.recv_plain", v);
+        free(v);
+    }
+    pyssl_socket_free(o);
+}
+
+static void test_shutdown_unwrap_plain(void **state) {
+    results r;
+    results_init(&r, TEST_MODE(state));
+    struct ctxs c;
+    ctxs_init(&c, r.mode, "shutdown.unwrap_plain.");
+    run_pair(&r, 0, plain_client, plain_server, &c);
+    ctxs_free(&c);
+    check_steps(&r, "shutdown.unwrap_plain.", NULL);
+}
+
 /* ---- the server shuts down first, blocking ---- */
 
 static void first_server(pair *p, int *fd) {
@@ -235,6 +278,7 @@ int main(void) {
         MODE_TESTS(test_shutdown_after_unwrap),
         MODE_TESTS(test_shutdown_peer_closes),
         MODE_TESTS(test_shutdown_peer_gone),
+        MODE_TESTS(test_shutdown_unwrap_plain),
         MODE_TESTS(test_shutdown_server_first),
     };
     return cmocka_run_group_tests_name("shutdown", tests, NULL, NULL);

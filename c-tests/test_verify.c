@@ -29,6 +29,9 @@ VERIFY_TEST(test_verify_hostname_mismatch_name, "verify.hostname_mismatch_name."
             "ca.pem", "server", "example.org")
 VERIFY_TEST(test_verify_ip_mismatch, "verify.ip_mismatch.", "ca.pem", "server",
             "127.0.0.2")
+VERIFY_TEST(test_verify_ipv6_mismatch, "verify.ipv6_mismatch.", "ca.pem", "server", "::1")
+VERIFY_TEST(test_verify_hostname_trailing_dot, "verify.hostname_trailing_dot.", "ca.pem",
+            "server", "localhost.")
 
 static void test_verify_check_hostname_off(void **state) {
     results r;
@@ -124,6 +127,8 @@ int main(void) {
         MODE_TESTS(test_verify_hostname_mismatch),
         MODE_TESTS(test_verify_hostname_mismatch_name),
         MODE_TESTS(test_verify_ip_mismatch),
+        MODE_TESTS(test_verify_ipv6_mismatch),
+        MODE_TESTS(test_verify_hostname_trailing_dot),
         MODE_TESTS(test_verify_check_hostname_off),
         MODE_TESTS(test_verify_cert_none),
         MODE_TESTS(test_verify_accessors),

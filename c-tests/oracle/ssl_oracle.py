@@ -226,6 +226,7 @@ def ctx_errors(rec):
     rec.call(P + "load_verify.key_file",
              lambda: c.load_verify_locations(cert("server.key")))
     rec.call(P + "load_verify.ok", lambda: c.load_verify_locations(cert("ca.pem")))
+    rec.call(P + "load_verify.default_certs", c.set_default_verify_paths)
     rec.call(P + "load_verify.cadata_pem_bad",
              lambda: c.load_verify_locations(cadata="this is not a certificate"))
     rec.call(P + "load_verify.cadata_der_bad",
@@ -336,6 +337,69 @@ def ctx_sockets(rec):
 
 
 @scenario
+def hs_alpn(rec):
+    def alpn(P, client_protos, server_protos):
+        cctx, sctx = client_ctx(), server_ctx()
+        cctx.set_alpn_protocols(client_protos)
+        sctx.set_alpn_protocols(server_protos)
+
+        def server(sock, ev):
+            sock.settimeout(LONG)
+            o = sctx._wrap_socket(sock, True, None)
+            rec.call(P + "server.alpn_before", o.selected_alpn_protocol, repr)
+            if rec.call(P + "server.handshake", o.do_handshake) is not FAILED:
+                rec.call(P + "server.alpn", o.selected_alpn_protocol, repr)
+            ev.wait(0)
+
+        def client(sock, ev):
+            try:
+                sock.settimeout(LONG)
+                o = cctx._wrap_socket(sock, False, "localhost")
+                if rec.call(P + "client.handshake", o.do_handshake) is not FAILED:
+                    rec.call(P + "client.alpn", o.selected_alpn_protocol, repr)
+            finally:
+                ev.set(0)
+
+        run_pair(rec, P.rstrip("."), client, server)
+
+    alpn("hs.alpn.", ["h2", "http/1.1"], ["http/1.1", "h2"])
+    alpn("hs.alpn_none.", ["h2"], ["http/1.1"])
+
+
+@scenario
+def hs_records(rec):
+    """read(n) returns at most one TLS record; write(b'') and read(0)."""
+    P = "hs.records."
+    cctx, sctx = client_ctx(), server_ctx()
+
+    def server(sock, ev):
+        sock.settimeout(LONG)
+        o = sctx._wrap_socket(sock, True, None)
+        if rec.call(P + "server.handshake", o.do_handshake) is FAILED:
+            return
+        rec.call(P + "server.write", lambda: o.write(b"r" * 100000), repr)
+        rec.call(P + "server.write_zero", lambda: o.write(b""), repr)
+        ev.wait(0)
+
+    def client(sock, ev):
+        try:
+            sock.settimeout(LONG)
+            o = cctx._wrap_socket(sock, False, "localhost")
+            if rec.call(P + "client.handshake", o.do_handshake) is FAILED:
+                return
+            rec.call(P + "client.read_len", lambda: len(o.read(65536)), repr)
+            rec.call(P + "client.pending", o.pending, repr)
+            rec.call(P + "client.read_small", lambda: o.read(10), repr)
+            rec.call(P + "client.pending_after", o.pending, repr)
+            rec.call(P + "client.rest", lambda: read_exact(o, 100000 - 16384 - 10), repr)
+            rec.call(P + "client.write_zero", lambda: o.write(b""), repr)
+        finally:
+            ev.set(0)
+
+    run_pair(rec, "hs.records", client, server)
+
+
+@scenario
 def hs_basic(rec):
     P = "hs.basic."
     cctx, sctx = client_ctx(), server_ctx()
@@ -402,6 +466,7 @@ def hs_variants(rec):
                 server_ctx(verify=ssl.CERT_REQUIRED, ca="ca.pem"), "localhost")
     simple_pair(rec, "hs.client_cert_optional.", client_ctx(),
                 server_ctx(verify=ssl.CERT_OPTIONAL, ca="ca.pem"), "localhost")
+    simple_pair(rec, "hs.hostname_case.", client_ctx(), server_ctx(), "LOCALHOST")
     c = client_ctx()
     c.maximum_version = ssl.TLSVersion.TLSv1_2
     simple_pair(rec, "hs.tls12.", c, server_ctx(), "localhost")
@@ -434,6 +499,9 @@ def verify_failures(rec):
     simple_pair(rec, "verify.hostname_mismatch_name.", client_ctx(), server_ctx(),
                 "example.org")
     simple_pair(rec, "verify.ip_mismatch.", client_ctx(), server_ctx(), "127.0.0.2")
+    simple_pair(rec, "verify.ipv6_mismatch.", client_ctx(), server_ctx(), "::1")
+    simple_pair(rec, "verify.hostname_trailing_dot.", client_ctx(), server_ctx(),
+                "localhost.")
     c = client_ctx()
     c.check_hostname = False
     simple_pair(rec, "verify.check_hostname_off.", c, server_ctx("wronghost"), "localhost")
@@ -616,6 +684,20 @@ def nonblocking(rec):
     c.close()
     s.close()
 
+    # Shutdown while a write is stuck in a full socket.
+    P = "nonblock.shutdown_full."
+    c, s = socket.socketpair()
+    c.settimeout(0)
+    s.settimeout(0)
+    co = client_ctx()._wrap_socket(c, False, "localhost")
+    so = server_ctx()._wrap_socket(s, True, None)
+    drive([(c, co.do_handshake), (s, so.do_handshake)])
+    rec.call(P + "client.write", lambda: co.write(b"y" * BIG), repr)
+    rec.call(P + "client.shutdown", co.shutdown)
+    rec.call(P + "client.shutdown_again", co.shutdown)
+    c.close()
+    s.close()
+
     # A write that fills the socket, then is retried with the same data.
     P = "nonblock.write_full."
     c, s = socket.socketpair()
@@ -672,7 +754,11 @@ def eof_rules(rec):
 
     run_pair(rec, "eof.clean", client, server)
 
-    def ragged(P, tcp, closer):
+    def ragged(P, tcp, closer, tls12=False):
+        cctx = client_ctx()
+        if tls12:
+            cctx.maximum_version = ssl.TLSVersion.TLSv1_2
+
         def server(sock, ev):
             sock.settimeout(LONG)
             o = server_ctx()._wrap_socket(sock, True, None)
@@ -682,7 +768,7 @@ def eof_rules(rec):
 
         def client(sock, ev):
             sock.settimeout(LONG)
-            o = client_ctx()._wrap_socket(sock, False, "localhost")
+            o = cctx._wrap_socket(sock, False, "localhost")
             if rec.call(P + "client.handshake", o.do_handshake) is FAILED:
                 return
             ev.wait(0)
@@ -695,6 +781,7 @@ def eof_rules(rec):
         run_pair(rec, P.rstrip("."), client, server, tcp)
 
     ragged("eof.ragged.", False, lambda s: s.close())
+    ragged("eof.ragged_tls12.", False, lambda s: s.close(), tls12=True)
     ragged("eof.ragged_tcp.", True, lambda s: s.close())
     ragged("eof.reset.", True, linger0_close)
 
@@ -893,6 +980,33 @@ def shutdowns(rec):
         rec.call(P + "client.shutdown", o.shutdown)
 
     run_pair(rec, "shutdown.peer_gone", client3, server3)
+
+    # Unwrap: plaintext the peer sends right after its close_notify stays
+    # on the socket for the application.
+    P = "shutdown.unwrap_plain."
+
+    def server5(sock, ev):
+        sock.settimeout(LONG)
+        o = server_ctx()._wrap_socket(sock, True, None)
+        if rec.call(P + "server.handshake", o.do_handshake) is FAILED:
+            return
+        sock.settimeout(0)
+        rec.call(P + "server.shutdown", o.shutdown)
+        sock.settimeout(LONG)
+        sock.sendall(b"plain")
+        ev.set(0)
+
+    def client5(sock, ev):
+        sock.settimeout(LONG)
+        o = client_ctx()._wrap_socket(sock, False, "localhost")
+        if rec.call(P + "client.handshake", o.do_handshake) is FAILED:
+            return
+        ev.wait(0)
+        rec.call(P + "client.read_eof", lambda: o.read(10), repr)
+        rec.call(P + "client.shutdown", o.shutdown)
+        rec.call(P + "client.recv_plain", lambda: sock.recv(100), repr)
+
+    run_pair(rec, "shutdown.unwrap_plain", client5, server5)
 
     # The server shuts down first, in blocking mode.
     P = "shutdown.server_first."
