@@ -526,14 +526,12 @@ static void diff_step(const step *s, const oline *o, char *why, size_t len) {
         snprintf(e, sizeof e, "None");
     if (strcmp(e, o->f[3]) != 0)
         WHY("errno; ");
-    /* library/reason are the OpenSSL attributes of SSLError (other classes,
-     * e.g. UnicodeEncodeError, have an unrelated `reason`). */
-    if (starts_with(o->f[1], "SSL")) {
-        if (!same(s->library, o->f[4]))
-            WHY("library; ");
-        if (!same(s->reason, o->f[5]))
-            WHY("reason; ");
-    }
+    /* library/reason are the OpenSSL attributes of SSLError; other classes
+     * have none (UnicodeError's `reason` is an unrelated text, not compared). */
+    if (!same(s->library, o->f[4]))
+        WHY("library; ");
+    if (!starts_with(o->f[1], "Unicode") && !same(s->reason, o->f[5]))
+        WHY("reason; ");
     char vc[32];
     if (s->verify_code == -1)
         snprintf(vc, sizeof vc, "None");

@@ -27,6 +27,32 @@ static void rec_defaults(results *r, const char *id, int mode, int protocol) {
     pyssl_context_free(c);
 }
 
+static void rec_more_defaults(results *r, const char *id, int mode, int protocol) {
+    pyssl_context *c = mode_ctx(mode, protocol);
+    uint64_t flags = 0;
+    if (!c || pyssl_context_get_verify_flags(c, &flags) < 0) {
+        rec_error(r, id, pyssl_error_status());
+    } else {
+        char buf[256];
+        snprintf(buf, sizeof buf,
+                 "verify_flags=0x%llx hostname_checks_common_name=%d num_tickets=%zd "
+                 "post_handshake_auth=%d security_level=%d",
+                 (unsigned long long)flags, pyssl_context_get_hostname_checks_common_name(c),
+                 pyssl_context_get_num_tickets(c), pyssl_context_get_post_handshake_auth(c),
+                 pyssl_context_get_security_level(c));
+        rec_value(r, id, buf);
+    }
+    pyssl_context_free(c);
+}
+
+static void rec_num_tickets(results *r, const char *id, int mode, int protocol,
+                            int64_t n) {
+    pyssl_context *c = mode_ctx(mode, protocol);
+    pyssl_error_clear();
+    rec_ret(r, id, pyssl_context_set_num_tickets(c, n), "ok");
+    pyssl_context_free(c);
+}
+
 static void rec_options(results *r, const char *id, int mode, int protocol) {
     pyssl_context *c = mode_ctx(mode, protocol);
     uint64_t opts = 0;
@@ -105,6 +131,10 @@ static void test_context_errors(void **state) {
     }
     rec_defaults(&r, P "defaults.client", mode, PYSSL_PROTOCOL_TLS_CLIENT);
     rec_defaults(&r, P "defaults.server", mode, PYSSL_PROTOCOL_TLS_SERVER);
+    rec_more_defaults(&r, P "more_defaults.client", mode, PYSSL_PROTOCOL_TLS_CLIENT);
+    rec_more_defaults(&r, P "more_defaults.server", mode, PYSSL_PROTOCOL_TLS_SERVER);
+    rec_num_tickets(&r, P "num_tickets.on_client", mode, PYSSL_PROTOCOL_TLS_CLIENT, 3);
+    rec_num_tickets(&r, P "num_tickets.negative", mode, PYSSL_PROTOCOL_TLS_SERVER, -1);
     rec_options(&r, P "options.client", mode, PYSSL_PROTOCOL_TLS_CLIENT);
     rec_options(&r, P "options.server", mode, PYSSL_PROTOCOL_TLS_SERVER);
 
@@ -230,7 +260,8 @@ static void test_context_errors(void **state) {
     rec_get(&r, P "version.get_max3", pyssl_context_get_maximum_version(c));
     pyssl_context_free(c);
 
-    check_steps(&r, P "protocol_invalid", P "defaults.", P "options.", P "load_verify.",
+    check_steps(&r, P "protocol_invalid", P "defaults.", P "more_defaults.", P "num_tickets.",
+                P "options.", P "load_verify.",
                 P "load_cert_chain.", P "verify_mode.",
                 P "check_hostname.", P "set_ciphers.", P "version.", NULL);
 }

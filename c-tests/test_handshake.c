@@ -38,6 +38,24 @@ static void basic_client(pair *p, int *fd) {
         rec_version(r, "hs.basic.client.version", o);
         rec_cipher(r, "hs.basic.client.cipher", o);
         rec_peercert(r, "hs.basic.client.peercert", o, 1);
+        char *v = py_str_repr(pyssl_socket_server_hostname(o));
+        rec_value(r, "hs.basic.client.server_hostname", v);
+        free(v);
+        pyssl_error_clear();
+        const char *comp = pyssl_socket_compression(o);
+        if (!comp && pyssl_error_status() < 0) {
+            rec_error(r, "hs.basic.client.compression", pyssl_error_status());
+        } else {
+            v = py_str_repr(comp);
+            rec_value(r, "hs.basic.client.compression", v);
+            free(v);
+        }
+        pyssl_error_clear();
+        int reused = pyssl_socket_session_reused(o);
+        if (reused < 0)
+            rec_error(r, "hs.basic.client.session_reused", reused);
+        else
+            rec_value(r, "hs.basic.client.session_reused", reused ? "True" : "False");
         rec_write(r, "hs.basic.client.write", o, "ping", 4);
         rec_read(r, "hs.basic.client.read", o, 4);
         rec_shutdown(r, "hs.basic.client.shutdown", o);

@@ -211,6 +211,19 @@ def ctx_errors(rec):
 
     rec.call(P + "defaults.client", lambda: defaults(ssl.PROTOCOL_TLS_CLIENT), str)
     rec.call(P + "defaults.server", lambda: defaults(ssl.PROTOCOL_TLS_SERVER), str)
+    def more(proto):
+        c = ssl.SSLContext(proto)
+        return ("verify_flags=%s hostname_checks_common_name=%d num_tickets=%d "
+                "post_handshake_auth=%d security_level=%d" % (
+                    hex(c.verify_flags), c.hostname_checks_common_name, c.num_tickets,
+                    c.post_handshake_auth, c.security_level))
+
+    rec.call(P + "more_defaults.client", lambda: more(ssl.PROTOCOL_TLS_CLIENT), str)
+    rec.call(P + "more_defaults.server", lambda: more(ssl.PROTOCOL_TLS_SERVER), str)
+    rec.call(P + "num_tickets.on_client",
+             lambda: setattr(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT), "num_tickets", 3))
+    rec.call(P + "num_tickets.negative",
+             lambda: setattr(ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER), "num_tickets", -1))
     rec.call(P + "options.client",
              lambda: hex(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).options), str)
     rec.call(P + "options.server",
@@ -422,6 +435,9 @@ def hs_basic(rec):
         rec.call(P + "client.version", o.version, repr)
         rec.call(P + "client.cipher", o.cipher, repr)
         rec.call(P + "client.peercert", lambda: o.getpeercert(True), repr)
+        rec.call(P + "client.server_hostname", lambda: o.server_hostname, repr)
+        rec.call(P + "client.compression", o.compression, repr)
+        rec.call(P + "client.session_reused", lambda: o.session_reused, repr)
         rec.call(P + "client.write", lambda: o.write(b"ping"), repr)
         rec.call(P + "client.read", lambda: o.read(4), repr)
         rec.call(P + "client.shutdown", o.shutdown)
