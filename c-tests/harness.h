@@ -58,6 +58,7 @@ typedef struct step {
     int ok;        /* 1: succeeded with `value`; 0: failed */
     char *value;   /* OK: the Python repr / fixed word */
     long status;   /* the returned status (failures) */
+    long last_status; /* pyssl_error_status() right after the call */
     char *type;    /* pyssl_error_type() */
     char *message; /* pyssl_error_message() */
     int has_errno;

@@ -294,7 +294,9 @@ static void test_busy(void **state) {
     pyssl_socket_set_timeout(b.s, LONG_TIMEOUT);
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, busy_reader, &b), 0);
-    usleep(100000); /* the reader is now waiting for the server's hello */
+    /* Once its ClientHello is on the wire, the reader is inside read(),
+     * waiting for the server's answer. */
+    wait_fd(fds[1], 1, LONG_TIMEOUT);
     FAILS(pyssl_write(b.s, "x", 1), PYSSL_ERROR_BUSY);
     FAILS(pyssl_shutdown(b.s), PYSSL_ERROR_BUSY);
     shutdown(fds[1], SHUT_RDWR); /* the reader sees EOF and returns */
