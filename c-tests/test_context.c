@@ -19,11 +19,21 @@ static void rec_defaults(results *r, const char *id, int mode, int protocol) {
         return;
     }
     char buf[128];
-    snprintf(buf, sizeof buf, "verify_mode=%d check_hostname=%d min=%d max=%d",
+    snprintf(buf, sizeof buf, "verify_mode=%d check_hostname=%d max=%d",
              pyssl_context_get_verify_mode(c), pyssl_context_get_check_hostname(c),
-             pyssl_context_get_minimum_version(c),
              pyssl_context_get_maximum_version(c));
     rec_value(r, id, buf);
+    int min = pyssl_context_get_minimum_version(c);
+    if (mode == PYSSL_COMPAT_3_11) {
+        /* Deliberate difference (docs/behaviour.md): TLS 1.2 stays the floor
+         * where Debian's 3.11 reports MINIMUM_SUPPORTED. */
+        assert_int_equal(min, PYSSL_TLS_VERSION_TLSV1_2);
+    } else {
+        char minid[160];
+        snprintf(minid, sizeof minid, "%s.min", id);
+        snprintf(buf, sizeof buf, "%d", min);
+        rec_value(r, minid, buf);
+    }
     pyssl_context_free(c);
 }
 
@@ -266,19 +276,18 @@ static void test_context_errors(void **state) {
                 P "check_hostname.", P "set_ciphers.", P "version.", NULL);
 }
 
-/* Without a password pyssl must not prompt; CPython's outcome depends on the
- * terminal (the oracle runs it without one), so this is its own test. */
+/* Without a password pyssl never prompts (CPython lets OpenSSL ask on the
+ * terminal, so its outcome depends on the environment): loading an
+ * encrypted key then fails with an SSLError from OpenSSL's PEM code. */
 static void test_context_no_password(void **state) {
-    results r;
-    results_init(&r, TEST_MODE(state));
-    pyssl_context *s = mode_ctx(r.mode, PYSSL_PROTOCOL_TLS_SERVER);
+    pyssl_context *s = mode_ctx(TEST_MODE(state), PYSSL_PROTOCOL_TLS_SERVER);
     assert_non_null(s);
-    rec_ret(&r, P "no_password.load_cert_chain",
-            pyssl_context_load_cert_chain(s, cert_path("server.pem"),
-                                          cert_path("server_enc.key"), NULL),
-            "ok");
+    int rc = pyssl_context_load_cert_chain(s, cert_path("server.pem"),
+                                           cert_path("server_enc.key"), NULL);
+    assert_int_equal(rc, PYSSL_ERROR_SSL);
+    assert_string_equal(pyssl_error_type(), "SSLError");
+    assert_non_null(pyssl_error_library());
     pyssl_context_free(s);
-    check_steps(&r, P "no_password.", NULL);
 }
 
 static void rec_new(results *r, const char *id, pyssl_context *ctx, int fd, int server,

@@ -365,7 +365,9 @@ impl Context {
         } else {
             match v {
                 tls_version::MAXIMUM_SUPPORTED => 0,
-                tls_version::MINIMUM_SUPPORTED => tls_version::SSLV3,
+                // PY_PROTO_MINIMUM_AVAILABLE: OpenSSL 3 is built without
+                // SSLv3 here, so CPython's lowest available is TLSv1.
+                tls_version::MINIMUM_SUPPORTED => tls_version::TLSV1,
                 v => v,
             }
         };

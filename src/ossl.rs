@@ -25,7 +25,6 @@ pub(crate) const X509_R_CERT_ALREADY_IN_HASH_TABLE: i32 = 101;
 pub(crate) const ASN1_R_HEADER_TOO_LONG: i32 = 123;
 pub(crate) const SSL_R_CERTIFICATE_VERIFY_FAILED: i32 = 134;
 pub(crate) const SSL_R_UNEXPECTED_EOF_WHILE_READING: i32 = 294;
-pub(crate) const SSL_R_SHUTDOWN_WHILE_IN_INIT: i32 = 407;
 pub(crate) const SSL_OP_NO_SSLV3: u64 = 1 << 25;
 
 #[allow(unused_doc_comments)]
@@ -108,10 +107,6 @@ mod tests {
         assert_eq!(
             reason_name(ERR_LIB_SSL, SSL_R_UNEXPECTED_EOF_WHILE_READING),
             Some("UNEXPECTED_EOF_WHILE_READING")
-        );
-        assert_eq!(
-            reason_name(ERR_LIB_SSL, SSL_R_SHUTDOWN_WHILE_IN_INIT),
-            Some("SHUTDOWN_WHILE_IN_INIT")
         );
     }
 }

@@ -15,9 +15,7 @@ use openssl_sys as ffi;
 
 use crate::compat::Compat;
 use crate::context::{cert_reqs, protocol, Context};
-use crate::error::{
-    clear_openssl_errors, fill_ssl_error, py_ssl, set_ssl_error, PyErr, PyResult, Status,
-};
+use crate::error::{clear_openssl_errors, set_ssl_error, PyErr, PyResult, Status};
 use crate::here;
 use crate::hooks::{allow_threads, check_interrupt};
 use crate::membio::MemoryBio;
@@ -59,9 +57,6 @@ struct State {
     /// CPython's `self->err`: the last `_PySSLError`.
     err: SslErr,
     shutdown_seen_zero: bool,
-    /// An operation failed with `SSL_ERROR_SSL`: OpenSSL must not be asked
-    /// to shut down any more.
-    fatal: bool,
     /// Whether pyssl frees the SSL (not for a borrowed one).
     owned: bool,
 }
@@ -205,7 +200,6 @@ impl Socket {
             timeout: -1,
             err: SslErr::default(),
             shutdown_seen_zero: false,
-            fatal: false,
             owned: true,
         };
         // From here on `state` frees the SSL on every error path.
@@ -301,7 +295,6 @@ impl Socket {
                 timeout: 0,
                 err: SslErr::default(),
                 shutdown_seen_zero: false,
-                fatal: false,
                 owned: false,
             }),
         }
@@ -491,12 +484,8 @@ impl Socket {
         }
     }
 
-    fn fail(&self, st: &mut State, ret: c_int) -> PyErr {
-        let e = set_error(&self.site(st), ret, here!());
-        if st.err.ssl == ffi::SSL_ERROR_SSL {
-            st.fatal = true;
-        }
-        e
+    fn fail(&self, st: &State, ret: c_int, loc: crate::error::Location) -> PyErr {
+        set_error(&self.site(st), ret, loc)
     }
 
     /// `SSLSocket.do_handshake()`.
@@ -541,7 +530,7 @@ impl Socket {
             }
         }
         if ret < 1 {
-            return Err(self.fail(&mut st, ret));
+            return Err(self.fail(&st, ret, here!()));
         }
         Ok(())
     }
@@ -595,7 +584,7 @@ impl Socket {
             }
         }
         if retval == 0 {
-            return Err(self.fail(&mut st, 0));
+            return Err(self.fail(&st, 0, here!()));
         }
         Ok(count)
     }
@@ -645,7 +634,7 @@ impl Socket {
             }
         }
         if retval == 0 {
-            return Err(self.fail(&mut st, 0));
+            return Err(self.fail(&st, 0, here!()));
         }
         Ok(count)
     }
@@ -661,21 +650,6 @@ impl Socket {
         }
         let (fd, sock_timeout) = self.io_params(&st)?;
         let _bios = self.bio_guards();
-        if st.fatal {
-            // OpenSSL forbids SSL_shutdown after a fatal error; in OpenSSL 3
-            // it would refuse with SHUTDOWN_WHILE_IN_INIT, so say that.
-            let code =
-                ((ossl::ERR_LIB_SSL as u64) << 23) | ossl::SSL_R_SHUTDOWN_WHILE_IN_INIT as u64;
-            return Err(fill_ssl_error(
-                Status::PYSSL_ERROR_SSL,
-                "SSLError",
-                py_ssl::SSL,
-                None,
-                here!(),
-                code,
-                None,
-            ));
-        }
         clear_openssl_errors();
         let deadline = Deadline::new(sock_timeout);
         let ssl = st.ssl;
@@ -725,7 +699,7 @@ impl Socket {
             }
         }
         if ret < 0 {
-            return Err(self.fail(&mut st, ret));
+            return Err(self.fail(&st, ret, here!()));
         }
         Ok(())
     }
@@ -970,13 +944,9 @@ impl Socket {
         // SAFETY: valid SSL.
         let n = unsafe { ffi::SSL_pending(st.ssl) };
         if n < 0 {
-            return Err(self.fail_locked(&st, n));
+            return Err(self.fail(&st, n, here!()));
         }
         Ok(n as usize)
-    }
-
-    fn fail_locked(&self, st: &State, ret: c_int) -> PyErr {
-        set_error(&self.site(st), ret, here!())
     }
 
     /// The verification mode the socket was created with.

@@ -206,11 +206,18 @@ def ctx_errors(rec):
 
     def defaults(proto):
         c = ssl.SSLContext(proto)
-        return "verify_mode=%d check_hostname=%d min=%d max=%d" % (
-            c.verify_mode, c.check_hostname, c.minimum_version, c.maximum_version)
+        return "verify_mode=%d check_hostname=%d max=%d" % (
+            c.verify_mode, c.check_hostname, c.maximum_version)
 
     rec.call(P + "defaults.client", lambda: defaults(ssl.PROTOCOL_TLS_CLIENT), str)
     rec.call(P + "defaults.server", lambda: defaults(ssl.PROTOCOL_TLS_SERVER), str)
+    # pyssl keeps TLS 1.2 as the floor in 3.11 mode too, where Debian's 3.11
+    # reports MINIMUM_SUPPORTED (docs/behaviour.md): the C test checks that
+    # one directly, so the minimum is compared with the default-mode oracle only.
+    if sys.version_info >= (3, 13):
+        for side, proto in (("client", ssl.PROTOCOL_TLS_CLIENT), ("server", ssl.PROTOCOL_TLS_SERVER)):
+            rec.call(P + "defaults.%s.min" % side,
+                     lambda proto=proto: int(ssl.SSLContext(proto).minimum_version), str)
     def more(proto):
         c = ssl.SSLContext(proto)
         return ("verify_flags=%s hostname_checks_common_name=%d num_tickets=%d "
@@ -269,19 +276,9 @@ def ctx_errors(rec):
              lambda: s.load_cert_chain(cert("server.pem"), cert("server_enc.key"), "secret"))
     rec.call(P + "load_cert_chain.combined",
              lambda: s.load_cert_chain(cert("server_combined.pem")))
-    # Without a password OpenSSL would prompt on the terminal: run it in a
-    # child without one (a new session, stdin from /dev/null).
-    child = subprocess.run(
-        [sys.executable, os.path.abspath(__file__), "--nopass", CERTS],
-        stdin=subprocess.DEVNULL, capture_output=True, text=True,
-        start_new_session=True, timeout=30)
-    line = child.stdout.strip()
-    if child.returncode != 0 or not line:
-        rec.put("ctx.no_password.load_cert_chain",
-                ["HarnessError", child.stderr, "", "", "", "", ""])
-    else:
-        with rec.lock:
-            rec.lines.append("ctx.no_password.load_cert_chain|" + line)
+    # Without a password CPython lets OpenSSL prompt on the terminal, so its
+    # outcome depends on the environment; pyssl never prompts, and the C test
+    # checks pyssl's own documented result instead of comparing.
 
     c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     rec.call(P + "verify_mode.none_with_check_hostname",
@@ -1209,22 +1206,8 @@ def certdecode(rec):
     run_pair(rec, "cert.unverified", client2, server2)
 
 
-def nopass_child(certdir):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    try:
-        ctx.load_cert_chain(os.path.join(certdir, "server.pem"),
-                            os.path.join(certdir, "server_enc.key"))
-        fields = ["OK", "ok", "", "", "", "", ""]
-    except Exception as e:
-        fields = describe(e)
-    print("|".join(escape(f) for f in fields))
-
-
 def main():
     global CERTS
-    if len(sys.argv) == 3 and sys.argv[1] == "--nopass":
-        nopass_child(sys.argv[2])
-        return 0
     if len(sys.argv) != 3:
         print(__doc__, file=sys.stderr)
         return 2
