@@ -22,6 +22,7 @@ Commands ("op"):
     ctx_get      ctx attr          getattr(ctx, attr)
     ctx_set      ctx attr value    setattr(ctx, attr, value)
     ctx_call     ctx method args   getattr(ctx, method)(*args)
+                                   (with "repr": true, repr() of the result)
     wrap         ctx obj server_side server_hostname [session]
                                    ctx.wrap_bio(MemoryBIO(), MemoryBIO(), ...)
     feed         obj data          incoming.write(bytes.fromhex(data))
@@ -32,6 +33,7 @@ Commands ("op"):
     unwrap       obj               _sslobj.shutdown()
     pending      obj               _sslobj.pending()
     info         obj               a dict of the _sslobj accessors
+    shared_ciphers_repr obj        repr(_sslobj.shared_ciphers())
     bio          obj               pending/eof of both MemoryBIOs
     get_session  obj session       sessions[session] = _sslobj.session
     set_session  obj session       _sslobj.session = sessions[session]
@@ -133,7 +135,8 @@ def run(cmd):
         setattr(ctxs[cmd["ctx"]], cmd["attr"], cmd["value"])
         return None
     if op == "ctx_call":
-        return getattr(ctxs[cmd["ctx"]], cmd["method"])(*cmd.get("args", []))
+        result = getattr(ctxs[cmd["ctx"]], cmd["method"])(*cmd.get("args", []))
+        return repr(result) if cmd.get("repr") else result
     if op == "session_info":
         return session_info(sessions[cmd["session"]])
     if op == "wrap":
@@ -167,6 +170,8 @@ def run(cmd):
         return s.pending()
     if op == "info":
         return info(o)
+    if op == "shared_ciphers_repr":
+        return repr(s.shared_ciphers())
     if op == "bio":
         return {
             "incoming_pending": incoming.pending,

@@ -27,6 +27,7 @@ use pyssl::error::PyErr;
 use pyssl::membio::MemoryBio;
 use pyssl::session::Session;
 use pyssl::socket::Socket;
+use pyssl::value::Value;
 
 // ---------------------------------------------------------------- JSON
 
@@ -551,6 +552,11 @@ pub fn show_value(v: &Json) -> String {
 pub trait Peer {
     fn call(&mut self, cmd: &Json) -> Reply;
     fn label(&self) -> &'static str;
+    /// Whether this peer can run `cmd` at all (the C API lacks a few
+    /// getters); unsupported steps are left out of comparisons.
+    fn supports(&self, _cmd: &Json) -> bool {
+        true
+    }
 }
 
 /// Which implementation plays one end.
@@ -866,6 +872,7 @@ impl RustPeer {
             "ctx_call" => {
                 let c = self.ctx(cmd)?;
                 let method = field_str(cmd, "method");
+                let repr = field(cmd, "repr").bool().unwrap_or(false);
                 let args: Vec<Json> = field(cmd, "args")
                     .arr()
                     .map(<[Json]>::to_vec)
@@ -897,16 +904,43 @@ impl RustPeer {
                         .load_dh_params(args[0].str().unwrap())
                         .map(|_| Json::Null)
                         .map_err(e),
+                    "get_ciphers" if repr => c
+                        .get_ciphers()
+                        .map(|v| {
+                            Value::List(v.iter().map(CipherInfo::to_dict).collect())
+                                .repr()
+                                .into()
+                        })
+                        .map_err(e),
                     "get_ciphers" => c
                         .get_ciphers()
                         .map(|v| Json::Arr(v.iter().map(cipher_dict).collect()))
                         .map_err(e),
+                    "session_stats" if repr => Ok(Value::Dict(
+                        c.session_stats()
+                            .into_iter()
+                            .map(|(k, v)| (Value::Str(k.to_owned()), Value::Int(v)))
+                            .collect(),
+                    )
+                    .repr()
+                    .into()),
                     "session_stats" => Ok(Json::Obj(
                         c.session_stats()
                             .into_iter()
                             .map(|(k, v)| (k.to_owned(), v.into()))
                             .collect(),
                     )),
+                    "cert_store_stats" if repr => {
+                        let (x509, crl, ca) = c.cert_store_stats();
+                        let k = |s: &str| Value::Str(s.to_owned());
+                        Ok(Value::Dict(vec![
+                            (k("x509"), Value::Int(x509)),
+                            (k("crl"), Value::Int(crl)),
+                            (k("x509_ca"), Value::Int(ca)),
+                        ])
+                        .repr()
+                        .into())
+                    }
                     "cert_store_stats" => {
                         let (x509, crl, ca) = c.cert_store_stats();
                         Ok(Json::Obj(vec![
@@ -1036,6 +1070,12 @@ impl RustPeer {
                     guarded(s.session(), |v| v.is_none().into()),
                 ),
             ]),
+            "shared_ciphers_repr" => match s.shared_ciphers().map_err(e)? {
+                None => "None".into(),
+                Some(v) => Value::List(v.iter().map(CipherInfo::to_tuple).collect())
+                    .repr()
+                    .into(),
+            },
             "bio" => Json::Obj(vec![
                 ("incoming_pending".into(), o.incoming.pending().into()),
                 ("incoming_eof".into(), o.incoming.eof().into()),
@@ -1109,6 +1149,7 @@ use pyssl::capi::context::*;
 use pyssl::capi::errors::*;
 use pyssl::capi::membio::*;
 use pyssl::capi::socket::*;
+use pyssl::capi::value::*;
 
 struct CapiObj {
     sock: *mut pyssl_socket,
@@ -1116,12 +1157,13 @@ struct CapiObj {
     outgoing: *mut pyssl_memory_bio,
 }
 
-/// pyssl through its C API: the object-level commands the bio scenarios
-/// use, with exceptions read from `pyssl_error_*`.
+/// pyssl through its C API, with exceptions read from `pyssl_error_*` and
+/// values (`pyssl_value`) walked into JSON.
 pub struct CapiPeer {
     compat: i32,
     ctxs: HashMap<String, *mut pyssl_context>,
     objs: HashMap<String, CapiObj>,
+    sessions: HashMap<String, *mut pyssl_session>,
 }
 
 fn c_opt(p: *const c_char) -> Option<String> {
@@ -1153,12 +1195,95 @@ fn check(rc: isize) -> Result<isize, Exc> {
     }
 }
 
+fn check_int(rc: std::os::raw::c_int) -> Result<i64, Exc> {
+    check(rc as isize).map(|v| v as i64)
+}
+
+/// A `pyssl_value` tree as the peers' JSON (tuples and lists as arrays,
+/// bytes as `{"bytes": hex}`).
+fn value_json(v: *const pyssl_value) -> Json {
+    const NONE: i32 = pyssl_value_type::PYSSL_VALUE_NONE as i32;
+    const BOOL: i32 = pyssl_value_type::PYSSL_VALUE_BOOL as i32;
+    const INT: i32 = pyssl_value_type::PYSSL_VALUE_INT as i32;
+    const STR: i32 = pyssl_value_type::PYSSL_VALUE_STR as i32;
+    const BYTES: i32 = pyssl_value_type::PYSSL_VALUE_BYTES as i32;
+    const TUPLE: i32 = pyssl_value_type::PYSSL_VALUE_TUPLE as i32;
+    const LIST: i32 = pyssl_value_type::PYSSL_VALUE_LIST as i32;
+    const DICT: i32 = pyssl_value_type::PYSSL_VALUE_DICT as i32;
+    let len = || pyssl_value_len(v).max(0) as usize;
+    match pyssl_value_kind(v) {
+        NONE => Json::Null,
+        BOOL => Json::Bool(pyssl_value_bool(v) == 1),
+        INT => {
+            let mut n = 0i64;
+            assert_eq!(pyssl_value_int(v, &mut n), 0, "{}", capi_exc());
+            Json::Int(n)
+        }
+        STR => {
+            let mut n = 0usize;
+            let p = pyssl_value_str(v, &mut n);
+            // SAFETY: pyssl gives `n` bytes of UTF-8 at p, alive with the root.
+            let b = unsafe { std::slice::from_raw_parts(p.cast::<u8>(), n) };
+            Json::Str(String::from_utf8_lossy(b).into_owned())
+        }
+        BYTES => {
+            let mut n = 0usize;
+            let p = pyssl_value_bytes(v, &mut n);
+            // SAFETY: as for str.
+            jbytes(unsafe { std::slice::from_raw_parts(p, n) })
+        }
+        TUPLE => Json::Arr(
+            (0..len())
+                .map(|i| value_json(pyssl_value_tuple_item(v, i)))
+                .collect(),
+        ),
+        LIST => Json::Arr(
+            (0..len())
+                .map(|i| value_json(pyssl_value_list_item(v, i)))
+                .collect(),
+        ),
+        DICT => Json::Obj(
+            (0..len())
+                .map(|i| {
+                    let k = value_json(pyssl_value_dict_key(v, i));
+                    let k = k.str().map(str::to_owned).unwrap_or_else(|| k.dump());
+                    (k, value_json(pyssl_value_dict_value(v, i)))
+                })
+                .collect(),
+        ),
+        _ => panic!("pyssl_value_kind: {}", capi_exc()),
+    }
+}
+
+/// Takes a value root from a pyssl out-parameter call: JSON (or its repr),
+/// `None` for a NULL root; the root is freed.
+fn take_value(rc: std::os::raw::c_int, v: *mut pyssl_value, repr: bool) -> Result<Json, Exc> {
+    check_int(rc)?;
+    let j = if repr {
+        if v.is_null() {
+            Json::Str("None".into())
+        } else {
+            let p = pyssl_value_repr(v);
+            let s = c_opt(p).expect("pyssl_value_repr");
+            pyssl_string_free(p);
+            Json::Str(s)
+        }
+    } else if v.is_null() {
+        Json::Null
+    } else {
+        value_json(v)
+    };
+    pyssl_value_free(v);
+    Ok(j)
+}
+
 impl CapiPeer {
     pub fn new(compat: i32) -> CapiPeer {
         CapiPeer {
             compat,
             ctxs: HashMap::new(),
             objs: HashMap::new(),
+            sessions: HashMap::new(),
         }
     }
 
@@ -1170,9 +1295,17 @@ impl CapiPeer {
             .ok_or_else(|| key_error(&name))
     }
 
+    fn session(&self, name: &str) -> Result<*mut pyssl_session, Exc> {
+        self.sessions
+            .get(name)
+            .copied()
+            .ok_or_else(|| key_error(name))
+    }
+
     fn run(&mut self, cmd: &Json) -> Result<Json, Exc> {
         let op = field_str(cmd, "op");
         let null = std::ptr::null::<c_char>();
+        let repr = field(cmd, "repr").bool().unwrap_or(false);
         match op.as_str() {
             "ctx_new" => {
                 let proto = field(cmd, "protocol").int().unwrap() as i32;
@@ -1185,26 +1318,60 @@ impl CapiPeer {
                 }
                 return Ok(Json::Null);
             }
+            "ctx_get" => {
+                let c = self.ctx(cmd)?;
+                let mut u = 0u64;
+                return Ok(match field_str(cmd, "attr").as_str() {
+                    "options" => {
+                        check_int(pyssl_context_get_options(c, &mut u))?;
+                        u.into()
+                    }
+                    "verify_flags" => {
+                        check_int(pyssl_context_get_verify_flags(c, &mut u))?;
+                        u.into()
+                    }
+                    "minimum_version" => pyssl_context_get_minimum_version(c).into(),
+                    "maximum_version" => pyssl_context_get_maximum_version(c).into(),
+                    "verify_mode" => check_int(pyssl_context_get_verify_mode(c))?.into(),
+                    "check_hostname" => {
+                        (check_int(pyssl_context_get_check_hostname(c))? != 0).into()
+                    }
+                    "hostname_checks_common_name" => {
+                        (check_int(pyssl_context_get_hostname_checks_common_name(c))? != 0).into()
+                    }
+                    "num_tickets" => check(pyssl_context_get_num_tickets(c))?.into(),
+                    "security_level" => check_int(pyssl_context_get_security_level(c))?.into(),
+                    "post_handshake_auth" => {
+                        (check_int(pyssl_context_get_post_handshake_auth(c))? != 0).into()
+                    }
+                    "protocol" => check_int(pyssl_context_get_protocol(c))?.into(),
+                    other => panic!("CapiPeer: no getter {other}"),
+                });
+            }
             "ctx_set" => {
                 let c = self.ctx(cmd)?;
                 let v = field(cmd, "value");
+                let int = || v.int().unwrap_or_else(|| panic!("{cmd}: int value"));
+                let flag = || v.bool().unwrap_or_else(|| panic!("{cmd}: bool value")) as i32;
                 let rc = match field_str(cmd, "attr").as_str() {
-                    "minimum_version" => {
-                        pyssl_context_set_minimum_version(c, v.int().unwrap() as i32)
+                    "minimum_version" => pyssl_context_set_minimum_version(c, int() as i32),
+                    "maximum_version" => pyssl_context_set_maximum_version(c, int() as i32),
+                    "verify_mode" => pyssl_context_set_verify_mode(c, int() as i32),
+                    "check_hostname" => pyssl_context_set_check_hostname(c, flag()),
+                    "post_handshake_auth" => pyssl_context_set_post_handshake_auth(c, flag()),
+                    "hostname_checks_common_name" => {
+                        pyssl_context_set_hostname_checks_common_name(c, flag())
                     }
-                    "maximum_version" => {
-                        pyssl_context_set_maximum_version(c, v.int().unwrap() as i32)
-                    }
-                    "verify_mode" => pyssl_context_set_verify_mode(c, v.int().unwrap() as i32),
-                    "check_hostname" => {
-                        pyssl_context_set_check_hostname(c, v.bool().unwrap() as i32)
-                    }
-                    "post_handshake_auth" => {
-                        pyssl_context_set_post_handshake_auth(c, v.bool().unwrap() as i32)
+                    "num_tickets" => pyssl_context_set_num_tickets(c, int()),
+                    "options" => pyssl_context_set_options(c, int() as u64),
+                    "verify_flags" => pyssl_context_set_verify_flags(c, int() as u64),
+                    "keylog_filename" => {
+                        let path = v.str().map(|p| CString::new(p).unwrap());
+                        pyssl_context_set_keylog_filename(c, p_or_null(&path))
                     }
                     other => panic!("CapiPeer: no setter {other}"),
                 };
-                check(rc as isize)?;
+                check_int(rc)?;
                 return Ok(Json::Null);
             }
             "ctx_call" => {
@@ -1218,28 +1385,67 @@ impl CapiPeer {
                         .and_then(Json::str)
                         .map(|x| CString::new(x).unwrap())
                 };
-                let p = |x: &Option<CString>| x.as_ref().map_or(null, |c| c.as_ptr());
+                let mut v: *mut pyssl_value = std::ptr::null_mut();
                 let rc = match field_str(cmd, "method").as_str() {
                     "load_verify_locations" => {
-                        pyssl_context_load_verify_locations(c, p(&s(0)), p(&s(1)))
+                        pyssl_context_load_verify_locations(c, p_or_null(&s(0)), p_or_null(&s(1)))
                     }
-                    "load_cert_chain" => pyssl_context_load_cert_chain(c, p(&s(0)), p(&s(1)), null),
-                    "set_ciphers" => pyssl_context_set_ciphers(c, p(&s(0))),
+                    "load_cert_chain" => {
+                        pyssl_context_load_cert_chain(c, p_or_null(&s(0)), p_or_null(&s(1)), null)
+                    }
+                    "set_ciphers" => pyssl_context_set_ciphers(c, p_or_null(&s(0))),
                     "set_alpn_protocols" => {
                         let w = alpn_wire(args[0].arr().unwrap());
                         pyssl_context_set_alpn_protocols(c, w.as_ptr(), w.len())
                     }
+                    "set_ecdh_curve" => pyssl_context_set_ecdh_curve(c, p_or_null(&s(0))),
+                    "load_dh_params" => pyssl_context_load_dh_params(c, p_or_null(&s(0))),
+                    "cert_store_stats" => {
+                        let (mut x, mut crl, mut ca) = (0i64, 0i64, 0i64);
+                        check_int(pyssl_context_cert_store_stats(c, &mut x, &mut crl, &mut ca))?;
+                        let d = Json::Obj(vec![
+                            ("x509".into(), x.into()),
+                            ("crl".into(), crl.into()),
+                            ("x509_ca".into(), ca.into()),
+                        ]);
+                        return Ok(if repr {
+                            Json::Str(format!("{{'x509': {x}, 'crl': {crl}, 'x509_ca': {ca}}}"))
+                        } else {
+                            d
+                        });
+                    }
+                    "get_ciphers" => {
+                        return take_value(pyssl_context_get_ciphers(c, &mut v), v, repr)
+                    }
+                    "session_stats" => {
+                        return take_value(pyssl_context_session_stats(c, &mut v), v, repr)
+                    }
                     other => panic!("CapiPeer: no method {other}"),
                 };
-                check(rc as isize)?;
+                check_int(rc)?;
                 return Ok(Json::Null);
+            }
+            "session_info" => {
+                let sess = self.session(&field_str(cmd, "session"))?;
+                let mut id = [0u8; 64];
+                let id_len = check(pyssl_session_id(sess, id.as_mut_ptr(), id.len()))?;
+                let (mut time, mut timeout, mut hint, mut ticket) = (0i64, 0i64, 0u64, 0);
+                check_int(pyssl_session_info(
+                    sess,
+                    &mut time,
+                    &mut timeout,
+                    &mut hint,
+                    &mut ticket,
+                ))?;
+                return Ok(Json::Obj(vec![
+                    ("id_len".into(), id_len.into()),
+                    ("timeout".into(), timeout.into()),
+                    ("ticket_lifetime_hint".into(), hint.into()),
+                    ("has_ticket".into(), (ticket != 0).into()),
+                ]));
             }
             "wrap" => {
                 let c = self.ctx(cmd)?;
-                assert!(
-                    field(cmd, "session").str().is_none(),
-                    "CapiPeer: no sessions"
-                );
                 let incoming = pyssl_memory_bio_new();
                 let outgoing = pyssl_memory_bio_new();
                 assert!(!incoming.is_null() && !outgoing.is_null());
@@ -1253,17 +1459,25 @@ impl CapiPeer {
                     field(cmd, "server_side").bool().unwrap() as i32,
                     p_or_null(&host),
                 );
-                if sock.is_null() {
-                    let x = capi_exc();
-                    pyssl_memory_bio_free(incoming);
-                    pyssl_memory_bio_free(outgoing);
-                    return Err(x);
-                }
                 let o = CapiObj {
                     sock,
                     incoming,
                     outgoing,
                 };
+                if sock.is_null() {
+                    let x = capi_exc();
+                    free_obj(o);
+                    return Err(x);
+                }
+                if let Some(name) = field(cmd, "session").str() {
+                    let r = self
+                        .session(name)
+                        .and_then(|sess| check_int(pyssl_socket_set_session(o.sock, sess)));
+                    if let Err(x) = r {
+                        free_obj(o);
+                        return Err(x);
+                    }
+                }
                 if let Some(old) = self.objs.insert(field_str(cmd, "obj"), o) {
                     free_obj(old);
                 }
@@ -1274,6 +1488,10 @@ impl CapiPeer {
         let name = field_str(cmd, "obj");
         let o = self.objs.get(&name).ok_or_else(|| key_error(&name))?;
         let s = o.sock;
+        let guarded = |r: Result<Json, Exc>| match r {
+            Ok(v) => v,
+            Err(x) => Json::Obj(vec![("exc".into(), x.to_json())]),
+        };
         Ok(match op.as_str() {
             "feed" => {
                 let data = unhex(&field_str(cmd, "data"));
@@ -1285,11 +1503,11 @@ impl CapiPeer {
                 .into()
             }
             "write_eof" => {
-                check(pyssl_memory_bio_write_eof(o.incoming) as isize)?;
+                check_int(pyssl_memory_bio_write_eof(o.incoming))?;
                 Json::Null
             }
             "handshake" => {
-                check(pyssl_do_handshake(s) as isize)?;
+                check_int(pyssl_do_handshake(s))?;
                 Json::Null
             }
             "read" => {
@@ -1302,12 +1520,12 @@ impl CapiPeer {
                 check(pyssl_write(s, data.as_ptr().cast(), data.len()))?.into()
             }
             "unwrap" => {
-                check(pyssl_shutdown(s) as isize)?;
+                check_int(pyssl_shutdown(s))?;
                 Json::Null
             }
             "pending" => check(pyssl_socket_pending(s))?.into(),
             "verify_client_post_handshake" => {
-                check(pyssl_socket_verify_client_post_handshake(s) as isize)?;
+                check_int(pyssl_socket_verify_client_post_handshake(s))?;
                 Json::Null
             }
             "bio" => Json::Obj(vec![
@@ -1317,7 +1535,7 @@ impl CapiPeer {
                 ),
                 (
                     "incoming_eof".into(),
-                    (check(pyssl_memory_bio_eof(o.incoming) as isize)? != 0).into(),
+                    (check_int(pyssl_memory_bio_eof(o.incoming))? != 0).into(),
                 ),
                 (
                     "outgoing_pending".into(),
@@ -1325,56 +1543,124 @@ impl CapiPeer {
                 ),
                 (
                     "outgoing_eof".into(),
-                    (check(pyssl_memory_bio_eof(o.outgoing) as isize)? != 0).into(),
+                    (check_int(pyssl_memory_bio_eof(o.outgoing))? != 0).into(),
                 ),
             ]),
             "info" => {
-                // The accessors the C API has (no shared_ciphers here).
+                pyssl_error_clear();
                 let version = c_opt(pyssl_socket_version(s));
+                let version = if version.is_none() && pyssl_error_status() < 0 {
+                    Err(capi_exc())
+                } else {
+                    Ok(version.into())
+                };
                 let (mut name, mut proto, mut bits) = (null, null, 0);
                 let cipher = match pyssl_socket_cipher(s, &mut name, &mut proto, &mut bits) {
-                    1 => Json::Arr(vec![c_opt(name).into(), c_opt(proto).into(), bits.into()]),
-                    0 => Json::Null,
-                    _ => Json::Obj(vec![("exc".into(), capi_exc().to_json())]),
+                    1 => Ok(Json::Arr(vec![
+                        c_opt(name).into(),
+                        c_opt(proto).into(),
+                        bits.into(),
+                    ])),
+                    0 => Ok(Json::Null),
+                    _ => Err(capi_exc()),
                 };
+                let mut v: *mut pyssl_value = std::ptr::null_mut();
+                let shared = take_value(pyssl_socket_shared_ciphers(s, &mut v), v, false);
                 let mut alpn = [0u8; 255];
-                let n = pyssl_socket_selected_alpn_protocol(s, alpn.as_mut_ptr(), alpn.len());
-                let alpn = if n > 0 {
-                    Json::Str(String::from_utf8_lossy(&alpn[..n as usize]).into_owned())
+                let alpn = check(pyssl_socket_selected_alpn_protocol(
+                    s,
+                    alpn.as_mut_ptr(),
+                    alpn.len(),
+                ))
+                .map(|n| match n {
+                    0 => Json::Null,
+                    n => Json::Str(String::from_utf8_lossy(&alpn[..n as usize]).into_owned()),
+                });
+                pyssl_error_clear();
+                let comp = c_opt(pyssl_socket_compression(s));
+                let comp = if comp.is_none() && pyssl_error_status() < 0 {
+                    Err(capi_exc())
                 } else {
-                    Json::Null
+                    Ok(comp.into())
                 };
+                let reused = check_int(pyssl_socket_session_reused(s)).map(|r| Json::Bool(r == 1));
                 let mut cb = [0u8; 128];
-                let n = pyssl_socket_get_channel_binding(
+                let cb = check(pyssl_socket_get_channel_binding(
                     s,
                     c"tls-unique".as_ptr(),
                     cb.as_mut_ptr(),
                     cb.len(),
-                );
-                let cb = if n > 0 {
-                    jbytes(&cb[..n as usize])
+                ))
+                .map(|n| {
+                    if n == 0 {
+                        Json::Null
+                    } else {
+                        jbytes(&cb[..n as usize])
+                    }
+                });
+                let pending = check(pyssl_socket_pending(s)).map(Json::from);
+                let server_side =
+                    check_int(pyssl_socket_server_side(s)).map(|r| Json::Bool(r == 1));
+                pyssl_error_clear();
+                let host = c_opt(pyssl_socket_server_hostname(s));
+                let host = if host.is_none() && pyssl_error_status() < 0 {
+                    Err(capi_exc())
                 } else {
-                    Json::Null
+                    Ok(host.into())
                 };
+                let mut sess: *mut pyssl_session = std::ptr::null_mut();
+                let sess_none = check_int(pyssl_socket_get_session(s, &mut sess)).map(|_| {
+                    let none = sess.is_null();
+                    pyssl_session_free(sess);
+                    Json::Bool(none)
+                });
                 Json::Obj(vec![
-                    ("version".into(), version.into()),
-                    ("cipher".into(), cipher),
-                    ("selected_alpn_protocol".into(), alpn),
-                    (
-                        "compression".into(),
-                        c_opt(pyssl_socket_compression(s)).into(),
-                    ),
-                    (
-                        "session_reused".into(),
-                        (pyssl_socket_session_reused(s) == 1).into(),
-                    ),
-                    ("channel_binding".into(), cb),
-                    ("pending".into(), check(pyssl_socket_pending(s))?.into()),
-                    (
-                        "server_side".into(),
-                        (pyssl_socket_server_side(s) == 1).into(),
-                    ),
+                    ("version".into(), guarded(version)),
+                    ("cipher".into(), guarded(cipher)),
+                    ("shared_ciphers".into(), guarded(shared)),
+                    ("selected_alpn_protocol".into(), guarded(alpn)),
+                    ("compression".into(), guarded(comp)),
+                    ("session_reused".into(), guarded(reused)),
+                    ("channel_binding".into(), guarded(cb)),
+                    ("pending".into(), guarded(pending)),
+                    ("server_side".into(), guarded(server_side)),
+                    ("server_hostname".into(), guarded(host)),
+                    ("session_is_none".into(), guarded(sess_none)),
                 ])
+            }
+            "shared_ciphers_repr" => {
+                let mut v: *mut pyssl_value = std::ptr::null_mut();
+                take_value(pyssl_socket_shared_ciphers(s, &mut v), v, true)?
+            }
+            "get_session" => {
+                let mut sess: *mut pyssl_session = std::ptr::null_mut();
+                check_int(pyssl_socket_get_session(s, &mut sess))?;
+                if sess.is_null() {
+                    false.into()
+                } else {
+                    if let Some(old) = self.sessions.insert(field_str(cmd, "session"), sess) {
+                        pyssl_session_free(old);
+                    }
+                    true.into()
+                }
+            }
+            "set_session" => {
+                let sess = self.session(&field_str(cmd, "session"))?;
+                check_int(pyssl_socket_set_session(s, sess))?;
+                Json::Null
+            }
+            "channel_binding" => {
+                let t = CString::new(field_str(cmd, "cb_type")).unwrap();
+                let mut cb = [0u8; 128];
+                match check(pyssl_socket_get_channel_binding(
+                    s,
+                    t.as_ptr(),
+                    cb.as_mut_ptr(),
+                    cb.len(),
+                ))? {
+                    0 => Json::Null,
+                    n => jbytes(&cb[..n as usize]),
+                }
             }
             other => panic!("CapiPeer: unknown op {other}"),
         })
@@ -1417,12 +1703,21 @@ impl Peer for CapiPeer {
     fn label(&self) -> &'static str {
         "pyssl-capi"
     }
+
+    /// The C API has no getter for `keylog_filename`.
+    fn supports(&self, cmd: &Json) -> bool {
+        !(field(cmd, "op").str() == Some("ctx_get")
+            && field(cmd, "attr").str() == Some("keylog_filename"))
+    }
 }
 
 impl Drop for CapiPeer {
     fn drop(&mut self) {
         for (_, o) in self.objs.drain() {
             free_obj(o);
+        }
+        for (_, s) in self.sessions.drain() {
+            pyssl_session_free(s);
         }
         for (_, c) in self.ctxs.drain() {
             pyssl_context_free(c);
@@ -1550,6 +1845,25 @@ impl Cfg {
     }
 }
 
+/// A command for transcripts: the op and its arguments, without the
+/// names of contexts, objects and sessions (unique per run) and with data
+/// shown by length.
+pub fn describe(cmd: &Json) -> String {
+    let Json::Obj(items) = cmd else {
+        unreachable!()
+    };
+    let mut s = items[0].1.str().unwrap().to_owned();
+    for (k, v) in &items[1..] {
+        match k.as_str() {
+            "obj" | "ctx" | "session" => {}
+            "drain" => s.push_str(" (no drain)"),
+            "data" => write!(s, " <{} bytes>", v.str().unwrap().len() / 2).unwrap(),
+            _ => write!(s, " {k}={v}").unwrap(),
+        }
+    }
+    s
+}
+
 /// A client and a server object on two peers, the bytes in flight between
 /// them, and the transcript of everything that happened.
 pub struct Conn {
@@ -1561,6 +1875,8 @@ pub struct Conn {
     pub log: Vec<String>,
     pub hostname: &'static str,
     counter: Rc<Cell<u32>>,
+    /// The client context's setup commands, for `renew_client_ctx`.
+    client_setup: Vec<Json>,
 }
 
 impl Conn {
@@ -1576,6 +1892,7 @@ impl Conn {
             log: Vec::new(),
             hostname: "localhost",
             counter: Rc::clone(&lab.counter),
+            client_setup: Vec::new(),
         };
         c.setup(C, cmd("ctx_new").with("protocol", 16));
         let trust = if cfg.client_trusts_self_signed {
@@ -1666,8 +1983,22 @@ impl Conn {
         c
     }
 
+    /// Replaces the client's context by a new one configured the same way.
+    pub fn renew_client_ctx(&mut self) {
+        let n = self.counter.get() + 1;
+        self.counter.set(n);
+        self.ctx[C] = format!("cctx-renewed{n}");
+        for c in self.client_setup.clone() {
+            self.setup(C, c);
+        }
+        self.log.push("C new context".into());
+    }
+
     /// A context-level setup command that must succeed.
     pub fn setup(&mut self, side: usize, cmd: Json) -> Reply {
+        if side == C && !self.client_setup.contains(&cmd) {
+            self.client_setup.push(cmd.clone());
+        }
         let cmd = cmd.with("ctx", self.ctx[side].clone());
         let r = self.peers[side].borrow_mut().call(&cmd);
         assert!(
@@ -1730,25 +2061,9 @@ impl Conn {
         self.peers[side].borrow_mut().call(&cmd)
     }
 
-    fn describe(cmd: &Json) -> String {
-        let Json::Obj(items) = cmd else {
-            unreachable!()
-        };
-        let mut s = items[0].1.str().unwrap().to_owned();
-        for (k, v) in &items[1..] {
-            match k.as_str() {
-                "obj" | "ctx" | "session" => {}
-                "drain" => s.push_str(" (no drain)"),
-                "data" => write!(s, " <{} bytes>", v.str().unwrap().len() / 2).unwrap(),
-                _ => write!(s, " {k}={v}").unwrap(),
-            }
-        }
-        s
-    }
-
     /// Runs and logs a command; the log says whether output was produced.
     pub fn op(&mut self, side: usize, cmd: Json) -> Reply {
-        let d = Self::describe(&cmd);
+        let d = describe(&cmd);
         let r = self.raw(side, cmd);
         let out = if r.out.is_empty() {
             "no output"
@@ -1762,7 +2077,7 @@ impl Conn {
 
     /// Like [`Conn::op`], logging the exact number of bytes produced.
     pub fn op_len(&mut self, side: usize, cmd: Json) -> Reply {
-        let d = Self::describe(&cmd);
+        let d = describe(&cmd);
         let r = self.raw(side, cmd);
         self.log.push(format!(
             "{} {d}: {} [{} bytes out]",
@@ -1775,7 +2090,7 @@ impl Conn {
 
     /// A context command, logged.
     pub fn ctx_op(&mut self, side: usize, cmd: Json) -> Reply {
-        let d = Self::describe(&cmd);
+        let d = describe(&cmd);
         let r = self.ctx_raw(side, cmd);
         self.log
             .push(format!("{} ctx {d}: {}", SIDE[side], r.show()));
@@ -1911,6 +2226,7 @@ pub fn diff(
         let a = reference.get(i).map(String::as_str).unwrap_or("<missing>");
         let b = other.get(i).map(String::as_str).unwrap_or("<missing>");
         if a != b {
+            let (a, b) = excerpt(a, b);
             writeln!(
                 s,
                 "  step {i}:\n    {ref_label:>16}: {a}\n    {label:>16}: {b}"
@@ -1928,6 +2244,40 @@ pub fn diff(
         writeln!(s, "    {l}").unwrap();
     }
     Some(s)
+}
+
+/// Two long differing lines cut down to where they differ.
+pub fn excerpt(a: &str, b: &str) -> (String, String) {
+    const KEEP: usize = 400;
+    if a.len() <= KEEP && b.len() <= KEEP {
+        return (a.to_owned(), b.to_owned());
+    }
+    let first = a
+        .char_indices()
+        .zip(b.chars())
+        .find(|((_, x), y)| x != y)
+        .map(|((i, _), _)| i)
+        .unwrap_or(a.len().min(b.len()));
+    let cut = |t: &str| {
+        let mut start = first.saturating_sub(120).min(t.len());
+        while !t.is_char_boundary(start) {
+            start -= 1;
+        }
+        let mut end = (first + 280).min(t.len());
+        while !t.is_char_boundary(end) {
+            end += 1;
+        }
+        let head = match t.split_once(": ") {
+            Some((h, _)) if start > h.len() => format!("{h}: ..."),
+            _ => String::new(),
+        };
+        format!(
+            "{head}{}{}",
+            &t[start..end],
+            if end < t.len() { "..." } else { "" }
+        )
+    };
+    (cut(a), cut(b))
 }
 
 /// Collects mismatches of one test and fails at the end with all of them.
