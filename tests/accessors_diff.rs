@@ -670,7 +670,15 @@ fn alpn_cfgs() -> Vec<(String, Cfg)> {
         ("ALPN on the client only", Some(vec!["h2"]), None),
         ("ALPN on the server only", None, Some(vec!["h2"])),
     ];
-    let mut v = Vec::new();
+    // A client offering two TLS 1.2 suites, in the opposite order of the
+    // server's preference: shared_ciphers() shows the intersection.
+    let mut v = vec![(
+        "TLS 1.2, client offers two ciphers".to_owned(),
+        Cfg {
+            client_ciphers: Some("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384"),
+            ..Cfg::tls12()
+        },
+    )];
     for (tls, base) in [("TLS 1.3", Cfg::default()), ("TLS 1.2", Cfg::tls12())] {
         for (name, client, server) in &alpn {
             v.push((

@@ -573,6 +573,15 @@ fn before_handshake(c: &mut Conn) {
     c.deliver(S);
     c.op(S, cmd("read").with("n", 10));
     c.handshake();
+    // The writes refused before the handshake, retried with the same data.
+    c.op_len(C, cmd("write").with("data", hex(b"early")));
+    c.op_len(S, cmd("write").with("data", hex(b"early")));
+    c.deliver(S);
+    c.op(S, cmd("read").with("n", 10));
+    c.op(S, cmd("read").with("n", 10));
+    c.deliver(C);
+    c.op(C, cmd("read").with("n", 10));
+    c.op(C, cmd("read").with("n", 10));
     c.op_len(C, cmd("write").with("data", hex(b"hi")));
     c.deliver(S);
     c.op(S, cmd("read").with("n", 10));

@@ -1825,6 +1825,8 @@ pub struct Cfg {
     pub server_verify_mode: Option<i64>,
     /// post_handshake_auth on both contexts.
     pub post_handshake_auth: bool,
+    /// `set_ciphers` on the client context.
+    pub client_ciphers: Option<&'static str>,
 }
 
 pub const TLS1_2: i64 = 0x303;
@@ -1913,6 +1915,14 @@ impl Conn {
                     "args",
                     vec![certs.client_cert.as_str(), certs.client_key.as_str()],
                 ),
+            );
+        }
+        if let Some(list) = cfg.client_ciphers {
+            c.setup(
+                C,
+                cmd("ctx_call")
+                    .with("method", "set_ciphers")
+                    .with("args", vec![list]),
             );
         }
         c.setup(S, cmd("ctx_new").with("protocol", 17));
@@ -2233,7 +2243,7 @@ pub fn diff(
             )
             .unwrap();
             shown += 1;
-            if shown == 8 {
+            if shown == 40 {
                 writeln!(s, "  ...").unwrap();
                 break;
             }
