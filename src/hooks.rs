@@ -31,11 +31,17 @@ pub struct pyssl_host_hooks {
 
 static HOOKS: AtomicPtr<pyssl_host_hooks> = AtomicPtr::new(std::ptr::null_mut());
 
-/// Installs (or with None removes) the process-wide hooks. Earlier hook sets
-/// are kept alive (leaked) because another thread may be inside them.
+/// Hook sets that were replaced: another thread may still be inside one,
+/// so they are kept (reachable) for the life of the process.
+static RETIRED: std::sync::Mutex<Vec<usize>> = std::sync::Mutex::new(Vec::new());
+
+/// Installs (or with None removes) the process-wide hooks.
 pub fn set(hooks: Option<pyssl_host_hooks>) {
     let new = hooks.map_or(std::ptr::null_mut(), |h| Box::into_raw(Box::new(h)));
-    HOOKS.store(new, Ordering::Release);
+    let old = HOOKS.swap(new, Ordering::AcqRel);
+    if !old.is_null() {
+        RETIRED.lock().unwrap_or_else(|e| e.into_inner()).push(old as usize);
+    }
 }
 
 fn current() -> Option<pyssl_host_hooks> {
