@@ -40,7 +40,10 @@ pub fn set(hooks: Option<pyssl_host_hooks>) {
     let new = hooks.map_or(std::ptr::null_mut(), |h| Box::into_raw(Box::new(h)));
     let old = HOOKS.swap(new, Ordering::AcqRel);
     if !old.is_null() {
-        RETIRED.lock().unwrap_or_else(|e| e.into_inner()).push(old as usize);
+        RETIRED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(old as usize);
     }
 }
 

@@ -44,6 +44,11 @@ extern "C" {
     pub(crate) fn BIO_ctrl_pending(b: *mut BIO) -> usize;
     pub(crate) fn SSL_verify_client_post_handshake(ssl: *mut SSL) -> c_int;
     pub(crate) fn SSL_set_post_handshake_auth(ssl: *mut SSL, val: c_int);
+    pub(crate) fn SSL_get_client_ciphers(ssl: *const SSL) -> *mut openssl_sys::stack_st_SSL_CIPHER;
+    pub(crate) fn OPENSSL_sk_find(
+        st: *mut openssl_sys::OPENSSL_STACK,
+        data: *const c_void,
+    ) -> c_int;
     pub(crate) fn SSL_get_ciphers(ssl: *const SSL) -> *mut openssl_sys::stack_st_SSL_CIPHER;
     pub(crate) fn SSL_CIPHER_get_id(c: *const openssl_sys::SSL_CIPHER) -> std::os::raw::c_ulong;
     pub(crate) fn SSL_CIPHER_is_aead(c: *const openssl_sys::SSL_CIPHER) -> c_int;

@@ -930,12 +930,35 @@ impl Socket {
         Ok(unsafe { ffi::SSL_session_reused(st.ssl) } != 0)
     }
 
-    /// `SSLSocket.shared_ciphers()`: the ciphers the socket offers (CPython
-    /// lists `SSL_get_ciphers`), None when there are none.
+    /// `SSLSocket.shared_ciphers()`. 3.11: every cipher the socket offers
+    /// (`SSL_get_ciphers`). 3.13 and later: the server's ciphers that the
+    /// client offered, in the server's order, None without both lists (so
+    /// on the client side and before the handshake).
     pub fn shared_ciphers(&self) -> PyResult<Option<Vec<crate::context::CipherInfo>>> {
         let st = self.lock()?;
-        // SAFETY: valid SSL; the stack belongs to it and is read under the lock.
-        Ok(unsafe { crate::context::cipher_list(ossl::SSL_get_ciphers(st.ssl)) })
+        // SAFETY: valid SSL; both stacks belong to it and are read under the
+        // lock; ciphers are static objects.
+        unsafe {
+            let server = ossl::SSL_get_ciphers(st.ssl);
+            if self.compat == Compat::Py311 {
+                return Ok(crate::context::cipher_list(server));
+            }
+            let client = ossl::SSL_get_client_ciphers(st.ssl);
+            if server.is_null() || client.is_null() {
+                return Ok(None);
+            }
+            let all = crate::context::cipher_list(server).unwrap_or_default();
+            let n = ffi::OPENSSL_sk_num(server as *const ffi::OPENSSL_STACK);
+            let shared = (0..n)
+                .zip(all)
+                .filter(|(i, _)| {
+                    let c = ffi::OPENSSL_sk_value(server as *const ffi::OPENSSL_STACK, *i);
+                    ossl::OPENSSL_sk_find(client as *mut ffi::OPENSSL_STACK, c) >= 0
+                })
+                .map(|(_, info)| info)
+                .collect();
+            Ok(Some(shared))
+        }
     }
 
     /// `SSLSocket.pending()`.
