@@ -2,7 +2,8 @@
 //! errors, 1,000 concurrent loopback connections, and many handshakes with
 //! flat memory and no fd leak. Sizes come from the environment so CI can
 //! run the full counts in a release build:
-//!   PYSSL_LOAD_HANDSHAKES (default 2000), PYSSL_LOAD_CONNECTIONS (default 1000)
+//!   PYSSL_LOAD_HANDSHAKES (default 2000), PYSSL_LOAD_CONNECTIONS (default 1000),
+//!   PYSSL_LOAD_NO_RSS (set under sanitizers, whose allocators keep memory)
 
 mod common;
 
@@ -216,5 +217,10 @@ fn many_handshakes_keep_memory_flat_and_leak_no_fd() {
     assert_eq!(fds1, fds0, "fd leak");
     // Flat: growth well under one KiB per handshake (the session cache of
     // the server context is bounded by OpenSSL).
-    assert!(rss1 < rss0 + 8 * 1024, "RSS grew from {rss0} to {rss1} KiB");
+    if std::env::var_os("PYSSL_LOAD_NO_RSS").is_some() {
+        // Sanitizer runs: their allocator quarantine grows RSS by design.
+        eprintln!("NOTICE: RSS check skipped (PYSSL_LOAD_NO_RSS)");
+    } else {
+        assert!(rss1 < rss0 + 8 * 1024, "RSS grew from {rss0} to {rss1} KiB");
+    }
 }
