@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Runs CPython 3.11's test_ssl against Debian's stock _ssl module and against
+# the same module patched to delegate its I/O and certificate decoding to
+# pyssl, and fails when any test has a different outcome.
+#
+# Everything it downloads or builds goes under target/cpython/; the system's
+# apt configuration is never touched (a private sources list and state
+# directory are used for `apt-get source`). Re-runs reuse the source.
+#
+# Environment:
+#   PYTHON        interpreter to test (default /usr/bin/python3.11)
+#   DEBIAN_MIRROR mirror for the source package (default deb.debian.org)
+#   TEST_ARGS     extra arguments for `python -m test` (e.g. "-m test_read*")
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+cd "$root"
+
+PYTHON=${PYTHON:-/usr/bin/python3.11}
+DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+out=$root/target/cpython
+patch_file=$here/_ssl.c.patch
+
+log() { printf '\n=== %s\n' "$*"; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# 1. Packages.
+packages="python3.11-dev libpython3.11-testsuite dpkg-dev libbluetooth-dev patch gcc"
+missing=
+for p in $packages; do
+    if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+        missing="$missing $p"
+    fi
+done
+if [ -n "$missing" ]; then
+    log "installing:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get update -q
+    # shellcheck disable=SC2086
+    as_root apt-get install -y -q --no-install-recommends $missing
+fi
+
+# 2. The Debian source package of CPython 3.11 (newest in bookworm and
+#    bookworm-updates), with Debian's patches applied by dpkg-source.
+src_stamp=$out/src/.extracted
+if [ ! -f "$src_stamp" ] || [ ! -f "$out/src/$(cat "$src_stamp")/Modules/_ssl.c" ]; then
+    log "fetching the python3.11 source package"
+    apt_dir=$out/apt
+    rm -rf "$apt_dir" "$out/src"
+    mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" \
+        "$apt_dir/etc/sources.list.d" "$apt_dir/etc/preferences.d" "$apt_dir/download" \
+        "$out/src"
+    keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+    for suite in bookworm bookworm-updates; do
+        echo "deb-src [signed-by=$keyring] $DEBIAN_MIRROR $suite main"
+    done >"$apt_dir/etc/sources.list"
+    apt_opts=(
+        -o "Dir::Etc::SourceList=$apt_dir/etc/sources.list"
+        -o "Dir::Etc::SourceParts=$apt_dir/etc/sources.list.d"
+        -o "Dir::Etc::Preferences=$apt_dir/etc/preferences"
+        -o "Dir::Etc::PreferencesParts=$apt_dir/etc/preferences.d"
+        -o "Dir::State=$apt_dir"
+        -o "Dir::State::Lists=$apt_dir/lists"
+        -o "Dir::State::status=/var/lib/dpkg/status"
+        -o "Dir::Cache=$apt_dir/cache"
+        -o "Debug::NoLocking=1"
+    )
+    # apt drops privileges to _apt for downloads, which cannot write here.
+    if [ "$(id -u)" -eq 0 ]; then apt_opts+=(-o "APT::Sandbox::User=root"); fi
+    apt-get "${apt_opts[@]}" -q update
+    (cd "$apt_dir/download" && apt-get "${apt_opts[@]}" -q source --download-only python3.11)
+    dsc=$(ls "$apt_dir"/download/python3.11_*.dsc)
+    version=$(basename "$dsc" .dsc)
+    version=${version#python3.11_}
+    dpkg-source -q -x "$dsc" "$out/src/python3.11-$version"
+    rm -f "$out"/src/*.tar.*  # dpkg-source's copies of the tarballs
+    echo "python3.11-$version" >"$src_stamp"
+fi
+src=$out/src/$(cat "$src_stamp")
+log "CPython source: $src"
+echo "Debian patches touching Modules/_ssl.c:" \
+    "$(grep -l '^+++ .*Modules/_ssl\.c' "$src"/debian/patches/* | xargs -r -n1 basename | tr '\n' ' ')"
+echo "installed python3.11: $(dpkg-query -W -f='${Version}' python3.11)"
+
+# 3. pyssl, then both modules.
+log "cargo build --release"
+cargo build --release
+lib=$root/target/release/libpyssl.so
+test -f "$lib"
+
+ext_suffix=$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
+py_include=$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
+cflags=(-shared -fPIC -O2 -g -Wall -I"$py_include" -I"$src/Modules" -I"$src/Include/internal"
+        -DPy_BUILD_CORE_MODULE)
+
+log "building the stock and patched _ssl modules"
+mkdir -p "$out/stock" "$out/patched"
+gcc "${cflags[@]}" "$src/Modules/_ssl.c" -o "$out/stock/_ssl$ext_suffix" -lssl -lcrypto
+patch --quiet -o "$out/patched/_ssl.c" "$src/Modules/_ssl.c" "$patch_file"
+# The patched module loads target/release/libpyssl.so through its rpath
+# ($ORIGIN) and a link named after the library's SONAME, which cargo
+# does not create.
+soname=$(objdump -p "$lib" | awk '$1 == "SONAME" { print $2 }')
+ln -sfn ../../release/libpyssl.so "$out/patched/${soname:-libpyssl.so}"
+gcc "${cflags[@]}" -I"$root/include" "$out/patched/_ssl.c" -o "$out/patched/_ssl$ext_suffix" \
+    -L"$root/target/release" -Wl,-rpath,'$ORIGIN' -lpyssl -lssl -lcrypto
+echo "the patched module loads $(readlink -f "$out/patched/${soname:-libpyssl.so}")"
+
+# The patched module must leave I/O and certificate printing to pyssl.
+forbidden='SSL_do_handshake|SSL_read_ex|SSL_write_ex|SSL_shutdown|poll|ASN1_TIME_print|i2a_ASN1_INTEGER|GENERAL_NAME_print|X509_NAME_get_entry|X509_get_ext_d2i'
+if nm -D --undefined-only "$out/patched/_ssl$ext_suffix" | grep -Ew "($forbidden)(@.*)?$"; then
+    echo "error: the patched module still calls the functions above" >&2
+    exit 1
+fi
+
+# 4. test_ssl with each module.
+run_tests() { # name
+    local name=$1 dir=$out/$1
+    log "test_ssl with the $name module"
+    PYTHONPATH=$dir "$PYTHON" -c 'import _ssl; print("_ssl.__file__ =", _ssl.__file__)'
+    local file
+    file=$(PYTHONPATH=$dir "$PYTHON" -c 'import _ssl; print(_ssl.__file__)')
+    if [ "$file" != "$dir/_ssl$ext_suffix" ]; then
+        echo "error: $dir does not shadow the installed _ssl" >&2
+        exit 1
+    fi
+    rm -f "$out/$name.xml"
+    # A failing run is not an error here: the comparison decides.
+    # shellcheck disable=SC2086
+    PYTHONPATH=$dir "$PYTHON" -m test test_ssl --junit-xml "$out/$name.xml" ${TEST_ARGS:-} \
+        >"$out/$name.log" 2>&1 || true
+    # regrtest's summary
+    grep -E '^test_ssl (passed|failed)' "$out/$name.log" || true
+    sed -n '/^== Tests result/,$p' "$out/$name.log"
+    if [ ! -s "$out/$name.xml" ]; then
+        tail -n 50 "$out/$name.log"
+        echo "error: no JUnit report from the $name run (log: $out/$name.log)" >&2
+        exit 1
+    fi
+}
+run_tests stock
+run_tests patched
+
+log "comparing outcomes"
+"$PYTHON" "$here/compare-junit.py" "$out/stock.xml" "$out/patched.xml"
