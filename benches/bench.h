@@ -40,6 +40,8 @@ typedef struct impl {
      * may be NULL) is one from get_session to resume. */
     void *(*conn_new)(int fd, int server, int nonblocking, void *session);
     void (*conn_free)(void *c);
+    /* Switches an established connection between blocking and not. */
+    void (*set_blocking)(void *c, int fd, int blocking);
     /* B_OK when done, B_WANT_READ/B_WANT_WRITE (non-blocking), B_ERR. */
     int (*handshake)(void *c);
     /* Bytes (> 0), B_CLOSED for close_notify, B_WANT_*, B_ERR. */

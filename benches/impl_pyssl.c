@@ -102,6 +102,19 @@ static void p_conn_free(void *cv)
     free(c);
 }
 
+static void p_set_blocking(void *cv, int fd, int blocking)
+{
+    pconn *c = cv;
+    if (c->ssl) {
+        /* borrowed: the host keeps the fd and tells pyssl the timeout */
+        set_nonblocking(fd, !blocking);
+        if (pyssl_socket_set_io(c->s, fd, blocking ? -1 : 0) < 0)
+            die("pyssl_socket_set_io: %s", p_last_error());
+    } else if (pyssl_socket_set_timeout(c->s, blocking ? -1.0 : 0.0) < 0) {
+        die("pyssl_socket_set_timeout: %s", p_last_error());
+    }
+}
+
 static int map(ssize_t r)
 {
     switch (r) {
@@ -186,6 +199,7 @@ const impl impl_pyssl = {
     .teardown = p_teardown,
     .conn_new = p_conn_new,
     .conn_free = p_conn_free,
+    .set_blocking = p_set_blocking,
     .handshake = p_handshake,
     .read = p_read,
     .write = p_write,

@@ -131,6 +131,12 @@ static void *raw_conn_new(int fd, int server, int nonblocking, void *session)
 
 static void raw_conn_free(void *c) { SSL_free(c); }
 
+static void raw_set_blocking(void *c, int fd, int blocking)
+{
+    (void)c;
+    set_nonblocking(fd, !blocking);
+}
+
 static int status(SSL *ssl, int ret)
 {
     switch (SSL_get_error(ssl, ret)) {
@@ -211,6 +217,7 @@ const impl impl_raw = {
     .teardown = raw_teardown,
     .conn_new = raw_conn_new,
     .conn_free = raw_conn_free,
+    .set_blocking = raw_set_blocking,
     .handshake = raw_handshake,
     .read = raw_read,
     .write = raw_write,

@@ -147,7 +147,55 @@ def version_info(out, c):
 
 # ---- bulk / small ----
 
+def big_buffers(sock):
+    for opt in (socket.SO_SNDBUF, socket.SO_RCVBUF):
+        sock.setsockopt(socket.SOL_SOCKET, opt, 1 << 20)
+
+
 def test_stream(a, out):
+    """Both ends in this thread, blocking, in batches (see tests.c)."""
+    chunk = a.chunk
+    total = a.bytes // chunk * chunk
+    warm = max(total // 16 // chunk * chunk, chunk)
+    batch = max(32768 // chunk, 1) if chunk >= 4096 else 32
+    pp = Pairs(a.transport)
+    cs, ss = pp.make()
+    for sock in (cs, ss):
+        big_buffers(sock)
+        sock.setblocking(False)
+    c, s = wrap(a, cs, False), wrap(a, ss, True)
+    pump_handshake(c, s)
+    c.setblocking(True)
+    s.setblocking(True)
+    w, r = (c, s) if a.dir == "c2s" else (s, c)
+    data = bytes(chunk)
+    mv = memoryview(bytearray(max(chunk, READ_BUF)))
+    send, recv_into = w.send, r.recv_into
+    t0 = c0 = 0.0
+    for phase, n in enumerate((warm, total)):
+        if phase:
+            t0, c0 = time.perf_counter(), cpu_s()
+        done = 0
+        while done < n:
+            k = min((n - done) // chunk, batch)
+            for _ in range(k):
+                if send(data) != chunk:
+                    die("short write")
+            want = k * chunk
+            got = 0
+            while got < want:
+                got += recv_into(mv, min(want - got, READ_BUF))
+            done += want
+    t1, c1 = time.perf_counter(), cpu_s()
+    out.update(seconds=t1 - t0, cpu_seconds=c1 - c0, bytes=total, calls=total // chunk)
+    version_info(out, c)
+    c.close()
+    s.close()
+    pp.close()
+
+
+def test_stream_2p(a, out):
+    """Writer here, reader in a forked process (see tests.c)."""
     chunk = a.chunk
     total = a.bytes // chunk * chunk
     warm = max(total // 16 // chunk * chunk, chunk)
@@ -160,21 +208,26 @@ def test_stream(a, out):
         cs, ss = socket.socketpair()
     buf = bytearray(max(chunk, READ_BUF))
     mv = memoryview(buf)
+    cpu_r, cpu_w = os.pipe()
     pid = os.fork()
     if pid == 0:
         try:
+            os.close(cpu_r)
             reader_is_server = writer_is_client
             mine, other = (ss, cs) if reader_is_server else (cs, ss)
             other.close()
             c = wrap(a, mine, reader_is_server)
             c.do_handshake()
-            for n in (warm, total):
+            for phase, n in enumerate((warm, total)):
+                c0 = cpu_s()
                 got = 0
                 while got < n:
                     r = c.recv_into(mv, min(n - got, READ_BUF))
                     if r <= 0:
                         die(f"read returned {r}")
                     got += r
+                if phase == 1:
+                    os.write(cpu_w, struct.pack("d", cpu_s() - c0))
                 c.send(b"K")
             try:
                 c.recv(1)
@@ -183,6 +236,7 @@ def test_stream(a, out):
         except BaseException as e:  # noqa: BLE001 - report anything, then exit
             die(f"reader: {e!r}")
         os._exit(0)
+    os.close(cpu_w)
     mine, other = (cs, ss) if writer_is_client else (ss, cs)
     other.close()
     c = wrap(a, mine, not writer_is_client)
@@ -201,7 +255,10 @@ def test_stream(a, out):
     if c.recv(1) != b"K":
         die("bad ack")
     t1, c1 = time.perf_counter(), cpu_s()
-    out.update(seconds=t1 - t0, bytes=total, calls=total // chunk, writer_cpu_seconds=c1 - c0)
+    reader_cpu = struct.unpack("d", os.read(cpu_r, 8))[0]
+    os.close(cpu_r)
+    out.update(seconds=t1 - t0, bytes=total, calls=total // chunk, writer_cpu_seconds=c1 - c0,
+               reader_cpu_seconds=reader_cpu, cpu_seconds=c1 - c0 + reader_cpu)
     version_info(out, c)
     c.close()
     _, st = os.waitpid(pid, 0)
@@ -591,7 +648,7 @@ def test_c10k(a, out):
     if st != 0:
         die(f"server process failed (status {st})")
     out.update(connections=n, seconds=t1 - t0, client_cpu_seconds=c1 - c0,
-               server_cpu_seconds=scpu,
+               server_cpu_seconds=scpu, cpu_seconds=c1 - c0 + scpu,
                client_peak_growth_kib=hwm - rss0, server_peak_growth_kib=shwm - srss0,
                peak_growth_kib=hwm - rss0 + shwm - srss0)
     version_info(out, cs[0].tls)
@@ -621,6 +678,8 @@ def main():
     tests = {
         "bulk": test_stream,
         "small": test_stream,
+        "bulk2p": test_stream_2p,
+        "small2p": test_stream_2p,
         "handshake": lambda a, o: test_handshake(a, o, False),
         "resume": lambda a, o: test_handshake(a, o, True),
         "peercert": lambda a, o: test_peercert(a, o, False),
