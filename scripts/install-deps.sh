@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
     build-essential ca-certificates clang cbindgen cmake curl git
     gnutls-bin libcmocka-dev libssl-dev openssl pkg-config python3 valgrind
+    python3.11 python3-cryptography
 )
 
 as_root() {
@@ -44,7 +45,24 @@ if command -v rustup >/dev/null; then
         fi
     done
 fi
-for tool in cargo "cargo fmt" "cargo clippy"; do
+# Nightly for the sanitizer runs (with rust-src for the thread sanitizer's
+# instrumented std) and cargo-fuzz.
+if command -v rustup >/dev/null; then
+    if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+        echo "==> rustup toolchain install nightly"
+        rustup toolchain install nightly --profile minimal
+    fi
+    if ! rustup component list --toolchain nightly --installed | grep -q '^rust-src'; then
+        echo "==> rustup component add rust-src --toolchain nightly"
+        rustup component add rust-src --toolchain nightly
+    fi
+fi
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    echo "==> cargo install cargo-fuzz"
+    cargo install cargo-fuzz --locked
+fi
+
+for tool in cargo "cargo fmt" "cargo clippy" "cargo +nightly --version" "cargo fuzz"; do
     $tool --version >/dev/null 2>&1 || { echo "install-deps: '$tool' is not available" >&2; exit 1; }
 done
 echo "==> dependencies ready ($(cargo --version))"

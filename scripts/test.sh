@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Runs every pyssl test: the Rust checks, then the CMake build and CTest
-# (cmocka suite, header and symbol checks, packaging, interop).
+# Runs every pyssl test: the Rust checks, the CMake build and CTest (cmocka
+# suite, header and symbol checks, packaging, interop), the load tests, the
+# sanitizer and valgrind runs, short fuzz runs, and CPython's own test_ssl
+# on a _ssl module patched to run on pyssl.
 #   PYSSL_BUILD_DIR   CMake build directory (default: build)
 #   PYSSL_JOBS        parallel jobs (default: nproc)
+#   PYSSL_QUICK=1     only the Rust checks and CTest (for a quick local run)
+#   PYSSL_FUZZ_SECONDS  seconds per fuzz target (default: 30)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,14 +16,16 @@ if ! command -v cargo >/dev/null && [[ -x ${CARGO_HOME:-$HOME/.cargo}/bin/cargo 
 fi
 build=${PYSSL_BUILD_DIR:-build}
 jobs=${PYSSL_JOBS:-$(nproc)}
+fuzz_seconds=${PYSSL_FUZZ_SECONDS:-30}
 # The CMake build reuses cargo's own release build instead of a second one.
 target_dir=${CARGO_TARGET_DIR:-$root/target}
+host=$(rustc -vV | sed -n 's/^host: //p')
 
-step() { printf '\n==> %s\n' "$*"; }
+step() { printf '\n==> %s  [%ds]\n' "$*" "$((SECONDS - start))"; }
 start=$SECONDS
 
-step "cargo test"
-cargo test
+step "cargo test (certificate differential test at CI scale: 5,000 generated + 2,000 mutated)"
+PYSSL_CERT_DIFF_COUNT=5000 PYSSL_CERT_DIFF_MUTATED=2000 cargo test
 
 step "cargo build --release"
 cargo build --release
@@ -47,5 +53,49 @@ cmake --build "$build" -j "$jobs"
 
 step "ctest"
 (cd "$build" && ctest --output-on-failure -j "$jobs")
+
+if [[ ${PYSSL_QUICK:-0} == 1 ]]; then
+    step "quick run: all selected tests passed"
+    exit 0
+fi
+
+step "load: 100,000 handshakes (flat RSS, no fd leak), 1,000 connections, 8 threads on one context"
+PYSSL_LOAD_HANDSHAKES=100000 PYSSL_LOAD_CONNECTIONS=1000 cargo test --release --test load
+
+step "valgrind memcheck of the C suite"
+(cd "$build" && ctest -T memcheck -L "pyssl-c|unit" --output-on-failure -j "$jobs")
+
+step "C suite with -fsanitize=address,undefined"
+cmake -S "$root" -B "$build-asan" -DCMAKE_BUILD_TYPE=Debug -DBUILD_TESTING=ON \
+    -DPYSSL_SANITIZE=ON -DPYSSL_BUILD_EXAMPLES=OFF -DPYSSL_CARGO_TARGET_DIR="$target_dir"
+cmake --build "$build-asan" -j "$jobs"
+(cd "$build-asan" && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    ctest -L "pyssl-c|unit" --output-on-failure -j "$jobs")
+
+step "Rust tests under AddressSanitizer (nightly)"
+PYSSL_LOAD_NO_RSS=1 RUSTFLAGS="-Zsanitizer=address" RUSTDOCFLAGS="-Zsanitizer=address" \
+    CARGO_TARGET_DIR="$target_dir/asan" cargo +nightly test --target "$host" --tests
+
+step "concurrency tests under ThreadSanitizer (nightly, instrumented std)"
+PYSSL_LOAD_NO_RSS=1 PYSSL_LOAD_CONNECTIONS=200 PYSSL_LOAD_HANDSHAKES=300 \
+    RUSTFLAGS="-Zsanitizer=thread" CARGO_TARGET_DIR="$target_dir/tsan" \
+    cargo +nightly test -Zbuild-std --target "$host" --test load --test capi_hooks --test capi_sni
+
+step "fuzz targets, ${fuzz_seconds}s each (cargo fuzz)"
+for t in cert_decode value_repr hostile_peer capi_sequence; do
+    mkdir -p "fuzz/corpus/$t"
+    log=$(mktemp)
+    if ! (cd fuzz && cargo +nightly fuzz run "$t" "corpus/$t" "seeds/$t" -- \
+        -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -print_final_stats=1) >"$log" 2>&1; then
+        tail -n 60 "$log"
+        echo "fuzz target $t failed (artifacts in fuzz/artifacts/$t)" >&2
+        exit 1
+    fi
+    echo "$t: $(grep -E '^stat::number_of_executed_units' "$log" | tr -s ' ') $(grep -E '^stat::peak_rss_mb' "$log" | tr -s ' ')"
+    rm -f "$log"
+done
+
+step "CPython's test_ssl on the _ssl module patched to run on pyssl"
+integrations/cpython/test-ssl.sh
 
 step "all tests passed in $((SECONDS - start))s"
