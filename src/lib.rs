@@ -10,6 +10,7 @@
 //!   machine and its retry loop;
 //! - `sslerror`: `PySSL_SetError`, mapping an OpenSSL failure to the
 //!   exception CPython raises (where `pyssl_read` decides on `SSLEOFError`);
+//! - `sockbio`: the socket BIO without SIGPIPE;
 //! - `wait`: `poll()` with deadlines (CPython's `PySSL_select`);
 //! - `membio`: `MemoryBIO`;
 //! - `session`: `SSLSession`;
@@ -33,6 +34,7 @@ pub mod hooks;
 pub mod membio;
 pub mod ossl;
 pub mod session;
+pub mod sockbio;
 pub mod socket;
 pub mod sslerror;
 pub mod value;

@@ -15,6 +15,11 @@ pub(crate) type pem_password_cb = unsafe extern "C" fn(
 ) -> c_int;
 pub(crate) type verify_cb = Option<extern "C" fn(c_int, *mut X509_STORE_CTX) -> c_int>;
 
+pub(crate) type bio_write_fn = unsafe extern "C" fn(*mut BIO, *const c_char, c_int) -> c_int;
+pub(crate) type bio_read_fn = unsafe extern "C" fn(*mut BIO, *mut c_char, c_int) -> c_int;
+pub(crate) type bio_ctrl_fn = unsafe extern "C" fn(*mut BIO, c_int, c_long, *mut c_void) -> c_long;
+pub(crate) type bio_create_fn = unsafe extern "C" fn(*mut BIO) -> c_int;
+
 // Library and reason numbers (checked against OpenSSL's headers in tests).
 pub(crate) const ERR_LIB_PEM: i32 = 9;
 pub(crate) const ERR_LIB_X509: i32 = 11;
@@ -40,6 +45,32 @@ extern "C" {
     pub(crate) fn SSL_set_read_ahead(ssl: *mut SSL, yes: c_int);
     pub(crate) fn SSL_CTX_get_verify_callback(ctx: *const SSL_CTX) -> verify_cb;
     pub(crate) fn SSL_set_fd(ssl: *mut SSL, fd: c_int) -> c_int;
+    pub(crate) fn BIO_s_socket() -> *const openssl_sys::BIO_METHOD;
+    pub(crate) fn BIO_sock_should_retry(i: c_int) -> c_int;
+    pub(crate) fn BIO_meth_set_write(
+        m: *mut openssl_sys::BIO_METHOD,
+        f: Option<bio_write_fn>,
+    ) -> c_int;
+    pub(crate) fn BIO_meth_set_read(
+        m: *mut openssl_sys::BIO_METHOD,
+        f: Option<bio_read_fn>,
+    ) -> c_int;
+    pub(crate) fn BIO_meth_set_ctrl(
+        m: *mut openssl_sys::BIO_METHOD,
+        f: Option<bio_ctrl_fn>,
+    ) -> c_int;
+    pub(crate) fn BIO_meth_set_create(
+        m: *mut openssl_sys::BIO_METHOD,
+        f: Option<bio_create_fn>,
+    ) -> c_int;
+    pub(crate) fn BIO_meth_set_destroy(
+        m: *mut openssl_sys::BIO_METHOD,
+        f: Option<bio_create_fn>,
+    ) -> c_int;
+    pub(crate) fn BIO_meth_get_read(m: *const openssl_sys::BIO_METHOD) -> Option<bio_read_fn>;
+    pub(crate) fn BIO_meth_get_ctrl(m: *const openssl_sys::BIO_METHOD) -> Option<bio_ctrl_fn>;
+    pub(crate) fn BIO_meth_get_create(m: *const openssl_sys::BIO_METHOD) -> Option<bio_create_fn>;
+    pub(crate) fn BIO_meth_get_destroy(m: *const openssl_sys::BIO_METHOD) -> Option<bio_create_fn>;
     pub(crate) fn BIO_up_ref(b: *mut BIO) -> c_int;
     pub(crate) fn BIO_ctrl_pending(b: *mut BIO) -> usize;
     pub(crate) fn SSL_verify_client_post_handshake(ssl: *mut SSL) -> c_int;

@@ -208,7 +208,7 @@ impl Socket {
         unsafe {
             match &transport {
                 Transport::Fd => {
-                    if ossl::SSL_set_fd(ssl, fd) != 1 {
+                    if !crate::sockbio::set_fd(ssl, fd) {
                         return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
                     }
                 }
@@ -442,7 +442,7 @@ impl Socket {
         let mut st = self.lock()?;
         if fd >= 0 {
             // SAFETY: valid SSL under the lock; SSL_set_fd replaces the BIO.
-            if unsafe { ossl::SSL_set_fd(st.ssl, fd) } != 1 {
+            if !unsafe { crate::sockbio::set_fd(st.ssl, fd) } {
                 return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
             }
         }

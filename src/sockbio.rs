@@ -1,0 +1,94 @@
+//! The BIO under sockets over an fd: OpenSSL's socket BIO, except that
+//! writes use `send(MSG_NOSIGNAL)`. A peer that went away then gives
+//! `EPIPE` (`BrokenPipeError`, as in CPython, which ignores `SIGPIPE`)
+//! instead of a `SIGPIPE` that kills a C host that did not ignore it.
+
+use std::os::raw::{c_char, c_int, c_long, c_void};
+use std::sync::OnceLock;
+
+use openssl_sys as ffi;
+
+use crate::ossl;
+
+const BIO_TYPE_SOCKET: c_int = 5 | 0x0400 | 0x0100;
+const BIO_C_SET_FD: c_int = 104;
+const BIO_C_GET_FD: c_int = 105;
+const BIO_NOCLOSE: c_long = 0;
+
+struct Method(*mut ffi::BIO_METHOD);
+// SAFETY: the method table is created once, never changed afterwards and
+// only read by OpenSSL.
+unsafe impl Send for Method {}
+// SAFETY: see Send.
+unsafe impl Sync for Method {}
+
+fn method() -> Option<*mut ffi::BIO_METHOD> {
+    static METHOD: OnceLock<Method> = OnceLock::new();
+    let m = METHOD.get_or_init(|| {
+        // SAFETY: builds a new method table from the socket BIO's own
+        // functions; BIO_s_socket returns a static table.
+        unsafe {
+            let base = ossl::BIO_s_socket();
+            let m = ffi::BIO_meth_new(BIO_TYPE_SOCKET, c"pyssl socket".as_ptr());
+            if m.is_null() {
+                return Method(m);
+            }
+            ossl::BIO_meth_set_write(m, Some(write_nosignal));
+            ossl::BIO_meth_set_read(m, ossl::BIO_meth_get_read(base));
+            ossl::BIO_meth_set_ctrl(m, ossl::BIO_meth_get_ctrl(base));
+            ossl::BIO_meth_set_create(m, ossl::BIO_meth_get_create(base));
+            ossl::BIO_meth_set_destroy(m, ossl::BIO_meth_get_destroy(base));
+            Method(m)
+        }
+    });
+    (!m.0.is_null()).then_some(m.0)
+}
+
+/// OpenSSL's `sock_write` with `send(MSG_NOSIGNAL)` (plain `write` for an
+/// fd that is not a socket).
+unsafe extern "C" fn write_nosignal(b: *mut ffi::BIO, buf: *const c_char, len: c_int) -> c_int {
+    // SAFETY: OpenSSL passes its BIO and `len` readable bytes.
+    unsafe {
+        let fd = ffi::BIO_ctrl(b, BIO_C_GET_FD, 0, std::ptr::null_mut()) as c_int;
+        crate::context::set_errno(0);
+        let n = len.max(0) as usize;
+        let mut ret = libc::send(fd, buf as *const c_void, n, libc::MSG_NOSIGNAL);
+        if ret < 0 && crate::context::get_errno() == libc::ENOTSOCK {
+            ret = libc::write(fd, buf as *const c_void, n);
+        }
+        let ret = ret as c_int;
+        ffi::BIO_clear_flags(b, ffi::BIO_FLAGS_RWS | ffi::BIO_FLAGS_SHOULD_RETRY);
+        if ret <= 0 && ossl::BIO_sock_should_retry(ret) != 0 {
+            ffi::BIO_set_flags(b, ffi::BIO_FLAGS_WRITE | ffi::BIO_FLAGS_SHOULD_RETRY);
+        }
+        ret
+    }
+}
+
+/// `SSL_set_fd(ssl, fd)` with the no-SIGPIPE socket BIO. False on failure
+/// (OpenSSL's error queue says why).
+///
+/// # Safety
+/// `ssl` must be a valid `SSL*`.
+pub(crate) unsafe fn set_fd(ssl: *mut ffi::SSL, fd: c_int) -> bool {
+    let Some(m) = method() else {
+        // SAFETY: valid SSL per the contract.
+        return unsafe { ossl::SSL_set_fd(ssl, fd) } == 1;
+    };
+    // SAFETY: a new BIO of our method; SSL_set_bio takes its one reference.
+    unsafe {
+        let bio = ffi::BIO_new(m);
+        if bio.is_null() {
+            return false;
+        }
+        let mut fd = fd;
+        ffi::BIO_ctrl(
+            bio,
+            BIO_C_SET_FD,
+            BIO_NOCLOSE,
+            (&mut fd as *mut c_int).cast(),
+        );
+        ffi::SSL_set_bio(ssl, bio, bio);
+    }
+    true
+}
