@@ -131,7 +131,8 @@ run_tests() { # name
     rm -f "$out/$name.xml"
     # A failing run is not an error here: the comparison decides.
     # shellcheck disable=SC2086
-    PYTHONPATH=$dir "$PYTHON" -m test test_ssl --junit-xml "$out/$name.xml" ${TEST_ARGS:-} \
+    # --timeout: a hang dumps the tracebacks and ends the run.
+    PYTHONPATH=$dir "$PYTHON" -m test test_ssl --timeout 600 --junit-xml "$out/$name.xml" ${TEST_ARGS:-} \
         >"$out/$name.log" 2>&1 || true
     # regrtest's summary
     grep -E '^test_ssl (passed|failed)' "$out/$name.log" || true
