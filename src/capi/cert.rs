@@ -3,8 +3,8 @@
 
 use std::os::raw::{c_int, c_void};
 
-use super::guard;
 use super::value::{pyssl_value, value_into_raw};
+use super::{guard, write_out};
 use crate::error::PyErr;
 
 /// CPython's `_decode_certificate` of an OpenSSL `X509 *` the caller owns
@@ -18,8 +18,7 @@ pub extern "C" fn pyssl_decode_x509(x509: *const c_void, out: *mut *mut pyssl_va
         }
         // SAFETY: the caller passes a live X509*; decoding only reads it.
         let v = unsafe { crate::cert::decode_certificate(x509 as *mut openssl_sys::X509) }?;
-        // SAFETY: out is non-null and writable.
-        unsafe { *out = value_into_raw(v) };
+        write_out(out, value_into_raw(v), "out")?;
         Ok(0)
     })
 }

@@ -4,7 +4,7 @@ use std::os::raw::{c_char, c_int};
 
 use super::socket::{pyssl_socket, sock_ref};
 use super::value::{pyssl_value, value_into_raw};
-use super::{guard, ssize_t};
+use super::{guard, ssize_t, write_out};
 use crate::certificate::Certificate;
 use crate::error::{PyErr, PyResult};
 use crate::handle::{self, HandleKind};
@@ -65,8 +65,7 @@ pub extern "C" fn pyssl_socket_get_chain(
             s.unverified_chain()?
         };
         let raw = chain.map_or(std::ptr::null_mut(), |c| handle::into_raw(CertList(c)));
-        // SAFETY: non-null caller-provided slot.
-        unsafe { *out = raw };
+        write_out(out, raw, "out")?;
         Ok(0)
     })
 }
@@ -122,8 +121,7 @@ pub extern "C" fn pyssl_certificate_get_info(
             return Err(PyErr::bad_argument("out is NULL"));
         }
         let v = c.info()?;
-        // SAFETY: non-null caller-provided slot.
-        unsafe { *out = value_into_raw(v) };
+        write_out(out, value_into_raw(v), "out")?;
         Ok(0)
     })
 }

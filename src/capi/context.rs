@@ -3,7 +3,7 @@
 use std::os::raw::{c_char, c_int, c_uchar};
 use std::sync::Arc;
 
-use super::{guard, opt_cstr, ssize_t};
+use super::{guard, opt_cstr, ssize_t, write_opt, write_out};
 use crate::compat::Compat;
 use crate::context::Context;
 use crate::error::{PyErr, PyResult};
@@ -310,8 +310,7 @@ pub extern "C" fn pyssl_context_get_options(ctx: *const pyssl_context, out: *mut
         if out.is_null() {
             return Err(PyErr::bad_argument("out is NULL"));
         }
-        // SAFETY: non-null, caller-provided u64.
-        unsafe { *out = v };
+        write_out(out, v, "out")?;
         Ok(0)
     })
 }
@@ -338,8 +337,7 @@ pub extern "C" fn pyssl_context_get_verify_flags(
         if out.is_null() {
             return Err(PyErr::bad_argument("out is NULL"));
         }
-        // SAFETY: non-null caller-provided u64.
-        unsafe { *out = v };
+        write_out(out, v, "out")?;
         Ok(0)
     })
 }
@@ -503,14 +501,9 @@ pub extern "C" fn pyssl_context_cert_store_stats(
     guard(|| {
         // SAFETY: handle checked by ctx_ref.
         let (a, b, c) = unsafe { ctx_ref(ctx) }?.cert_store_stats();
-        // SAFETY: each out-parameter is NULL or writable.
-        unsafe {
-            for (p, v) in [(x509, a), (crl, b), (x509_ca, c)] {
-                if !p.is_null() {
-                    *p = v;
-                }
-            }
-        }
+        write_opt(x509, a);
+        write_opt(crl, b);
+        write_opt(x509_ca, c);
         Ok(0)
     })
 }
@@ -589,8 +582,7 @@ fn write_value(
     if out.is_null() {
         return Err(PyErr::bad_argument("out is NULL"));
     }
-    // SAFETY: non-null caller-provided slot.
-    unsafe { *out = super::value::value_into_raw(v) };
+    write_out(out, super::value::value_into_raw(v), "out")?;
     Ok(0)
 }
 

@@ -78,6 +78,39 @@ pub fn guard<R: FfiReturn>(f: impl FnOnce() -> PyResult<R>) -> R {
     }
 }
 
+/// Writes a required out-parameter (`BAD_ARGUMENT` when it is NULL).
+pub fn write_out<T>(out: *mut T, value: T, what: &str) -> PyResult<()> {
+    if out.is_null() {
+        return Err(PyErr::bad_argument(format!("{what} is NULL")));
+    }
+    // SAFETY: non-null; the caller of the exported function provides a
+    // writable slot of this type, as the header documents.
+    unsafe { out.write(value) };
+    Ok(())
+}
+
+/// Writes an optional out-parameter (skipped when NULL).
+pub fn write_opt<T>(out: *mut T, value: T) {
+    if !out.is_null() {
+        // SAFETY: as for write_out.
+        unsafe { out.write(value) };
+    }
+}
+
+/// Copies `data` into the caller's buffer of `buflen` bytes and returns its
+/// length; `BAD_ARGUMENT` when the buffer is NULL or too small.
+pub fn copy_out(data: &[u8], buf: *mut u8, buflen: usize, what: &str) -> PyResult<ssize_t> {
+    if buf.is_null() || buflen < data.len() {
+        return Err(PyErr::bad_argument(format!(
+            "buffer too small for the {what}"
+        )));
+    }
+    // SAFETY: buf has at least data.len() writable bytes (checked above,
+    // given the caller's buflen); the regions cannot overlap (ours is owned).
+    unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), buf, data.len()) };
+    Ok(data.len() as ssize_t)
+}
+
 /// A C string argument as `&str`; NULL gives None.
 ///
 /// # Safety

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::context::{ctx_ref, pyssl_context};
 use super::membio::{bio_ref, pyssl_memory_bio};
 use super::value::{pyssl_value, value_into_raw};
-use super::{guard, opt_cstr, ssize_t};
+use super::{copy_out, guard, opt_cstr, ssize_t, write_opt, write_out};
 use crate::error::{PyErr, PyResult};
 use crate::handle::{self, HandleKind};
 use crate::socket::Socket;
@@ -121,11 +121,7 @@ pub extern "C" fn pyssl_socket_get_timeout(sock: *const pyssl_socket, seconds: *
     guard(|| {
         // SAFETY: handle checked by sock_ref.
         let t = unsafe { sock_ref(sock) }?.timeout()?;
-        if seconds.is_null() {
-            return Err(PyErr::bad_argument("seconds is NULL"));
-        }
-        // SAFETY: non-null caller-provided double.
-        unsafe { *seconds = t };
+        write_out(seconds, t, "seconds")?;
         Ok(0)
     })
 }
@@ -227,9 +223,7 @@ pub extern "C" fn pyssl_getpeercert(
             return Err(PyErr::bad_argument("out is NULL"));
         }
         let v = s.getpeercert(binary_form != 0)?;
-        let raw = v.map_or(std::ptr::null_mut(), value_into_raw);
-        // SAFETY: non-null caller-provided pointer slot.
-        unsafe { *out = raw };
+        write_out(out, v.map_or(std::ptr::null_mut(), value_into_raw), "out")?;
         Ok(0)
     })
 }
@@ -259,18 +253,9 @@ pub extern "C" fn pyssl_socket_cipher(
         let Some((n, p, b)) = unsafe { sock_ref(sock) }?.cipher()? else {
             return Ok(0);
         };
-        // SAFETY: each out-parameter is NULL or writable.
-        unsafe {
-            if !name.is_null() {
-                *name = n.as_ptr();
-            }
-            if !protocol.is_null() {
-                *protocol = p.as_ptr();
-            }
-            if !bits.is_null() {
-                *bits = b;
-            }
-        }
+        write_opt(name, n.as_ptr());
+        write_opt(protocol, p.as_ptr());
+        write_opt(bits, b);
         Ok(1)
     })
 }
@@ -289,14 +274,7 @@ pub extern "C" fn pyssl_socket_selected_alpn_protocol(
         let Some(p) = unsafe { sock_ref(sock) }?.selected_alpn_protocol()? else {
             return Ok(0);
         };
-        if buf.is_null() || buflen < p.len() {
-            return Err(PyErr::bad_argument(
-                "buffer too small for the ALPN protocol",
-            ));
-        }
-        // SAFETY: buf has at least p.len() writable bytes.
-        unsafe { std::ptr::copy_nonoverlapping(p.as_ptr(), buf, p.len()) };
-        Ok(p.len() as ssize_t)
+        copy_out(&p, buf, buflen, "ALPN protocol")
     })
 }
 
@@ -392,14 +370,7 @@ pub extern "C" fn pyssl_socket_get_channel_binding(
         let Some(b) = s.channel_binding(t)? else {
             return Ok(0);
         };
-        if buf.is_null() || buflen < b.len() {
-            return Err(PyErr::bad_argument(
-                "buffer too small for the channel binding",
-            ));
-        }
-        // SAFETY: buf has at least b.len() writable bytes.
-        unsafe { std::ptr::copy_nonoverlapping(b.as_ptr(), buf, b.len()) };
-        Ok(b.len() as ssize_t)
+        copy_out(&b, buf, buflen, "channel binding")
     })
 }
 
@@ -454,8 +425,7 @@ pub extern "C" fn pyssl_socket_get_session(
             return Err(PyErr::bad_argument("out is NULL"));
         }
         let raw = s.session()?.map_or(std::ptr::null_mut(), handle::into_raw);
-        // SAFETY: non-null caller-provided slot.
-        unsafe { *out = raw };
+        write_out(out, raw, "out")?;
         Ok(0)
     })
 }
@@ -492,12 +462,7 @@ pub extern "C" fn pyssl_session_id(
     guard(|| {
         // SAFETY: handle checked by session_ref.
         let id = unsafe { session_ref(session) }?.id();
-        if buf.is_null() || buflen < id.len() {
-            return Err(PyErr::bad_argument("buffer too small for the session id"));
-        }
-        // SAFETY: buf has at least id.len() writable bytes.
-        unsafe { std::ptr::copy_nonoverlapping(id.as_ptr(), buf, id.len()) };
-        Ok(id.len() as ssize_t)
+        copy_out(&id, buf, buflen, "session id")
     })
 }
 
@@ -514,21 +479,10 @@ pub extern "C" fn pyssl_session_info(
     guard(|| {
         // SAFETY: handle checked by session_ref.
         let s = unsafe { session_ref(session) }?;
-        // SAFETY: each out-parameter is NULL or writable.
-        unsafe {
-            if !time.is_null() {
-                *time = s.time();
-            }
-            if !timeout.is_null() {
-                *timeout = s.timeout();
-            }
-            if !ticket_lifetime_hint.is_null() {
-                *ticket_lifetime_hint = s.ticket_lifetime_hint();
-            }
-            if !has_ticket.is_null() {
-                *has_ticket = s.has_ticket() as c_int;
-            }
-        }
+        write_opt(time, s.time());
+        write_opt(timeout, s.timeout());
+        write_opt(ticket_lifetime_hint, s.ticket_lifetime_hint());
+        write_opt(has_ticket, s.has_ticket() as c_int);
         Ok(0)
     })
 }
@@ -576,8 +530,7 @@ pub extern "C" fn pyssl_socket_shared_ciphers(
                 l.iter().map(|c| c.to_tuple()).collect(),
             ))
         });
-        // SAFETY: non-null caller-provided slot.
-        unsafe { *out = raw };
+        write_out(out, raw, "out")?;
         Ok(0)
     })
 }
