@@ -488,47 +488,76 @@ impl Socket {
         set_error(&self.site(st), ret, loc)
     }
 
-    /// `SSLSocket.do_handshake()`.
-    pub fn do_handshake(&self) -> PyResult<()> {
-        let mut st = self.lock()?;
-        let _bios = self.bio_guards();
-        let (fd, sock_timeout) = self.io_params(&st)?;
-        clear_openssl_errors();
+    /// CPython's retry loop, shared by handshake, read, write and shutdown:
+    /// call OpenSSL with the host's lock released (`call`, which captures
+    /// `SSL_get_error` and `errno` at once), run the host's interrupt check,
+    /// let the operation decide (`decide`), wait with `poll()` for the
+    /// direction OpenSSL wants, retry. Returns the last OpenSSL return value
+    /// and byte count for the caller to turn into a result or an error.
+    fn io_loop(
+        &self,
+        st: &mut State,
+        op: Op,
+        (fd, sock_timeout): (Option<c_int>, TimeoutNs),
+        mut call: impl FnMut(&mut State) -> (c_int, usize, SslErr),
+        mut decide: impl FnMut(&mut State, c_int, SslErr) -> Flow,
+    ) -> PyResult<(c_int, usize)> {
         let deadline = Deadline::new(sock_timeout);
-        let ssl = st.ssl;
-        let mut ret;
         loop {
-            // SAFETY: valid SSL, used by this thread only (locked).
-            let (r, err) = allow_threads(|| unsafe {
-                let r = ffi::SSL_do_handshake(ssl);
-                (r, SslErr::capture(r < 1, ssl, r))
-            });
-            ret = r;
+            let (ret, n, err) = allow_threads(|| call(st));
             st.err = err;
-            check_interrupt()?;
+            // CPython's shutdown loop does not check for signals.
+            if op != Op::Shutdown {
+                check_interrupt()?;
+            }
+            match decide(st, ret, err) {
+                Flow::Finish => return Ok((ret, n)),
+                Flow::Again => continue,
+                Flow::Wait => {}
+            }
             let timeout = deadline.remaining(sock_timeout);
             let state = match err.ssl {
                 ffi::SSL_ERROR_WANT_READ => select(fd, false, sock_timeout, timeout),
                 ffi::SSL_ERROR_WANT_WRITE => select(fd, true, sock_timeout, timeout),
+                _ if op == Op::Shutdown => return Ok((ret, n)),
                 _ => SockState::OperationOk,
             };
-            match state {
-                SockState::HasTimedOut => {
-                    return Err(PyErr::timeout(format!(
-                        "{}: {HANDSHAKE_TIMED_OUT}",
-                        here!()
-                    )));
+            match (state, op) {
+                (SockState::HasTimedOut, _) => return Err(PyErr::timeout(op.timed_out(err))),
+                (SockState::HasBeenClosed, Op::Handshake) => {
+                    return Err(PyErr::ssl_message(format!("{}: {SOCKET_CLOSED}", here!())))
                 }
-                SockState::HasBeenClosed => {
-                    return Err(PyErr::ssl_message(format!("{}: {SOCKET_CLOSED}", here!())));
+                (SockState::HasBeenClosed, Op::Write) => {
+                    return Err(PyErr::ssl_message(SOCKET_CLOSED))
                 }
-                SockState::IsNonBlocking => break,
+                (SockState::IsNonBlocking, _) => return Ok((ret, n)),
+                (SockState::OperationOk | SockState::IsBlocking, _) => {}
+                (_, Op::Shutdown) => return Ok((ret, n)),
                 _ => {}
             }
             if !wants_io(err) {
-                break;
+                return Ok((ret, n));
             }
         }
+    }
+
+    /// `SSLSocket.do_handshake()`.
+    pub fn do_handshake(&self) -> PyResult<()> {
+        let mut st = self.lock()?;
+        let _bios = self.bio_guards();
+        let io = self.io_params(&st)?;
+        clear_openssl_errors();
+        let (ret, _) = self.io_loop(
+            &mut st,
+            Op::Handshake,
+            io,
+            // SAFETY: valid SSL, used by this thread only (locked).
+            |st| unsafe {
+                let r = ffi::SSL_do_handshake(st.ssl);
+                (r, 0, SslErr::capture(r < 1, st.ssl, r))
+            },
+            |_, _, _| Flow::Wait,
+        )?;
         if ret < 1 {
             return Err(self.fail(&st, ret, here!()));
         }
@@ -539,54 +568,43 @@ impl Socket {
     /// close_notify (`b''`), or an error.
     pub fn read(&self, buf: &mut [u8]) -> PyResult<usize> {
         let mut st = self.lock()?;
-        let (fd, sock_timeout) = self.io_params(&st)?;
+        let io = self.io_params(&st)?;
         if buf.is_empty() {
             return Ok(0);
         }
         let _bios = self.bio_guards();
         clear_openssl_errors();
-        let deadline = Deadline::new(sock_timeout);
-        let ssl = st.ssl;
-        let ptr = buf.as_mut_ptr();
-        let len = buf.len();
-        let mut retval;
-        let mut count = 0usize;
-        loop {
+        let (ptr, len) = (buf.as_mut_ptr(), buf.len());
+        let mut closed = false;
+        let (ret, n) = self.io_loop(
+            &mut st,
+            Op::Read,
+            io,
             // SAFETY: valid SSL (locked); `ptr` has `len` writable bytes.
-            let (r, n, err) = allow_threads(|| unsafe {
+            |st| unsafe {
                 let mut n = 0usize;
-                let r = ffi::SSL_read_ex(ssl, ptr.cast(), len, &mut n);
-                (r, n, SslErr::capture(r == 0, ssl, r))
-            });
-            retval = r;
-            count = if r == 1 { n } else { count };
-            st.err = err;
-            check_interrupt()?;
-            let timeout = deadline.remaining(sock_timeout);
-            let state = match err.ssl {
-                ffi::SSL_ERROR_WANT_READ => select(fd, false, sock_timeout, timeout),
-                ffi::SSL_ERROR_WANT_WRITE => select(fd, true, sock_timeout, timeout),
-                // SAFETY: valid SSL.
-                ffi::SSL_ERROR_ZERO_RETURN
-                    if unsafe { ffi::SSL_get_shutdown(ssl) } == SSL_RECEIVED_SHUTDOWN =>
-                {
-                    return Ok(0);
+                let r = ffi::SSL_read_ex(st.ssl, ptr.cast(), len, &mut n);
+                (r, n, SslErr::capture(r == 0, st.ssl, r))
+            },
+            |st, _, err| {
+                // A close_notify received (and none sent yet) reads as b''.
+                // SAFETY: valid SSL (locked).
+                closed = err.ssl == ffi::SSL_ERROR_ZERO_RETURN
+                    && unsafe { ffi::SSL_get_shutdown(st.ssl) } == SSL_RECEIVED_SHUTDOWN;
+                if closed {
+                    Flow::Finish
+                } else {
+                    Flow::Wait
                 }
-                _ => SockState::OperationOk,
-            };
-            match state {
-                SockState::HasTimedOut => return Err(PyErr::timeout(READ_TIMED_OUT)),
-                SockState::IsNonBlocking => break,
-                _ => {}
-            }
-            if !wants_io(err) {
-                break;
-            }
+            },
+        )?;
+        if closed {
+            return Ok(0);
         }
-        if retval == 0 {
+        if ret == 0 {
             return Err(self.fail(&st, 0, here!()));
         }
-        Ok(count)
+        Ok(n)
     }
 
     /// `SSLSocket.write(data)`: all of `data` or an error. After
@@ -597,46 +615,28 @@ impl Socket {
         let (fd, sock_timeout) = self.io_params(&st)?;
         let _bios = self.bio_guards();
         clear_openssl_errors();
-        let deadline = Deadline::new(sock_timeout);
+        // CPython waits for the socket to be writable once before writing.
         match select(fd, true, sock_timeout, sock_timeout) {
             SockState::HasTimedOut => return Err(PyErr::timeout(WRITE_TIMED_OUT)),
             SockState::HasBeenClosed => return Err(PyErr::ssl_message(SOCKET_CLOSED)),
             _ => {}
         }
-        let ssl = st.ssl;
-        let mut retval;
-        let mut count = 0usize;
-        loop {
+        let (ret, n) = self.io_loop(
+            &mut st,
+            Op::Write,
+            (fd, sock_timeout),
             // SAFETY: valid SSL (locked); `data` is readable for its length.
-            let (r, n, err) = allow_threads(|| unsafe {
+            |st| unsafe {
                 let mut n = 0usize;
-                let r = ffi::SSL_write_ex(ssl, data.as_ptr().cast(), data.len(), &mut n);
-                (r, n, SslErr::capture(r == 0, ssl, r))
-            });
-            retval = r;
-            count = if r == 1 { n } else { count };
-            st.err = err;
-            check_interrupt()?;
-            let timeout = deadline.remaining(sock_timeout);
-            let state = match err.ssl {
-                ffi::SSL_ERROR_WANT_READ => select(fd, false, sock_timeout, timeout),
-                ffi::SSL_ERROR_WANT_WRITE => select(fd, true, sock_timeout, timeout),
-                _ => SockState::OperationOk,
-            };
-            match state {
-                SockState::HasTimedOut => return Err(PyErr::timeout(WRITE_TIMED_OUT)),
-                SockState::HasBeenClosed => return Err(PyErr::ssl_message(SOCKET_CLOSED)),
-                SockState::IsNonBlocking => break,
-                _ => {}
-            }
-            if !wants_io(err) {
-                break;
-            }
-        }
-        if retval == 0 {
+                let r = ffi::SSL_write_ex(st.ssl, data.as_ptr().cast(), data.len(), &mut n);
+                (r, n, SslErr::capture(r == 0, st.ssl, r))
+            },
+            |_, _, _| Flow::Wait,
+        )?;
+        if ret == 0 {
             return Err(self.fail(&st, 0, here!()));
         }
-        Ok(count)
+        Ok(n)
     }
 
     /// `SSLSocket.shutdown()` (the unwrap): sends close_notify, then waits
@@ -648,56 +648,38 @@ impl Socket {
             Transport::Borrowed if st.fd == FD_GONE => return Err(no_socket()),
             _ => {}
         }
-        let (fd, sock_timeout) = self.io_params(&st)?;
+        let io = self.io_params(&st)?;
         let _bios = self.bio_guards();
         clear_openssl_errors();
-        let deadline = Deadline::new(sock_timeout);
-        let ssl = st.ssl;
         let mut zeros = 0;
-        let mut ret;
-        loop {
-            let seen_zero = st.shutdown_seen_zero;
+        let (ret, _) = self.io_loop(
+            &mut st,
+            Op::Shutdown,
+            io,
             // SAFETY: valid SSL (locked).
-            let (r, err) = allow_threads(|| unsafe {
-                if seen_zero {
+            |st| unsafe {
+                if st.shutdown_seen_zero {
                     // Read-ahead could swallow cleartext sent after the
                     // peer's close_notify (unwrap).
-                    ossl::SSL_set_read_ahead(ssl, 0);
+                    ossl::SSL_set_read_ahead(st.ssl, 0);
                 }
-                let r = ffi::SSL_shutdown(ssl);
-                (r, SslErr::capture(r < 0, ssl, r))
-            });
-            ret = r;
-            st.err = err;
-            if ret > 0 {
-                break;
-            }
-            if ret == 0 {
-                zeros += 1;
-                if zeros > 1 {
-                    break;
+                let r = ffi::SSL_shutdown(st.ssl);
+                (r, 0, SslErr::capture(r < 0, st.ssl, r))
+            },
+            |st, ret, _| match ret {
+                1.. => Flow::Finish,
+                // close_notify sent: try once more to receive the peer's.
+                0 => {
+                    zeros += 1;
+                    if zeros > 1 {
+                        return Flow::Finish;
+                    }
+                    st.shutdown_seen_zero = true;
+                    Flow::Again
                 }
-                st.shutdown_seen_zero = true;
-                continue;
-            }
-            let timeout = deadline.remaining(sock_timeout);
-            let state = match err.ssl {
-                ffi::SSL_ERROR_WANT_READ => select(fd, false, sock_timeout, timeout),
-                ffi::SSL_ERROR_WANT_WRITE => select(fd, true, sock_timeout, timeout),
-                _ => break,
-            };
-            match state {
-                SockState::HasTimedOut => {
-                    return Err(PyErr::timeout(if err.ssl == ffi::SSL_ERROR_WANT_READ {
-                        READ_TIMED_OUT
-                    } else {
-                        WRITE_TIMED_OUT
-                    }));
-                }
-                SockState::OperationOk | SockState::IsBlocking => {}
-                _ => break,
-            }
-        }
+                _ => Flow::Wait,
+            },
+        )?;
         if ret < 0 {
             return Err(self.fail(&st, ret, here!()));
         }
@@ -983,6 +965,39 @@ impl Socket {
             _ => cert_reqs::REQUIRED,
         })
     }
+}
+
+/// The operations that share [`Socket::io_loop`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Handshake,
+    Read,
+    Write,
+    Shutdown,
+}
+
+impl Op {
+    /// CPython's `TimeoutError` text (the handshake's carries a location,
+    /// `ERRSTR` in `_ssl.c`).
+    fn timed_out(self, err: SslErr) -> String {
+        match self {
+            Op::Handshake => format!("{}: {HANDSHAKE_TIMED_OUT}", here!()),
+            Op::Read => READ_TIMED_OUT.to_owned(),
+            Op::Write => WRITE_TIMED_OUT.to_owned(),
+            Op::Shutdown if err.ssl == ffi::SSL_ERROR_WANT_READ => READ_TIMED_OUT.to_owned(),
+            Op::Shutdown => WRITE_TIMED_OUT.to_owned(),
+        }
+    }
+}
+
+/// What an operation does after an OpenSSL call of the loop.
+enum Flow {
+    /// Stop: the call's result is final.
+    Finish,
+    /// Call OpenSSL again at once.
+    Again,
+    /// Wait for the socket if OpenSSL wants I/O, then retry.
+    Wait,
 }
 
 fn wants_io(err: SslErr) -> bool {
