@@ -9,7 +9,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 case ${1:-} in
---install-deps) "$root/scripts/install-deps.sh" ;;
+--install-deps) "$root/scripts/install-deps.sh" --build-only ;;
 "") ;;
 *) echo "usage: $0 [--install-deps]" >&2; exit 2 ;;
 esac

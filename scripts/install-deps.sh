@@ -2,7 +2,11 @@
 # Installs what building and testing pyssl needs on Debian/Ubuntu:
 # the apt packages below, and a Rust toolchain with rustfmt and clippy
 # (through rustup; Debian's own rustc is too old for the crate).
+#   --build-only   skip what only the full test run needs (nightly Rust,
+#                  rust-src, cargo-fuzz)
 set -euo pipefail
+build_only=0
+[[ ${1:-} == --build-only ]] && build_only=1
 
 packages=(
     build-essential ca-certificates clang cbindgen cmake curl git
@@ -47,6 +51,10 @@ if command -v rustup >/dev/null; then
 fi
 # Nightly for the sanitizer runs (with rust-src for the thread sanitizer's
 # instrumented std) and cargo-fuzz.
+if [[ $build_only == 1 ]]; then
+    echo "==> dependencies ready for building ($(cargo --version))"
+    exit 0
+fi
 if command -v rustup >/dev/null; then
     if ! rustup run nightly rustc --version >/dev/null 2>&1; then
         echo "==> rustup toolchain install nightly"
