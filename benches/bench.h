@@ -66,12 +66,6 @@ typedef struct impl {
 extern const impl impl_raw;
 extern const impl impl_pyssl;
 
-/* Set by the resumption test: clients must be able to give and take
- * sessions. pyssl has no session API (CPython's SSLSocket.session), so its
- * clients are then OpenSSL SSL*s configured like pyssl's and driven by
- * pyssl through pyssl_socket_wrap_ssl, as a patched CPython _ssl would. */
-extern int g_resumable_clients;
-
 /* ---- common.c ---- */
 double now_s(void);
 void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
@@ -104,12 +98,10 @@ struct x509_st;
  * _decode_certificate reads, as C strings, freed again. 0 or -1. */
 int raw_decode_cert(struct x509_st *cert);
 
-/* ---- impl_raw.c: shared with impl_pyssl for the borrowed-SSL* path ---- */
+/* ---- impl_raw.c ---- */
 struct ssl_ctx_st;
+/* An SSL_CTX with the settings of pyssl's context (check_same_settings). */
 struct ssl_ctx_st *raw_ctx_new(const bench_cfg *cfg, int server);
-/* SSL_new + the per-socket settings pyssl's Socket::new applies. */
-struct ssl_st *raw_ssl_new(struct ssl_ctx_st *ctx, int fd, int server);
-const char *raw_last_error(void);
 
 /* ---- tests.c ---- */
 typedef struct opts {

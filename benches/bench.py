@@ -258,15 +258,19 @@ def machine_notes(a, load_start, load_end, seconds):
             return subprocess.run(["git", "-C", HERE, *args], capture_output=True, text=True).stdout.strip()
         except OSError:
             return "?"
-    rev = git("rev-parse", "--short", "HEAD")
-    dirty = " (+ uncommitted changes)" if git("status", "--porcelain", "--", "src") else ""
+    if a.library_label:
+        pyssl = a.library_label
+    else:
+        rev = git("rev-parse", "--short", "HEAD")
+        dirty = " + uncommitted changes" if git("status", "--porcelain", "--", "src") else ""
+        pyssl = f"pyssl {rev}{dirty}"
     ossl = subprocess.run([a.python, "-c", "import ssl; print(ssl.OPENSSL_VERSION)"],
                           capture_output=True, text=True).stdout.strip()
     pyver = subprocess.run([a.python, "-c", "import sys; print(sys.version.split()[0])"],
                            capture_output=True, text=True).stdout.strip()
     return (f"{datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}, {platform.node() or 'host'}: "
             f"{os.cpu_count()} CPUs ({model}), load average {load_start:.2f} at start, "
-            f"{load_end:.2f} at end; pyssl {rev}{dirty}; {ossl}; Python {pyver} ({a.python}); "
+            f"{load_end:.2f} at end; {pyssl}; {ossl}; Python {pyver} ({a.python}); "
             f"{a.reps} repetitions{' (--quick)' if a.quick else ''}; {seconds:.0f} s")
 
 
@@ -285,6 +289,8 @@ def main():
     ap.add_argument("--json", default=None, help="write all results here")
     ap.add_argument("--markdown", default=None, help="write the table here")
     ap.add_argument("--timeout", type=int, default=300)
+    ap.add_argument("--library-label", default=None,
+                    help="what pyssl library is measured (default: this checkout's commit)")
     a = ap.parse_args()
     a.reps = a.reps or (2 if a.quick else 3)
     c10k_n = a.c10k or (1000 if a.quick else 10_000)

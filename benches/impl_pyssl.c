@@ -10,21 +10,11 @@
 
 #include "pyssl.h"
 
-/* pyssl_value_free is documented but not in every build of the header
- * yet: bind it weakly under a name of our own, so the benchmark links
- * either way and frees values when the library has the function. */
-extern void bench_pyssl_value_free(pyssl_value *v) __asm__("pyssl_value_free") __attribute__((weak));
-
-int g_resumable_clients;
-
 static pyssl_context *pctx_client, *pctx_server;
-static SSL_CTX *borrow_ctx; /* clients of the resumption test */
 static char errbuf[1024];
-static int leaked_values;
 
 typedef struct pconn {
     pyssl_socket *s;
-    SSL *ssl; /* our own SSL* when borrowed (wrap_ssl), else NULL */
 } pconn;
 
 static const char *p_last_error(void)
@@ -50,20 +40,14 @@ static int p_setup(const bench_cfg *cfg)
     if (cfg->tls12 && (pyssl_context_set_maximum_version(pctx_client, PYSSL_TLS_VERSION_TLSV1_2) < 0 ||
                        pyssl_context_set_maximum_version(pctx_server, PYSSL_TLS_VERSION_TLSV1_2) < 0))
         return -1;
-    borrow_ctx = raw_ctx_new(cfg, 0);
-    return borrow_ctx ? 0 : -1;
+    return 0;
 }
 
 static void p_teardown(void)
 {
     pyssl_context_free(pctx_client);
     pyssl_context_free(pctx_server);
-    SSL_CTX_free(borrow_ctx);
     pctx_client = pctx_server = NULL;
-    borrow_ctx = NULL;
-    if (leaked_values)
-        fprintf(stderr, "pyssl_bench: note: library has no pyssl_value_free; %d values leaked\n",
-                leaked_values);
 }
 
 static void *p_conn_new(int fd, int server, int nonblocking, void *session)
@@ -71,25 +55,16 @@ static void *p_conn_new(int fd, int server, int nonblocking, void *session)
     pconn *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    if (!server && g_resumable_clients) {
-        c->ssl = raw_ssl_new(borrow_ctx, fd, 0);
-        if (!c->ssl || (session && SSL_set_session(c->ssl, session) != 1))
-            goto fail;
-        c->s = pyssl_socket_wrap_ssl(c->ssl, 0, "localhost", PYSSL_COMPAT_3_14);
-        if (!c->s || pyssl_socket_set_io(c->s, fd, nonblocking ? 0 : -1) < 0)
-            goto fail;
-        set_nonblocking(fd, nonblocking);
-        return c;
-    }
     c->s = pyssl_socket_new(server ? pctx_server : pctx_client, fd, server, server ? NULL : "localhost");
     if (!c->s)
         goto fail;
     if (nonblocking && pyssl_socket_set_timeout(c->s, 0.0) < 0)
         goto fail;
+    if (session && pyssl_socket_set_session(c->s, session) < 0)
+        goto fail;
     return c;
 fail:
     pyssl_socket_free(c->s);
-    SSL_free(c->ssl);
     free(c);
     return NULL;
 }
@@ -98,19 +73,14 @@ static void p_conn_free(void *cv)
 {
     pconn *c = cv;
     pyssl_socket_free(c->s);
-    SSL_free(c->ssl);
     free(c);
 }
 
 static void p_set_blocking(void *cv, int fd, int blocking)
 {
     pconn *c = cv;
-    if (c->ssl) {
-        /* borrowed: the host keeps the fd and tells pyssl the timeout */
-        set_nonblocking(fd, !blocking);
-        if (pyssl_socket_set_io(c->s, fd, blocking ? -1 : 0) < 0)
-            die("pyssl_socket_set_io: %s", p_last_error());
-    } else if (pyssl_socket_set_timeout(c->s, blocking ? -1.0 : 0.0) < 0) {
+    (void)fd;
+    if (pyssl_socket_set_timeout(c->s, blocking ? -1.0 : 0.0) < 0) {
         die("pyssl_socket_set_timeout: %s", p_last_error());
     }
 }
@@ -157,17 +127,15 @@ static int p_shutdown(void *cv)
 
 static void *p_get_session(void *cv)
 {
-    pconn *c = cv;
-    return c->ssl ? SSL_get1_session(c->ssl) : NULL;
+    pyssl_session *sess = NULL;
+    if (pyssl_socket_get_session(((pconn *)cv)->s, &sess) < 0)
+        return NULL;
+    return sess;
 }
 
-static void p_session_free(void *s) { SSL_SESSION_free(s); }
+static void p_session_free(void *s) { pyssl_session_free(s); }
 
-static int p_session_reused(void *cv)
-{
-    pconn *c = cv;
-    return c->ssl ? SSL_session_reused(c->ssl) : 0;
-}
+static int p_session_reused(void *cv) { return pyssl_socket_session_reused(((pconn *)cv)->s) == 1; }
 
 static int p_peercert(void *cv, int binary)
 {
@@ -176,10 +144,7 @@ static int p_peercert(void *cv, int binary)
         return B_ERR;
     if (!v)
         return B_ERR;
-    if (bench_pyssl_value_free)
-        bench_pyssl_value_free(v);
-    else
-        leaked_values++;
+    pyssl_value_free(v);
     return 0;
 }
 

@@ -20,7 +20,7 @@ static const char PY_CIPHERS[] =
 static SSL_CTX *cctx, *sctx;
 static char errbuf[512];
 
-const char *raw_last_error(void)
+static const char *raw_last_error(void)
 {
     unsigned long e = ERR_peek_last_error();
     if (!e)
@@ -80,7 +80,8 @@ fail:
     return NULL;
 }
 
-SSL *raw_ssl_new(SSL_CTX *ctx, int fd, int server)
+/* SSL_new + the per-socket settings pyssl's Socket::new applies. */
+static SSL *raw_ssl_new(SSL_CTX *ctx, int fd, int server)
 {
     SSL *ssl = SSL_new(ctx);
     if (!ssl)

@@ -7,7 +7,8 @@
 #   benches/run.sh --quick    # CI smoke: small sizes
 #   benches/run.sh --only 'handshake|resumed' --reps 5
 # Environment: CARGO_TARGET_DIR (where cargo builds; default target/),
-# PYSSL_LIBRARY (benchmark this libpyssl.so, skip cargo), PYSSL_BENCH_BUILD
+# PYSSL_LIBRARY (benchmark this libpyssl.so, skip cargo; PYSSL_BENCH_LABEL
+# names it in the report), PYSSL_BENCH_BUILD
 # (build directory), PYTHON (default /usr/bin/python3.11).
 set -euo pipefail
 
@@ -17,10 +18,13 @@ target=${CARGO_TARGET_DIR:-$root/target}
 build=${PYSSL_BENCH_BUILD:-$target/pyssl-bench}
 python=${PYTHON:-/usr/bin/python3.11}
 
+label=()
 if [ -z "${PYSSL_LIBRARY:-}" ]; then
   echo "== cargo build --release (CARGO_TARGET_DIR=$target)" >&2
   (cd "$root" && CARGO_TARGET_DIR=$target cargo build --release --quiet)
   PYSSL_LIBRARY=$target/release/libpyssl.so
+else
+  label=(--library-label "${PYSSL_BENCH_LABEL:-$PYSSL_LIBRARY}")
 fi
 
 echo "== building the benchmark in $build" >&2
@@ -50,4 +54,4 @@ if [ ! -x "$python" ]; then
   python=$(command -v python3)
 fi
 exec "$python" "$here/bench.py" --bin "$build/pyssl_bench" --certs "$build/certs" --python "$python" \
-  --json "$build/results.json" --markdown "$build/results.md" "$@"
+  --json "$build/results.json" --markdown "$build/results.md" "${label[@]}" "$@"

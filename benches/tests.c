@@ -366,10 +366,8 @@ static int test_handshake(const impl *im, const opts *o, int resume)
     pairs pp;
     pairs_init(&pp, o->transport);
     void *sess = NULL;
-    if (resume) {
-        g_resumable_clients = 1;
+    if (resume)
         sess = first_session(im, &pp);
-    }
     long n = o->count, warm = o->warmup;
     double t0 = 0, c0 = 0;
     for (long i = 0; i < n + warm; i++) {
