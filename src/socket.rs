@@ -531,7 +531,10 @@ impl Socket {
                     return Err(PyErr::ssl_message(SOCKET_CLOSED))
                 }
                 (SockState::IsNonBlocking, _) => return Ok((ret, n)),
-                (SockState::OperationOk | SockState::IsBlocking, _) => {}
+                (SockState::IsBlocking, _) => {
+                    crate::wait::wait_blocking(fd, err.ssl == ffi::SSL_ERROR_WANT_WRITE)
+                }
+                (SockState::OperationOk, _) => {}
                 (_, Op::Shutdown) => return Ok((ret, n)),
                 _ => {}
             }
@@ -895,9 +898,16 @@ impl Socket {
             // CPython resumes a serialized copy, so a session stays usable
             // after its socket was freed without a shutdown (which marks the
             // original not resumable).
-            let dup = session.duplicate()?;
-            let r = ffi::SSL_set_session(st.ssl, dup);
-            ffi::SSL_SESSION_free(dup);
+            // Sharing a session that is still resumable behaves the same
+            // and spares the re-parse of the DER round trip.
+            let r = if ossl::SSL_SESSION_is_resumable(session.raw) != 0 {
+                ffi::SSL_set_session(st.ssl, session.raw)
+            } else {
+                let dup = session.duplicate()?;
+                let r = ffi::SSL_set_session(st.ssl, dup);
+                ffi::SSL_SESSION_free(dup);
+                r
+            };
             if r == 0 {
                 return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
             }

@@ -55,10 +55,6 @@ impl Deadline {
 /// memory BIOs (CPython's `sock == NULL`). `sock_timeout` is the socket's
 /// configured timeout, `timeout` what is left of it.
 ///
-/// One deliberate extension: CPython never sees `WANT_*` on a blocking
-/// socket because its fd mirrors the timeout; a C host can hand pyssl a
-/// non-blocking fd with a blocking timeout, so a blocking socket waits here
-/// with no limit instead of spinning.
 pub fn select(
     fd: Option<i32>,
     writing: bool,
@@ -75,7 +71,6 @@ pub fn select(
         if sock_timeout > 0 {
             return SockState::HasTimedOut;
         }
-        poll(fd, writing, -1);
         return SockState::IsBlocking;
     }
     if fd < 0 {
@@ -88,6 +83,16 @@ pub fn select(
         PollResult::TimedOut => SockState::HasTimedOut,
         PollResult::Invalid => SockState::HasBeenClosed,
         PollResult::Ready => SockState::OperationOk,
+    }
+}
+
+/// Waits without a limit for `fd`. CPython never sees `WANT_*` on a
+/// blocking socket because its fd mirrors the timeout; a C host can hand
+/// pyssl a non-blocking fd with a blocking timeout, and then pyssl waits
+/// here instead of spinning.
+pub fn wait_blocking(fd: Option<i32>, writing: bool) {
+    if let Some(fd) = fd {
+        poll(fd, writing, -1);
     }
 }
 
