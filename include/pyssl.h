@@ -89,6 +89,14 @@
 #define PYSSL_FD_NONE -2
 
 /*
+ `pyssl_socket_set_io` fd: the host's socket object is alive but closed
+ (CPython's `sock_fd == -1`): OpenSSL keeps using its old fd, a wait in
+ timeout mode fails with "Underlying socket has been closed.", and
+ shutdown with "Underlying socket connection gone".
+ */
+#define PYSSL_FD_CLOSED -3
+
+/*
  Result statuses returned by every fallible C function. Success is `0` (or
  a byte count); the negative values are CPython's `PY_SSL_ERROR_*` negated,
  followed by pyssl's own.
@@ -176,10 +184,6 @@ typedef enum {
    operation stopped and the host's own error is pending.
    */
   PYSSL_ERROR_HOST_INTERRUPT = -18,
-  /*
-   The socket is being used by another thread right now.
-   */
-  PYSSL_ERROR_BUSY = -19,
 } pyssl_status;
 
 /*
@@ -255,8 +259,9 @@ typedef struct pyssl_session pyssl_session;
 
 /*
  A TLS connection: `SSLSocket` over a connected fd, or `SSLObject` over
- two memory BIOs. One thread at a time: a call made while another thread
- is inside a call on the same socket fails with `PYSSL_ERROR_BUSY`.
+ two memory BIOs. As with CPython, one thread may read while another
+ writes; other concurrent calls on one socket are the host's to avoid
+ (OpenSSL does not support them).
  */
 typedef struct pyssl_socket pyssl_socket;
 
@@ -696,6 +701,15 @@ const char *pyssl_error_verify_message(void);
 void pyssl_error_clear(void);
 
 /*
+ `exc.args` of the last error as a new tuple value (free with
+ `pyssl_value_free`), or NULL when none is recorded: what a host passes to
+ the exception class to rebuild the exception (e.g. `(1, "[SSL: ...] ...")`
+ for an `SSLError`, `("text",)` for one raised with a message only, the
+ five arguments of a `UnicodeDecodeError`). Does not change the last error.
+ */
+pyssl_value *pyssl_error_args(void);
+
+/*
  Installs process-wide host hooks (copied), or removes them with NULL.
  With hooks, every OpenSSL call and `poll()` that may block runs between
  `release` and `reacquire` (CPython's `Py_BEGIN/END_ALLOW_THREADS`), and
@@ -907,7 +921,8 @@ pyssl_socket *pyssl_socket_wrap_ssl(void *ssl,
 /*
  The transport of a socket from `pyssl_socket_wrap_ssl` for the next
  operations, as CPython re-reads it from its socket object on every call:
- `fd` >= 0 (a live socket), `PYSSL_FD_GONE` or `PYSSL_FD_NONE`;
+ `fd` >= 0 (a live socket), `PYSSL_FD_GONE`, `PYSSL_FD_CLOSED` or
+ `PYSSL_FD_NONE`;
  `timeout_ns` is the socket timeout in nanoseconds (< 0 blocking, 0
  non-blocking). Does not change the fd's flags.
  */

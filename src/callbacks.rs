@@ -3,11 +3,8 @@
 //!
 //! A callback runs inside an OpenSSL call made by a socket operation, on the
 //! thread that holds the socket's lock. The host's callback gets the
-//! socket's handle and may switch its context (`pyssl_socket_set_context`),
-//! which is allowed there because this module records which socket's
-//! callback is running on the thread.
+//! socket's handle and may switch its context (`pyssl_socket_set_context`).
 
-use std::cell::Cell;
 use std::os::raw::{c_char, c_int, c_void};
 
 use openssl_sys as ffi;
@@ -28,15 +25,6 @@ pub type SniCallback = extern "C" fn(
 pub struct Sni {
     pub callback: SniCallback,
     pub userdata: *mut c_void,
-}
-
-thread_local! {
-    static IN_CALLBACK: Cell<*const Socket> = const { Cell::new(std::ptr::null()) };
-}
-
-/// Whether this thread is inside one of `sock`'s callbacks.
-pub fn in_callback_of(sock: &Socket) -> bool {
-    IN_CALLBACK.with(|c| std::ptr::eq(c.get(), sock))
 }
 
 /// Stores the socket's handle in its SSL (ex_data 0, `SSL_set_app_data`).
@@ -89,10 +77,13 @@ unsafe extern "C" fn sni_trampoline(ssl: *mut ffi::SSL, al: *mut c_int, arg: *mu
     let sock = unsafe { crate::handle::borrow::<Socket, _>(handle) }.ok();
     // SAFETY: valid SSL; the name is owned by the SSL.
     let name = unsafe { ffi::SSL_get_servername(ssl, TLSEXT_NAMETYPE_HOST_NAME) };
-    let prev =
-        IN_CALLBACK.with(|c| c.replace(sock.map_or(std::ptr::null(), |s| s as *const Socket)));
+    // Only a live handle of ours goes to the host.
+    let handle = if sock.is_some() {
+        handle
+    } else {
+        std::ptr::null_mut()
+    };
     let result = std::panic::catch_unwind(|| (sni.callback)(handle, name, sni.userdata));
-    IN_CALLBACK.with(|c| c.set(prev));
     let alert = match result {
         Ok(0) => return ffi::SSL_TLSEXT_ERR_OK,
         Ok(r) if r > 0 => r,

@@ -68,8 +68,6 @@ pub enum pyssl_status {
     /// The host's interrupt check (see `pyssl_set_host_hooks`) failed: the
     /// operation stopped and the host's own error is pending.
     PYSSL_ERROR_HOST_INTERRUPT = -18,
-    /// The socket is being used by another thread right now.
-    PYSSL_ERROR_BUSY = -19,
 }
 
 pub use pyssl_status as Status;
@@ -159,6 +157,8 @@ pub struct ErrorInfo {
     /// `exc.verify_code` / `exc.verify_message` (SSLCertVerificationError).
     pub verify_code: Option<i64>,
     pub verify_message: Option<String>,
+    /// `exc.args`: what a host passes to the class to rebuild the exception.
+    pub args: Vec<crate::value::Value>,
 }
 
 pub type PyResult<T> = Result<T, PyErr>;
@@ -178,7 +178,14 @@ impl PyErr {
             reason_code: 0,
             verify_code: None,
             verify_message: None,
+            args: Vec::new(),
         })
+        .with_args(|e| vec![crate::value::Value::Str(e.message.clone())])
+    }
+
+    fn with_args(mut self, f: impl FnOnce(&ErrorInfo) -> Vec<crate::value::Value>) -> Self {
+        self.args = f(&self);
+        self
     }
 
     pub fn value_error(message: impl Into<String>) -> Self {
@@ -209,9 +216,11 @@ impl PyErr {
     /// message and no errno. `SSLError.__str__` falls back to `str(args)`
     /// without a `strerror`, so `str(exc)` is the one-item tuple `('msg',)`.
     pub fn ssl_message(message: impl Into<String>) -> Self {
-        let text =
-            crate::value::Value::Tuple(vec![crate::value::Value::Str(message.into())]).repr();
-        Self::new(Status::PYSSL_ERROR_SSL, "SSLError", text)
+        let args = vec![crate::value::Value::Str(message.into())];
+        let text = crate::value::Value::Tuple(args.clone()).repr();
+        let mut e = Self::new(Status::PYSSL_ERROR_SSL, "SSLError", text);
+        e.args = args;
+        e
     }
 
     /// `PyErr_SetFromErrno(PyExc_OSError)`: the errno subclass, args
@@ -225,6 +234,10 @@ impl PyErr {
             format!("[Errno {errno}] {strerror}"),
         );
         e.errno = Some(errno);
+        e.args = vec![
+            crate::value::Value::Int(errno as i64),
+            crate::value::Value::Str(strerror.clone()),
+        ];
         e.strerror = Some(strerror);
         e
     }
@@ -429,6 +442,14 @@ pub fn fill_ssl_error(
         reason_code,
         verify_code,
         verify_message,
+        args: Vec::new(),
+    })
+    // init_value is (ERR_GET_REASON(ssl_errno), msg)
+    .with_args(|e| {
+        vec![
+            crate::value::Value::Int(e.errno.unwrap_or(0) as i64),
+            crate::value::Value::Str(e.message.clone()),
+        ]
     })
 }
 
@@ -612,6 +633,39 @@ mod tests {
         );
         assert_eq!(e.library, Some("SSL"));
         assert_eq!(e.verify_code, Some(18));
+    }
+
+    #[test]
+    fn args_are_what_cpython_passes_to_the_class() {
+        use crate::value::Value;
+        assert_eq!(
+            PyErr::ssl_message("No cipher can be selected.").args,
+            vec![Value::Str("No cipher can be selected.".into())]
+        );
+        let e = PyErr::os_error(libc::ECONNRESET);
+        assert_eq!(
+            Value::Tuple(e.args.clone()).repr(),
+            "(104, 'Connection reset by peer')"
+        );
+        let loc = Location {
+            file: "x.rs",
+            line: 1,
+        };
+        let e = fill_ssl_error(
+            Status::PYSSL_ERROR_EOF,
+            "SSLEOFError",
+            8,
+            Some("EOF"),
+            loc,
+            0,
+            None,
+        );
+        assert_eq!(Value::Tuple(e.args.clone()).repr(), "(8, 'EOF (x.rs:1)')");
+        let e = crate::value::decode_utf8(b"ab\xff").unwrap_err();
+        assert_eq!(
+            Value::Tuple(e.args.clone()).repr(),
+            "('utf-8', b'ab\\xff', 2, 3, 'invalid start byte')"
+        );
     }
 
     #[test]

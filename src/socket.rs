@@ -9,7 +9,8 @@
 
 use std::ffi::CStr;
 use std::os::raw::{c_int, c_uint};
-use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use openssl_sys as ffi;
 
@@ -47,30 +48,63 @@ enum Transport {
 pub(crate) const FD_GONE: c_int = -1;
 /// `State::fd` of a borrowed `SSL*` over memory BIOs (CPython's `sock == NULL`).
 pub(crate) const FD_NONE: c_int = -2;
+/// `State::fd` of a borrowed `SSL*` whose socket object is still alive but
+/// closed (CPython's `sock_fd == INVALID_SOCKET`): OpenSSL keeps its old fd.
+pub(crate) const FD_CLOSED: c_int = -3;
 
-/// Mutable per-connection state, used by one thread at a time.
+/// Per-connection state. Like CPython's `PySSLSocket`, it may be used by
+/// several threads at once (a reader and a writer): every field a call
+/// changes is atomic.
 struct State {
     ssl: *mut ffi::SSL,
-    /// The socket fd; -1 once the host says the socket is gone.
-    fd: c_int,
-    timeout: TimeoutNs,
-    /// CPython's `self->err`: the last `_PySSLError`.
-    err: SslErr,
-    shutdown_seen_zero: bool,
+    /// The socket fd; see [`FD_GONE`], [`FD_NONE`] and [`FD_CLOSED`].
+    fd: AtomicI32,
+    timeout: AtomicI64,
+    /// CPython's `self->err`: the last `_PySSLError` (ssl code, errno).
+    err: AtomicU64,
+    shutdown_seen_zero: AtomicBool,
     /// Whether pyssl frees the SSL (not for a borrowed one).
     owned: bool,
 }
 
-// SAFETY: an SSL object may move between threads; `State` is only reached
-// through the socket's mutex, so it is never used by two threads at once.
-unsafe impl Send for State {}
+impl State {
+    fn new(ssl: *mut ffi::SSL, fd: c_int, timeout: TimeoutNs, owned: bool) -> State {
+        State {
+            ssl,
+            fd: AtomicI32::new(fd),
+            timeout: AtomicI64::new(timeout),
+            err: AtomicU64::new(0),
+            shutdown_seen_zero: AtomicBool::new(false),
+            owned,
+        }
+    }
+    fn fd(&self) -> c_int {
+        self.fd.load(Ordering::Relaxed)
+    }
+    fn timeout(&self) -> TimeoutNs {
+        self.timeout.load(Ordering::Relaxed)
+    }
+    fn err(&self) -> SslErr {
+        let v = self.err.load(Ordering::Relaxed);
+        SslErr {
+            ssl: (v >> 32) as u32 as c_int,
+            c: v as u32 as c_int,
+        }
+    }
+    fn set_err(&self, e: SslErr) {
+        self.err.store(
+            ((e.ssl as u32 as u64) << 32) | e.c as u32 as u64,
+            Ordering::Relaxed,
+        );
+    }
+}
 
-// SAFETY: `Socket::ssl` duplicates `State::ssl`; it is only used under the
-// state lock or from inside the socket's own callbacks on the thread that
-// holds that lock (see `set_context`).
-unsafe impl Send for Socket {}
+// SAFETY: the SSL object may be used from any thread; concurrent calls on
+// one socket are the host's choice, as with CPython (OpenSSL tolerates a
+// reader and a writer in practice); all other fields are atomics.
+unsafe impl Send for State {}
 // SAFETY: see Send.
-unsafe impl Sync for Socket {}
+unsafe impl Sync for State {}
 
 impl Drop for State {
     fn drop(&mut self) {
@@ -100,8 +134,14 @@ pub struct Socket {
     /// The same, NUL-terminated for C.
     server_hostname_c: Option<std::ffi::CString>,
     transport: Transport,
-    state: Mutex<State>,
+    state: State,
 }
+
+// SAFETY: `Socket::ssl` duplicates `State::ssl` (see State's Send); the
+// other fields are immutable, locked or thread-safe types.
+unsafe impl Send for Socket {}
+// SAFETY: see Send.
+unsafe impl Sync for Socket {}
 
 impl std::fmt::Debug for Socket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -194,14 +234,7 @@ impl Socket {
         if ssl.is_null() {
             return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
         }
-        let state = State {
-            ssl,
-            fd,
-            timeout: -1,
-            err: SslErr::default(),
-            shutdown_seen_zero: false,
-            owned: true,
-        };
+        let state = State::new(ssl, fd, -1, true);
         // From here on `state` frees the SSL on every error path.
         // SAFETY: valid SSL; BIO references are taken before SSL_set_bio
         // hands one to the SSL, so both the SSL and the MemoryBio own one.
@@ -262,7 +295,7 @@ impl Socket {
                 .and_then(|h| std::ffi::CString::new(h).ok()),
             server_hostname: hostname,
             transport,
-            state: Mutex::new(state),
+            state,
         })
     }
 
@@ -289,14 +322,7 @@ impl Socket {
             server_hostname: server_hostname.map(str::to_owned),
             server_hostname_c: server_hostname.and_then(|h| std::ffi::CString::new(h).ok()),
             transport: Transport::Borrowed,
-            state: Mutex::new(State {
-                ssl,
-                fd: FD_NONE,
-                timeout: 0,
-                err: SslErr::default(),
-                shutdown_seen_zero: false,
-                owned: false,
-            }),
+            state: State::new(ssl, FD_NONE, 0, false),
         }
     }
 
@@ -307,13 +333,13 @@ impl Socket {
         if !matches!(self.transport, Transport::Borrowed) {
             return Err(PyErr::value_error("set_io is only for a borrowed SSL*"));
         }
-        if fd < FD_NONE {
+        if fd < FD_CLOSED {
             return Err(PyErr::bad_argument(format!("invalid fd {fd}")));
         }
-        let mut st = self.lock()?;
+        let st = self.lock()?;
         // The host's SSL* already uses its fd; only record it for poll().
-        st.fd = fd;
-        st.timeout = timeout_ns;
+        st.fd.store(fd, Ordering::Relaxed);
+        st.timeout.store(timeout_ns, Ordering::Relaxed);
         Ok(())
     }
 
@@ -329,17 +355,12 @@ impl Socket {
         if self.original_ctx.is_none() {
             return Err(PyErr::value_error("a borrowed SSL* has no pyssl context"));
         }
-        let in_callback = crate::callbacks::in_callback_of(self);
-        let _state = if in_callback {
-            None
-        } else {
-            Some(self.lock()?)
-        };
         let mut cur = self.ctx.lock().unwrap_or_else(|e| e.into_inner());
         let g = ctx.read();
         // SAFETY: valid SSL and SSL_CTX; OpenSSL takes its own reference to
-        // the new SSL_CTX. Either this thread holds the state lock, or it is
-        // inside this socket's callback, where OpenSSL expects this call.
+        // the new SSL_CTX. As in CPython, switching while another thread is
+        // in the middle of a handshake on the socket is the host's doing;
+        // the SNI callback is the intended place.
         unsafe { ffi::SSL_set_SSL_CTX(self.ssl, g.raw()) };
         *cur = Some(Arc::clone(ctx));
         Ok(())
@@ -369,18 +390,9 @@ impl Socket {
         self.server_hostname_c.as_deref()
     }
 
-    /// Exclusive access for one operation; a concurrent call from another
-    /// thread fails instead of corrupting OpenSSL's state.
-    fn lock(&self) -> PyResult<MutexGuard<'_, State>> {
-        match self.state.try_lock() {
-            Ok(g) => Ok(g),
-            Err(TryLockError::WouldBlock) => Err(PyErr::new(
-                Status::PYSSL_ERROR_BUSY,
-                "RuntimeError",
-                "the socket is being used by another thread",
-            )),
-            Err(TryLockError::Poisoned(p)) => Ok(p.into_inner()),
-        }
+    /// The connection state (CPython's object fields).
+    fn lock(&self) -> PyResult<&State> {
+        Ok(&self.state)
     }
 
     /// Holds the memory BIOs' locks for the length of an operation, so the
@@ -412,23 +424,23 @@ impl Socket {
             }
             ns as i64
         };
-        let mut st = self.lock()?;
+        let st = self.lock()?;
         if let Transport::Fd = self.transport {
-            if st.fd >= 0 {
-                set_nonblocking(st.fd, ns >= 0)?;
+            if st.fd() >= 0 {
+                set_nonblocking(st.fd(), ns >= 0)?;
             }
         }
-        st.timeout = ns;
+        st.timeout.store(ns, Ordering::Relaxed);
         Ok(())
     }
 
     /// The timeout in seconds (negative = blocking).
     pub fn timeout(&self) -> PyResult<f64> {
         let st = self.lock()?;
-        Ok(if st.timeout < 0 {
+        Ok(if st.timeout() < 0 {
             -1.0
         } else {
-            st.timeout as f64 / 1e9
+            st.timeout() as f64 / 1e9
         })
     }
 
@@ -439,19 +451,19 @@ impl Socket {
         if !matches!(self.transport, Transport::Fd) {
             return Err(PyErr::value_error("socket is not over an fd of its own"));
         }
-        let mut st = self.lock()?;
+        let st = self.lock()?;
         if fd >= 0 {
             // SAFETY: valid SSL under the lock; SSL_set_fd replaces the BIO.
             if !unsafe { crate::sockbio::set_fd(st.ssl, fd) } {
                 return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
             }
         }
-        st.fd = fd.max(-1);
+        st.fd.store(fd.max(-1), Ordering::Relaxed);
         Ok(())
     }
 
     pub fn fd(&self) -> PyResult<c_int> {
-        Ok(self.lock()?.fd)
+        Ok(self.lock()?.fd())
     }
 
     /// The fd to wait on (None over memory BIOs) and the timeout that
@@ -459,12 +471,15 @@ impl Socket {
     fn io_params(&self, st: &State) -> PyResult<(Option<c_int>, TimeoutNs)> {
         match self.transport {
             Transport::Bio { .. } => Ok((None, 0)),
-            Transport::Borrowed if st.fd == FD_NONE => Ok((None, 0)),
+            Transport::Borrowed if st.fd() == FD_NONE => Ok((None, 0)),
+            // A closed socket object: OpenSSL still uses its old fd, and a
+            // wait in timeout mode finds the socket closed (fd -1).
+            Transport::Borrowed if st.fd() == FD_CLOSED => Ok((Some(-1), st.timeout())),
             Transport::Fd | Transport::Borrowed => {
-                if st.fd < 0 {
+                if st.fd() < 0 {
                     return Err(no_socket());
                 }
-                Ok((Some(st.fd), st.timeout))
+                Ok((Some(st.fd()), st.timeout()))
             }
         }
     }
@@ -472,11 +487,12 @@ impl Socket {
     fn site<'a>(&'a self, st: &State) -> ErrorSite<'a> {
         ErrorSite {
             ssl: st.ssl,
-            err: st.err,
+            err: st.err(),
             socket: match self.transport {
-                Transport::Fd => Some(st.fd >= 0),
-                Transport::Borrowed if st.fd == FD_NONE => None,
-                Transport::Borrowed => Some(st.fd >= 0),
+                Transport::Fd => Some(st.fd() >= 0),
+                Transport::Borrowed if st.fd() == FD_NONE => None,
+                Transport::Borrowed if st.fd() == FD_CLOSED => Some(true),
+                Transport::Borrowed => Some(st.fd() >= 0),
                 Transport::Bio { .. } => None,
             },
             server_hostname: self.server_hostname.as_deref(),
@@ -496,16 +512,16 @@ impl Socket {
     /// and byte count for the caller to turn into a result or an error.
     fn io_loop(
         &self,
-        st: &mut State,
+        st: &State,
         op: Op,
         (fd, sock_timeout): (Option<c_int>, TimeoutNs),
-        mut call: impl FnMut(&mut State) -> (c_int, usize, SslErr),
-        mut decide: impl FnMut(&mut State, c_int, SslErr) -> Flow,
+        mut call: impl FnMut(&State) -> (c_int, usize, SslErr),
+        mut decide: impl FnMut(&State, c_int, SslErr) -> Flow,
     ) -> PyResult<(c_int, usize)> {
         let deadline = Deadline::new(sock_timeout);
         loop {
             let (ret, n, err) = allow_threads(|| call(st));
-            st.err = err;
+            st.set_err(err);
             // CPython's shutdown loop does not check for signals.
             if op != Op::Shutdown {
                 check_interrupt()?;
@@ -546,12 +562,12 @@ impl Socket {
 
     /// `SSLSocket.do_handshake()`.
     pub fn do_handshake(&self) -> PyResult<()> {
-        let mut st = self.lock()?;
+        let st = self.lock()?;
         let _bios = self.bio_guards();
-        let io = self.io_params(&st)?;
+        let io = self.io_params(st)?;
         clear_openssl_errors();
         let (ret, _) = self.io_loop(
-            &mut st,
+            st,
             Op::Handshake,
             io,
             // SAFETY: valid SSL, used by this thread only (locked).
@@ -562,7 +578,7 @@ impl Socket {
             |_, _, _| Flow::Wait,
         )?;
         if ret < 1 {
-            return Err(self.fail(&st, ret, here!()));
+            return Err(self.fail(st, ret, here!()));
         }
         Ok(())
     }
@@ -570,8 +586,8 @@ impl Socket {
     /// `SSLSocket.read(len)` into `buf`: the byte count, 0 for a clean
     /// close_notify (`b''`), or an error.
     pub fn read(&self, buf: &mut [u8]) -> PyResult<usize> {
-        let mut st = self.lock()?;
-        let io = self.io_params(&st)?;
+        let st = self.lock()?;
+        let io = self.io_params(st)?;
         if buf.is_empty() {
             return Ok(0);
         }
@@ -580,7 +596,7 @@ impl Socket {
         let (ptr, len) = (buf.as_mut_ptr(), buf.len());
         let mut closed = false;
         let (ret, n) = self.io_loop(
-            &mut st,
+            st,
             Op::Read,
             io,
             // SAFETY: valid SSL (locked); `ptr` has `len` writable bytes.
@@ -605,7 +621,7 @@ impl Socket {
             return Ok(0);
         }
         if ret == 0 {
-            return Err(self.fail(&st, 0, here!()));
+            return Err(self.fail(st, 0, here!()));
         }
         Ok(n)
     }
@@ -614,8 +630,8 @@ impl Socket {
     /// `WANT_READ`/`WANT_WRITE` on a non-blocking socket, call again with
     /// the same data (OpenSSL may have taken part of it already).
     pub fn write(&self, data: &[u8]) -> PyResult<usize> {
-        let mut st = self.lock()?;
-        let (fd, sock_timeout) = self.io_params(&st)?;
+        let st = self.lock()?;
+        let (fd, sock_timeout) = self.io_params(st)?;
         let _bios = self.bio_guards();
         clear_openssl_errors();
         // CPython waits for the socket to be writable once before writing.
@@ -625,7 +641,7 @@ impl Socket {
             _ => {}
         }
         let (ret, n) = self.io_loop(
-            &mut st,
+            st,
             Op::Write,
             (fd, sock_timeout),
             // SAFETY: valid SSL (locked); `data` is readable for its length.
@@ -637,7 +653,7 @@ impl Socket {
             |_, _, _| Flow::Wait,
         )?;
         if ret == 0 {
-            return Err(self.fail(&st, 0, here!()));
+            return Err(self.fail(st, 0, here!()));
         }
         Ok(n)
     }
@@ -645,23 +661,25 @@ impl Socket {
     /// `SSLSocket.shutdown()` (the unwrap): sends close_notify, then waits
     /// for the peer's. Ok once done; `WANT_*` errors in non-blocking mode.
     pub fn shutdown(&self) -> PyResult<()> {
-        let mut st = self.lock()?;
+        let st = self.lock()?;
         match self.transport {
-            Transport::Fd if st.fd < 0 || !fd_is_open(st.fd) => return Err(no_socket()),
-            Transport::Borrowed if st.fd == FD_GONE => return Err(no_socket()),
+            Transport::Fd if st.fd() < 0 || !fd_is_open(st.fd()) => return Err(no_socket()),
+            Transport::Borrowed if st.fd() == FD_GONE || st.fd() == FD_CLOSED => {
+                return Err(no_socket())
+            }
             _ => {}
         }
-        let io = self.io_params(&st)?;
+        let io = self.io_params(st)?;
         let _bios = self.bio_guards();
         clear_openssl_errors();
         let mut zeros = 0;
         let (ret, _) = self.io_loop(
-            &mut st,
+            st,
             Op::Shutdown,
             io,
             // SAFETY: valid SSL (locked).
             |st| unsafe {
-                if st.shutdown_seen_zero {
+                if st.shutdown_seen_zero.load(Ordering::Relaxed) {
                     // Read-ahead could swallow cleartext sent after the
                     // peer's close_notify (unwrap).
                     ossl::SSL_set_read_ahead(st.ssl, 0);
@@ -677,14 +695,14 @@ impl Socket {
                     if zeros > 1 {
                         return Flow::Finish;
                     }
-                    st.shutdown_seen_zero = true;
+                    st.shutdown_seen_zero.store(true, Ordering::Relaxed);
                     Flow::Again
                 }
                 _ => Flow::Wait,
             },
         )?;
         if ret < 0 {
-            return Err(self.fail(&st, ret, here!()));
+            return Err(self.fail(st, ret, here!()));
         }
         Ok(())
     }
@@ -959,7 +977,7 @@ impl Socket {
         // SAFETY: valid SSL.
         let n = unsafe { ffi::SSL_pending(st.ssl) };
         if n < 0 {
-            return Err(self.fail(&st, n, here!()));
+            return Err(self.fail(st, n, here!()));
         }
         Ok(n as usize)
     }

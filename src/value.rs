@@ -237,7 +237,16 @@ fn utf8_error(bytes: &[u8], start: usize) -> PyErr {
             start + len - 1
         )
     };
-    PyErr::new(Status::PYSSL_ERROR_VALUE, "UnicodeDecodeError", message)
+    let mut e = PyErr::new(Status::PYSSL_ERROR_VALUE, "UnicodeDecodeError", message);
+    // UnicodeDecodeError(encoding, object, start, end, reason)
+    e.args = vec![
+        Value::Str("utf-8".to_owned()),
+        Value::Bytes(bytes.to_vec()),
+        Value::Int(start as i64),
+        Value::Int((start + len) as i64),
+        Value::Str(reason.to_owned()),
+    ];
+    e
 }
 
 const INVALID_START: &str = "invalid start byte";

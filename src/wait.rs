@@ -79,9 +79,10 @@ pub fn select(
     // ms rounded up, like _PyTime_AsMilliseconds(..., ROUND_CEILING).
     let ms = (timeout as i128 + 999_999) / 1_000_000;
     let ms = ms.min(i32::MAX as i128) as i32;
+    // Any other result, POLLNVAL and errors included, lets CPython retry
+    // the OpenSSL call, which then reports what is wrong with the fd.
     match poll(fd, writing, ms) {
         PollResult::TimedOut => SockState::HasTimedOut,
-        PollResult::Invalid => SockState::HasBeenClosed,
         PollResult::Ready => SockState::OperationOk,
     }
 }
@@ -99,7 +100,6 @@ pub fn wait_blocking(fd: Option<i32>, writing: bool) {
 enum PollResult {
     Ready,
     TimedOut,
-    Invalid,
 }
 
 fn poll(fd: i32, writing: bool, ms: i32) -> PollResult {
@@ -112,8 +112,6 @@ fn poll(fd: i32, writing: bool, ms: i32) -> PollResult {
     let rc = hooks::allow_threads(|| unsafe { libc::poll(&mut pfd, 1, ms) });
     if rc == 0 {
         PollResult::TimedOut
-    } else if rc > 0 && pfd.revents & libc::POLLNVAL != 0 {
-        PollResult::Invalid
     } else {
         // Ready, or an error such as EINTR: CPython retries the SSL call.
         PollResult::Ready

@@ -92,3 +92,16 @@ pub extern "C" fn pyssl_error_verify_message() -> *const c_char {
 pub extern "C" fn pyssl_error_clear() {
     clear_last();
 }
+
+/// `exc.args` of the last error as a new tuple value (free with
+/// `pyssl_value_free`), or NULL when none is recorded: what a host passes to
+/// the exception class to rebuild the exception (e.g. `(1, "[SSL: ...] ...")`
+/// for an `SSLError`, `("text",)` for one raised with a message only, the
+/// five arguments of a `UnicodeDecodeError`). Does not change the last error.
+#[no_mangle]
+pub extern "C" fn pyssl_error_args() -> *mut super::value::pyssl_value {
+    match crate::error::last() {
+        Some(e) => super::value::value_into_raw(crate::value::Value::Tuple(e.args.clone())),
+        None => std::ptr::null_mut(),
+    }
+}

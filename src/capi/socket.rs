@@ -12,8 +12,9 @@ use crate::handle::{self, HandleKind};
 use crate::socket::Socket;
 
 /// A TLS connection: `SSLSocket` over a connected fd, or `SSLObject` over
-/// two memory BIOs. One thread at a time: a call made while another thread
-/// is inside a call on the same socket fails with `PYSSL_ERROR_BUSY`.
+/// two memory BIOs. As with CPython, one thread may read while another
+/// writes; other concurrent calls on one socket are the host's to avoid
+/// (OpenSSL does not support them).
 pub struct pyssl_socket {
     _private: [u8; 0],
 }
@@ -298,6 +299,11 @@ pub const PYSSL_FD_GONE: c_int = -1;
 /// `pyssl_socket_set_io` fd: there is no socket, the `SSL*` runs over
 /// memory BIOs (CPython's `sock == NULL`).
 pub const PYSSL_FD_NONE: c_int = -2;
+/// `pyssl_socket_set_io` fd: the host's socket object is alive but closed
+/// (CPython's `sock_fd == -1`): OpenSSL keeps using its old fd, a wait in
+/// timeout mode fails with "Underlying socket has been closed.", and
+/// shutdown with "Underlying socket connection gone".
+pub const PYSSL_FD_CLOSED: c_int = -3;
 
 /// Wraps an `SSL*` the host created, configured and keeps owning (pyssl
 /// never frees it): for a patched CPython `_ssl.c` that delegates I/O to
@@ -328,7 +334,8 @@ pub extern "C" fn pyssl_socket_wrap_ssl(
 
 /// The transport of a socket from `pyssl_socket_wrap_ssl` for the next
 /// operations, as CPython re-reads it from its socket object on every call:
-/// `fd` >= 0 (a live socket), `PYSSL_FD_GONE` or `PYSSL_FD_NONE`;
+/// `fd` >= 0 (a live socket), `PYSSL_FD_GONE`, `PYSSL_FD_CLOSED` or
+/// `PYSSL_FD_NONE`;
 /// `timeout_ns` is the socket timeout in nanoseconds (< 0 blocking, 0
 /// non-blocking). Does not change the fd's flags.
 #[no_mangle]
