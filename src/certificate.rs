@@ -35,6 +35,15 @@ impl Certificate {
         Certificate { x509 }
     }
 
+    /// Takes over a reference the caller owns (e.g. from
+    /// `SSL_get1_peer_certificate`).
+    ///
+    /// # Safety
+    /// `x509` must be a valid `X509*` whose reference is handed over.
+    pub unsafe fn from_owned(x509: *mut ffi::X509) -> Certificate {
+        Certificate { x509 }
+    }
+
     pub fn as_ptr(&self) -> *mut ffi::X509 {
         self.x509
     }

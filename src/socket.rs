@@ -20,10 +20,10 @@ use crate::error::{clear_openssl_errors, set_ssl_error, PyErr, PyResult, Status}
 use crate::here;
 use crate::hooks::{allow_threads, check_interrupt};
 use crate::membio::MemoryBio;
+use crate::ossl;
 use crate::sslerror::{set_error, ErrorSite, SslErr};
 use crate::value::Value;
 use crate::wait::{select, Deadline, SockState, TimeoutNs};
-use crate::{cert, ossl};
 
 const SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER: std::os::raw::c_long = 0x2;
 const SSL_MODE_AUTO_RETRY: std::os::raw::c_long = 0x4;
@@ -134,6 +134,9 @@ pub struct Socket {
     /// The same, NUL-terminated for C.
     server_hostname_c: Option<std::ffi::CString>,
     transport: Transport,
+    /// The last decoded peer certificate (held, so its address cannot be
+    /// reused by another certificate while cached) and its dict.
+    peer_cache: Mutex<Option<(crate::certificate::Certificate, Value)>>,
     state: State,
 }
 
@@ -295,6 +298,7 @@ impl Socket {
                 .and_then(|h| std::ffi::CString::new(h).ok()),
             server_hostname: hostname,
             transport,
+            peer_cache: Mutex::new(None),
             state,
         })
     }
@@ -322,6 +326,7 @@ impl Socket {
             server_hostname: server_hostname.map(str::to_owned),
             server_hostname_c: server_hostname.and_then(|h| std::ffi::CString::new(h).ok()),
             transport: Transport::Borrowed,
+            peer_cache: Mutex::new(None),
             state: State::new(ssl, FD_NONE, 0, false),
         }
     }
@@ -711,29 +716,37 @@ impl Socket {
     /// bytes, `{}` when the certificate was not verified, or the decoded dict.
     pub fn getpeercert(&self, binary_form: bool) -> PyResult<Option<Value>> {
         let st = self.lock()?;
-        // SAFETY: valid SSL (locked); the certificate reference we get is
-        // released before returning.
-        unsafe {
+        // SAFETY: valid SSL; the certificate reference we get is owned by
+        // `cert` (released when it drops).
+        let cert = unsafe {
             if ffi::SSL_is_init_finished(st.ssl) == 0 {
                 return Err(PyErr::value_error("handshake not done yet"));
             }
-            let cert = ffi::SSL_get1_peer_certificate(st.ssl);
-            if cert.is_null() {
+            let raw = ffi::SSL_get1_peer_certificate(st.ssl);
+            if raw.is_null() {
                 return Ok(None);
             }
-            let result = if binary_form {
-                cert::certificate_to_der(cert)
-            } else {
-                let mode = ffi::SSL_CTX_get_verify_mode(ffi::SSL_get_SSL_CTX(st.ssl));
-                if mode & ffi::SSL_VERIFY_PEER == 0 {
-                    Ok(Value::Dict(Vec::new()))
-                } else {
-                    cert::decode_certificate(cert)
-                }
-            };
-            ffi::X509_free(cert);
-            result.map(Some)
+            crate::certificate::Certificate::from_owned(raw)
+        };
+        if binary_form {
+            return cert.der().map(|d| Some(Value::Bytes(d)));
         }
+        // SAFETY: valid SSL and its context.
+        let mode = unsafe { ffi::SSL_CTX_get_verify_mode(ffi::SSL_get_SSL_CTX(st.ssl)) };
+        if mode & ffi::SSL_VERIFY_PEER == 0 {
+            return Ok(Some(Value::Dict(Vec::new())));
+        }
+        // The peer's certificate object only changes with a new handshake
+        // (or post-handshake authentication): decode each one once.
+        let mut cache = self.peer_cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((c, v)) = cache.as_ref() {
+            if c.as_ptr() == cert.as_ptr() {
+                return Ok(Some(v.clone()));
+            }
+        }
+        let v = cert.info()?;
+        *cache = Some((cert, v.clone()));
+        Ok(Some(v))
     }
 
     /// `SSLSocket.get_unverified_chain()` (3.13): the chain the peer sent,

@@ -47,6 +47,18 @@ fn handshake_read_write_and_clean_shutdown() {
     assert_eq!(cs.write(b"hello").unwrap(), 5);
     let mut buf = [0u8; 64];
     assert_eq!(ss.read(&mut buf).unwrap(), 5);
+    // The dict is decoded once per certificate and returned again after.
+    let first = cs.getpeercert(false).unwrap().unwrap();
+    assert!(first
+        .repr()
+        .starts_with("{'subject': ((('commonName', 'localhost'),),), "));
+    assert_eq!(cs.getpeercert(false).unwrap().unwrap(), first);
+    assert!(matches!(
+        cs.getpeercert(true).unwrap(),
+        Some(pyssl::value::Value::Bytes(_))
+    ));
+    // The server did not ask for a certificate: None.
+    assert!(ss.getpeercert(false).unwrap().is_none());
     assert_eq!(&buf[..5], b"hello");
     assert_eq!(ss.read(&mut []).unwrap(), 0);
     thread::scope(|s| {
