@@ -135,3 +135,24 @@ cd ..
 rm -rf "$OUT"
 mv "$OUT.tmp" "$OUT"
 echo "certificates written to $OUT"
+
+# --- hostile peers (test_hostile.c) ------------------------------------------
+# big.pem / big.key: a self-signed localhost certificate carrying a
+# 120,000-byte private extension, so that the Certificate message is well
+# over OpenSSL's default max_cert_list (100 KiB).
+cd "$OUT"
+newkey big.key
+{
+    printf '[big_ext]\n'
+    printf 'basicConstraints = CA:FALSE\n'
+    printf 'subjectAltName = DNS:localhost, IP:127.0.0.1\n'
+    # An OCTET STRING (04 83 01d4c0) of 120,000 zero bytes.
+    printf '1.3.6.1.4.1.55555.1 = DER:048301d4c0'
+    head -c 120000 /dev/zero | od -An -v -tx1 | tr -d ' \n'
+    printf '\n'
+} > big_ext.cnf
+"$OPENSSL" req -new -x509 -key big.key -out big.pem -days 3650 \
+    -subj "/O=pyssl tests/CN=localhost" \
+    -config big_ext.cnf -extensions big_ext 2>/dev/null
+rm -f big_ext.cnf
+echo "hostile-peer certificates written to $OUT"
