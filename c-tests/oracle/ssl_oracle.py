@@ -1206,6 +1206,890 @@ def certdecode(rec):
     run_pair(rec, "cert.unverified", client2, server2)
 
 
+# --- hostile peers (test_hostile.c) ------------------------------------------
+#
+# The misbehaving peer is written in the scenario itself: raw bytes on the
+# socket, or a raw OpenSSL SSL* over memory BIOs driven through ctypes, i.e.
+# the same libssl calls test_hostile.c makes (same library, same defaults,
+# same order), so that pyssl and CPython meet the very same misbehaviour.
+# The peer's own observations are recorded as plain values:
+#   "ok", b'...' (data read), "error N: reason" (SSL_get_error() and the
+#   reason of the last queued OpenSSL error, "-" when none), "eof" (TCP EOF
+#   while OpenSSL wanted more), "recv failed", or describe_records() of the
+#   raw bytes the peer received.
+
+import ctypes
+
+
+class _RawLib:
+    """The libssl/libcrypto functions the raw peer uses."""
+
+    def __init__(self):
+        s = ctypes.CDLL("libssl.so.3")
+        c = ctypes.CDLL("libcrypto.so.3")
+        P, I, L = ctypes.c_void_p, ctypes.c_int, ctypes.c_long
+        S = ctypes.c_char_p
+        for lib, name, res, args in (
+            (s, "TLS_server_method", P, []),
+            (s, "TLS_client_method", P, []),
+            (s, "SSL_CTX_new", P, [P]),
+            (s, "SSL_CTX_free", None, [P]),
+            (s, "SSL_CTX_use_certificate_chain_file", I, [P, S]),
+            (s, "SSL_CTX_use_PrivateKey_file", I, [P, S, I]),
+            (s, "SSL_CTX_ctrl", L, [P, I, L, P]),
+            (s, "SSL_CTX_set_cipher_list", I, [P, S]),
+            (s, "SSL_new", P, [P]),
+            (s, "SSL_free", None, [P]),
+            (s, "SSL_set_bio", None, [P, P, P]),
+            (s, "SSL_set_accept_state", None, [P]),
+            (s, "SSL_set_connect_state", None, [P]),
+            (s, "SSL_do_handshake", I, [P]),
+            (s, "SSL_read", I, [P, P, I]),
+            (s, "SSL_write", I, [P, S, I]),
+            (s, "SSL_shutdown", I, [P]),
+            (s, "SSL_set_shutdown", None, [P, I]),
+            (s, "SSL_get_error", I, [P, I]),
+            (s, "SSL_renegotiate", I, [P]),
+            (s, "SSL_key_update", I, [P, I]),
+            (c, "BIO_s_mem", P, []),
+            (c, "BIO_new", P, [P]),
+            (c, "BIO_read", I, [P, P, I]),
+            (c, "BIO_write", I, [P, S, I]),
+            (c, "ERR_peek_last_error", ctypes.c_ulong, []),
+            (c, "ERR_reason_error_string", S, [ctypes.c_ulong]),
+            (c, "ERR_clear_error", None, []),
+        ):
+            fn = getattr(lib, name)
+            fn.restype = res
+            fn.argtypes = args
+            setattr(self, name, fn)
+
+
+_RAWLIB = None
+
+
+def rawlib():
+    global _RAWLIB
+    if _RAWLIB is None:
+        _RAWLIB = _RawLib()
+    return _RAWLIB
+
+
+SSL_CTRL_SET_MIN_PROTO_VERSION = 123
+SSL_CTRL_SET_MAX_PROTO_VERSION = 124
+SSL_ERROR_WANT_READ = 2
+
+
+class RawTLS:
+    """A raw OpenSSL SSL* over memory BIOs; the peer moves the bytes."""
+
+    def __init__(self, sock, server, certname=None, maxver=0, minver=0, ciphers=None):
+        L = self.L = rawlib()
+        self.sock = sock
+        self.ctx = L.SSL_CTX_new(L.TLS_server_method() if server else L.TLS_client_method())
+        if certname:
+            L.SSL_CTX_use_certificate_chain_file(self.ctx, cert(certname + ".pem").encode())
+            L.SSL_CTX_use_PrivateKey_file(self.ctx, cert(certname + ".key").encode(), 1)
+        if minver:
+            L.SSL_CTX_ctrl(self.ctx, SSL_CTRL_SET_MIN_PROTO_VERSION, minver, None)
+        if maxver:
+            L.SSL_CTX_ctrl(self.ctx, SSL_CTRL_SET_MAX_PROTO_VERSION, maxver, None)
+        if ciphers:
+            L.SSL_CTX_set_cipher_list(self.ctx, ciphers.encode())
+        self.ssl = L.SSL_new(self.ctx)
+        self.rbio = L.BIO_new(L.BIO_s_mem())
+        self.wbio = L.BIO_new(L.BIO_s_mem())
+        L.SSL_set_bio(self.ssl, self.rbio, self.wbio)
+        if server:
+            L.SSL_set_accept_state(self.ssl)
+        else:
+            L.SSL_set_connect_state(self.ssl)
+
+    def free(self):
+        self.L.SSL_free(self.ssl)
+        self.L.SSL_CTX_free(self.ctx)
+
+    def take(self):
+        """What OpenSSL wrote, without sending it."""
+        out = b""
+        buf = ctypes.create_string_buffer(65536)
+        while True:
+            n = self.L.BIO_read(self.wbio, buf, 65536)
+            if n <= 0:
+                return out
+            out += buf.raw[:n]
+
+    def flush(self):
+        data = self.take()
+        try:
+            self.sock.sendall(data)
+            return True
+        except OSError:
+            return False
+
+    def feed(self, data):
+        self.L.BIO_write(self.rbio, data, len(data))
+
+    def fill(self):
+        try:
+            d = self.sock.recv(65536)
+        except OSError:
+            return -1
+        if d:
+            self.feed(d)
+        return len(d)
+
+    def failure(self, r):
+        err = self.L.SSL_get_error(self.ssl, r)
+        code = self.L.ERR_peek_last_error()
+        reason = self.L.ERR_reason_error_string(code) if code else None
+        self.L.ERR_clear_error()
+        return err, "error %d: %s" % (err, reason.decode() if reason else "-")
+
+    def drive(self, fn):
+        """fn() until it returns > 0: (value, None) or (None, failure text)."""
+        while True:
+            r = fn()
+            if r > 0:
+                self.flush()
+                return r, None
+            err, text = self.failure(r)
+            self.flush()
+            if err != SSL_ERROR_WANT_READ:
+                return None, text
+            n = self.fill()
+            if n <= 0:
+                return None, "eof" if n == 0 else "recv failed"
+
+    def handshake(self):
+        r, text = self.drive(lambda: self.L.SSL_do_handshake(self.ssl))
+        return text or "ok"
+
+    def read(self, n=100):
+        buf = ctypes.create_string_buffer(n)
+        r, text = self.drive(lambda: self.L.SSL_read(self.ssl, buf, n))
+        return text or repr(buf.raw[:r])
+
+    def write(self, data):
+        r = self.L.SSL_write(self.ssl, data, len(data))
+        text = None if r > 0 else self.failure(r)[1]
+        self.flush()
+        return text or "ok"
+
+    def shutdown(self):
+        """One SSL_shutdown() call; its return value."""
+        r = self.L.SSL_shutdown(self.ssl)
+        self.L.ERR_clear_error()
+        self.flush()
+        return str(r)
+
+
+def lcg_bytes(n, seed=42):
+    """The same 'random' bytes as lcg_bytes() in test_hostile.c."""
+    x = seed
+    out = bytearray()
+    for _ in range(n):
+        x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+        out.append((x >> 16) & 0xFF)
+    return bytes(out)
+
+
+def describe_records(data):
+    """TLS records in raw bytes: alert(level,desc) for plaintext alerts,
+    rec(type,len) otherwise, partial(type,have/len), tail(n); none."""
+    parts = []
+    i = 0
+    while len(data) - i >= 5:
+        t = data[i]
+        n = (data[i + 3] << 8) | data[i + 4]
+        if len(data) - i - 5 < n:
+            parts.append("partial(%d,%d/%d)" % (t, len(data) - i - 5, n))
+            i = len(data)
+            break
+        if t == 21 and n == 2:
+            parts.append("alert(%d,%d)" % (data[i + 5], data[i + 6]))
+        else:
+            parts.append("rec(%d,%d)" % (t, n))
+        i += 5 + n
+    if i < len(data):
+        parts.append("tail(%d)" % (len(data) - i))
+    return " ".join(parts) if parts else "none"
+
+
+def recv_exact(sock, n):
+    out = b""
+    while len(out) < n:
+        try:
+            d = sock.recv(n - len(out))
+        except OSError:
+            break
+        if not d:
+            break
+        out += d
+    return out
+
+
+def recv_record(sock):
+    """One whole TLS record (less if the connection ends first)."""
+    hdr = recv_exact(sock, 5)
+    if len(hdr) < 5:
+        return hdr
+    return hdr + recv_exact(sock, (hdr[3] << 8) | hdr[4])
+
+
+def recv_available(sock):
+    """What has arrived already, without waiting."""
+    out = b""
+    sock.setblocking(False)
+    try:
+        while True:
+            d = sock.recv(65536)
+            if not d:
+                break
+            out += d
+    except OSError:
+        pass
+    sock.settimeout(LONG)
+    return out
+
+
+def drain(sock):
+    """Everything until EOF (the other side closes when it is done)."""
+    out = b""
+    while True:
+        try:
+            d = sock.recv(65536)
+        except OSError:
+            break
+        if not d:
+            break
+        out += d
+    return out
+
+
+def note(rec, sid, text):
+    """Records one of the peer's observations and returns it."""
+    rec.value(sid, text)
+    return text
+
+
+def h_client(sock, timeout=LONG):
+    sock.settimeout(timeout)
+    return client_ctx()._wrap_socket(sock, False, "localhost")
+
+
+def h_server(sock, timeout=LONG):
+    sock.settimeout(timeout)
+    return server_ctx()._wrap_socket(sock, True, None)
+
+
+def h_fail_steps(rec, P, o):
+    """After a failed handshake: read and shutdown, as simple_pair."""
+    rec.call(P + "read_after", lambda: o.read(10), repr)
+    rec.call(P + "shutdown", o.shutdown)
+
+
+@scenario
+def hostile_garbage(rec):
+    # Plaintext at a server: an HTTP request, then random bytes.
+    def to_server(P, data):
+        def peer(sock, ev):
+            sock.settimeout(LONG)
+            sock.sendall(data)
+            ev.wait(0)
+            rec.value(P + "peer.received", describe_records(drain(sock)))
+
+        def side(sock, ev):
+            try:
+                o = h_server(sock)
+                if rec.call(P + "server.handshake", o.do_handshake) is FAILED:
+                    h_fail_steps(rec, P + "server.", o)
+            finally:
+                sock.close()
+                ev.set(0)
+
+        run_pair(rec, P.rstrip("."), peer, side)
+
+    to_server("hostile.http_to_server.",
+              b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    to_server("hostile.garbage_to_server.", lcg_bytes(256))
+
+    # Random bytes answering the client's hello; an SSH banner sent first.
+    def to_client(P, data, first):
+        def peer(sock, ev):
+            sock.settimeout(LONG)
+            if not first:
+                rec.value(P + "peer.client_hello", describe_records(recv_record(sock)))
+            sock.sendall(data)
+            ev.wait(0)
+            rec.value(P + "peer.received", describe_records(drain(sock)))
+
+        def side(sock, ev):
+            try:
+                o = h_client(sock)
+                if rec.call(P + "client.handshake", o.do_handshake) is FAILED:
+                    h_fail_steps(rec, P + "client.", o)
+            finally:
+                sock.close()
+                ev.set(0)
+
+        run_pair(rec, P.rstrip("."), side, peer)
+
+    to_client("hostile.garbage_to_client.", lcg_bytes(256), False)
+    to_client("hostile.ssh_banner_to_client.", b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", True)
+
+
+@scenario
+def hostile_truncated(rec):
+    # A record header announcing more than follows, then close: in the
+    # handshake (both sides) and in application data (both sides).
+    P = "hostile.truncated_hs_to_client."
+
+    def peer1(sock, ev):
+        sock.settimeout(LONG)
+        recv_record(sock)
+        sock.sendall(b"\x16\x03\x03\x40\x00" + lcg_bytes(100))
+        sock.close()
+
+    def client1(sock, ev):
+        o = h_client(sock)
+        rec.call(P + "client.handshake", o.do_handshake)
+        rec.call(P + "client.handshake_again", o.do_handshake)
+
+    run_pair(rec, P.rstrip("."), client1, peer1)
+
+    P2 = "hostile.truncated_hs_to_server."
+
+    def peer2(sock, ev):
+        sock.sendall(b"\x16\x03\x01\x02\x00" + lcg_bytes(100))
+        sock.close()
+
+    def server2(sock, ev):
+        o = h_server(sock)
+        rec.call(P2 + "server.handshake", o.do_handshake)
+        rec.call(P2 + "server.handshake_again", o.do_handshake)
+
+    run_pair(rec, P2.rstrip("."), peer2, server2)
+
+    def data_to_client(P, maxver):
+        def peer(sock, ev):
+            sock.settimeout(LONG)
+            raw = RawTLS(sock, True, "server", maxver=maxver)
+            if note(rec, P + "peer.handshake", raw.handshake()) == "ok":
+                rec.value(P + "peer.write", raw.write(b"hello"))
+                sock.sendall(b"\x17\x03\x03\x40\x00" + lcg_bytes(100))
+            sock.close()
+            raw.free()
+
+        def client(sock, ev):
+            o = h_client(sock)
+            if rec.call(P + "client.handshake", o.do_handshake) is FAILED:
+                return
+            rec.call(P + "client.read", lambda: o.read(100), repr)
+            rec.call(P + "client.read_truncated", lambda: o.read(100), repr)
+            rec.call(P + "client.read_again", lambda: o.read(100), repr)
+            rec.call(P + "client.write", lambda: o.write(b"x"), repr)
+            rec.call(P + "client.shutdown", o.shutdown)
+
+        run_pair(rec, P.rstrip("."), client, peer)
+
+    data_to_client("hostile.truncated_data_to_client.", 0)
+    data_to_client("hostile.truncated_data_to_client_tls12.", 0x303)
+
+    P3 = "hostile.truncated_data_to_server."
+
+    def peer3(sock, ev):
+        sock.settimeout(LONG)
+        raw = RawTLS(sock, False)
+        if note(rec, P3 + "peer.handshake", raw.handshake()) == "ok":
+            ev.wait(1)
+            # The server's tickets: read, so that the close is a clean EOF.
+            note(rec, P3 + "peer.tickets", describe_records(recv_available(sock)))
+            note(rec, P3 + "peer.write", raw.write(b"hello"))
+            sock.sendall(b"\x17\x03\x03\x40\x00" + lcg_bytes(100))
+        sock.close()
+        raw.free()
+
+    def server3(sock, ev):
+        try:
+            o = h_server(sock)
+            if rec.call(P3 + "server.handshake", o.do_handshake) is FAILED:
+                return
+            ev.set(1)
+            rec.call(P3 + "server.read", lambda: o.read(100), repr)
+            rec.call(P3 + "server.read_truncated", lambda: o.read(100), repr)
+            rec.call(P3 + "server.read_again", lambda: o.read(100), repr)
+            rec.call(P3 + "server.shutdown", o.shutdown)
+        finally:
+            ev.set(1)
+
+    run_pair(rec, P3.rstrip("."), peer3, server3)
+
+
+@scenario
+def hostile_closes(rec):
+    # The server peer answers the hello with its first record (ServerHello)
+    # only, then closes.
+    def after_server_hello(P, maxver):
+        def peer(sock, ev):
+            sock.settimeout(LONG)
+            raw = RawTLS(sock, True, "server", maxver=maxver)
+            raw.feed(recv_record(sock))
+            raw.L.SSL_do_handshake(raw.ssl)
+            raw.L.ERR_clear_error()
+            first = recv_record_from(raw.take())
+            note(rec, P + "peer.sent", describe_records(first))
+            sock.sendall(first)
+            sock.close()
+            raw.free()
+
+        def client(sock, ev):
+            o = h_client(sock)
+            rec.call(P + "client.handshake", o.do_handshake)
+            rec.call(P + "client.handshake_again", o.do_handshake)
+
+        run_pair(rec, P.rstrip("."), client, peer)
+
+    after_server_hello("hostile.close_after_server_hello.", 0)
+    after_server_hello("hostile.close_after_server_hello_tls12.", 0x303)
+
+    # The client peer sends its hello, reads the server's first record, closes.
+    P = "hostile.close_after_client_hello."
+
+    def peer2(sock, ev):
+        sock.settimeout(LONG)
+        raw = RawTLS(sock, False)
+        raw.L.SSL_do_handshake(raw.ssl)
+        raw.L.ERR_clear_error()
+        raw.flush()
+        note(rec, P + "peer.received", describe_records(recv_record(sock)))
+        sock.close()
+        raw.free()
+
+    def server2(sock, ev):
+        o = h_server(sock)
+        rec.call(P + "server.handshake", o.do_handshake)
+        rec.call(P + "server.handshake_again", o.do_handshake)
+
+    run_pair(rec, P.rstrip("."), peer2, server2)
+
+    # Data, then a TCP close without close_notify.
+    P = "hostile.ragged_after_data."
+
+    def peer3(sock, ev):
+        sock.settimeout(LONG)
+        raw = RawTLS(sock, True, "server")
+        if note(rec, P + "peer.handshake", raw.handshake()) == "ok":
+            note(rec, P + "peer.write", raw.write(b"data"))
+        sock.close()
+        raw.free()
+
+    def client3(sock, ev):
+        o = h_client(sock)
+        if rec.call(P + "client.handshake", o.do_handshake) is FAILED:
+            return
+        rec.call(P + "client.read", lambda: o.read(100), repr)
+        rec.call(P + "client.read_eof", lambda: o.read(100), repr)
+        rec.call(P + "client.read_again", lambda: o.read(100), repr)
+        rec.call(P + "client.write", lambda: o.write(b"x"), repr)
+        rec.call(P + "client.shutdown", o.shutdown)
+
+    run_pair(rec, P.rstrip("."), client3, peer3)
+
+    P4 = "hostile.ragged_after_data_server."
+
+    def peer4(sock, ev):
+        sock.settimeout(LONG)
+        raw = RawTLS(sock, False)
+        if note(rec, P4 + "peer.handshake", raw.handshake()) == "ok":
+            ev.wait(1)
+            note(rec, P4 + "peer.tickets", describe_records(recv_available(sock)))
+            note(rec, P4 + "peer.write", raw.write(b"data"))
+        sock.close()
+        raw.free()
+
+    def server4(sock, ev):
+        try:
+            o = h_server(sock)
+            if rec.call(P4 + "server.handshake", o.do_handshake) is FAILED:
+                return
+            ev.set(1)
+            rec.call(P4 + "server.read", lambda: o.read(100), repr)
+            rec.call(P4 + "server.read_eof", lambda: o.read(100), repr)
+            rec.call(P4 + "server.read_again", lambda: o.read(100), repr)
+            rec.call(P4 + "server.shutdown", o.shutdown)
+        finally:
+            ev.set(1)
+
+    run_pair(rec, P4.rstrip("."), peer4, server4)
+
+
+def recv_record_from(data):
+    """The first whole TLS record of data."""
+    if len(data) < 5:
+        return data
+    return data[:5 + ((data[3] << 8) | data[4])]
+
+
+@scenario
+def hostile_stalls(rec):
+    # Loopback TCP peers that accept and then say nothing (or stop halfway).
+    def silent(sock, ev):
+        ev.wait(0)
+
+    def client_side(P, steps):
+        def client(sock, ev):
+            try:
+                steps(P, sock, ev)
+            finally:
+                ev.set(0)
+        return client
+
+    def hs_client(P, sock, ev):
+        o = h_client(sock, SHORT)
+        rec.call(P + "client.handshake", o.do_handshake)
+
+    run_pair(rec, "hostile.stall_handshake_client",
+             client_side("hostile.stall_handshake_client.", hs_client), silent, tcp=True)
+
+    def nb_client(P, sock, ev):
+        o = h_client(sock, 0)
+        rec.call(P + "client.handshake", o.do_handshake)
+        rec.call(P + "client.handshake_again", o.do_handshake)
+        rec.call(P + "client.read", lambda: o.read(10), repr)
+
+    run_pair(rec, "hostile.stall_nb_handshake_client",
+             client_side("hostile.stall_nb_handshake_client.", nb_client), silent, tcp=True)
+
+    def server_side(P, timeout, partial):
+        def server(sock, ev):
+            try:
+                o = h_server(sock, timeout)
+                if partial:
+                    ev.wait(1)
+                rec.call(P + "server.handshake", o.do_handshake)
+                rec.call(P + "server.handshake_again", o.do_handshake)
+            finally:
+                ev.set(0)
+
+        def peer(sock, ev):
+            if partial:
+                sock.sendall(b"\x16\x03\x01\x02\x00" + lcg_bytes(20))
+                time.sleep(0.05)
+                ev.set(1)
+            ev.wait(0)
+
+        run_pair(rec, P.rstrip("."), peer, server, tcp=True)
+
+    server_side("hostile.stall_handshake_server.", SHORT, False)
+    server_side("hostile.stall_partial_hello_server.", SHORT, True)
+    server_side("hostile.stall_nb_partial_hello_server.", 0, True)
+
+    # A raw TLS server that completes the handshake, then stalls, possibly
+    # in the middle of a record.
+    def after_handshake(P, partial, timeout):
+        def peer(sock, ev):
+            sock.settimeout(LONG)
+            raw = RawTLS(sock, True, "server")
+            if note(rec, P + "peer.handshake", raw.handshake()) == "ok" and partial:
+                sock.sendall(b"\x17\x03\x03\x00\x40" + lcg_bytes(10))
+            ev.set(1)
+            ev.wait(0)
+            raw.free()
+
+        def client(sock, ev):
+            try:
+                o = h_client(sock)
+                if rec.call(P + "client.handshake", o.do_handshake) is FAILED:
+                    return
+                ev.wait(1)
+                time.sleep(0.05)
+                sock.settimeout(timeout)
+                rec.call(P + "client.read", lambda: o.read(10), repr)
+                rec.call(P + "client.read_again", lambda: o.read(10), repr)
+                rec.call(P + "client.pending", o.pending, repr)
+            finally:
+                ev.set(0)
+
+        run_pair(rec, P.rstrip("."), client, peer, tcp=True)
+
+    after_handshake("hostile.stall_read_client.", False, SHORT)
+    after_handshake("hostile.stall_mid_record_client.", True, SHORT)
+    after_handshake("hostile.stall_nb_mid_record_client.", True, 0)
+
+
+@scenario
+def hostile_big_chain(rec):
+    # A certificate message well over max_cert_list (100 KiB).
+    def big(P, maxver):
+        def peer(sock, ev):
+            sock.settimeout(LONG)
+            raw = RawTLS(sock, True, "big", maxver=maxver)
+            raw.feed(recv_record(sock))
+            raw.L.SSL_do_handshake(raw.ssl)
+            raw.L.ERR_clear_error()
+            raw.flush()
+            ev.wait(0)
+            note(rec, P + "peer.received", describe_records(drain(sock)))
+            raw.free()
+
+        def client(sock, ev):
+            try:
+                o = h_client(sock)
+                if rec.call(P + "client.handshake", o.do_handshake) is FAILED:
+                    h_fail_steps(rec, P + "client.", o)
+            finally:
+                sock.close()
+                ev.set(0)
+
+        run_pair(rec, P.rstrip("."), client, peer)
+
+    big("hostile.big_chain.", 0)
+    big("hostile.big_chain_tls12.", 0x303)
+
+
+@scenario
+def hostile_renegotiation(rec):
+    # TLS 1.2: the raw server asks for a renegotiation between two writes.
+    P = "hostile.reneg_by_server."
+
+    def peer(sock, ev):
+        sock.settimeout(LONG)
+        raw = RawTLS(sock, True, "server", maxver=0x303)
+        if note(rec, P + "peer.handshake", raw.handshake()) == "ok":
+            note(rec, P + "peer.write_before", raw.write(b"before"))
+            note(rec, P + "peer.renegotiate", str(raw.L.SSL_renegotiate(raw.ssl)))
+            note(rec, P + "peer.hello_request", raw.handshake())
+            note(rec, P + "peer.write_after", raw.write(b"after"))
+            note(rec, P + "peer.read", raw.read())
+            note(rec, P + "peer.write_bye", raw.write(b"bye"))
+            note(rec, P + "peer.read_close", raw.read())
+            note(rec, P + "peer.shutdown", raw.shutdown())
+        sock.close()
+        raw.free()
+
+    def client(sock, ev):
+        o = h_client(sock)
+        if rec.call(P + "client.handshake", o.do_handshake) is FAILED:
+            return
+        rec.call(P + "client.read", lambda: o.read(100), repr)
+        rec.call(P + "client.read_after", lambda: o.read(100), repr)
+        rec.call(P + "client.write", lambda: o.write(b"done"), repr)
+        rec.call(P + "client.read_bye", lambda: o.read(100), repr)
+        rec.call(P + "client.version", o.version, repr)
+        rec.call(P + "client.shutdown", o.shutdown)
+
+    run_pair(rec, P.rstrip("."), client, peer)
+
+    # TLS 1.2: the raw client renegotiates on its own.
+    P2 = "hostile.reneg_by_client."
+
+    def peer2(sock, ev):
+        sock.settimeout(LONG)
+        raw = RawTLS(sock, False, maxver=0x303)
+        if note(rec, P2 + "peer.handshake", raw.handshake()) == "ok":
+            note(rec, P2 + "peer.write_before", raw.write(b"before"))
+            note(rec, P2 + "peer.renegotiate", str(raw.L.SSL_renegotiate(raw.ssl)))
+            note(rec, P2 + "peer.renegotiation", raw.handshake())
+            note(rec, P2 + "peer.write_after", raw.write(b"after"))
+        sock.shutdown(socket.SHUT_WR)
+        ev.wait(0)
+        note(rec, P2 + "peer.received", describe_records(drain(sock)))
+        raw.free()
+
+    def server2(sock, ev):
+        try:
+            o = h_server(sock)
+            if rec.call(P2 + "server.handshake", o.do_handshake) is FAILED:
+                return
+            rec.call(P2 + "server.read", lambda: o.read(100), repr)
+            rec.call(P2 + "server.read_after", lambda: o.read(100), repr)
+            rec.call(P2 + "server.read_again", lambda: o.read(100), repr)
+            rec.call(P2 + "server.shutdown", o.shutdown)
+        finally:
+            sock.close()
+            ev.set(0)
+
+    run_pair(rec, P2.rstrip("."), peer2, server2)
+
+    # TLS 1.3: KeyUpdate (update_requested) from the raw server / client
+    # between two writes.
+    P3 = "hostile.key_update_by_server."
+
+    def peer3(sock, ev):
+        sock.settimeout(LONG)
+        raw = RawTLS(sock, True, "server")
+        if note(rec, P3 + "peer.handshake", raw.handshake()) == "ok":
+            note(rec, P3 + "peer.write_one", raw.write(b"one"))
+            note(rec, P3 + "peer.key_update", str(raw.L.SSL_key_update(raw.ssl, 1)))
+            note(rec, P3 + "peer.write_two", raw.write(b"two"))
+            note(rec, P3 + "peer.read", raw.read())
+            note(rec, P3 + "peer.write_three", raw.write(b"three"))
+            note(rec, P3 + "peer.read_close", raw.read())
+            note(rec, P3 + "peer.shutdown", raw.shutdown())
+        sock.close()
+        raw.free()
+
+    def client3(sock, ev):
+        o = h_client(sock)
+        if rec.call(P3 + "client.handshake", o.do_handshake) is FAILED:
+            return
+        rec.call(P3 + "client.read_one", lambda: o.read(100), repr)
+        rec.call(P3 + "client.read_two", lambda: o.read(100), repr)
+        rec.call(P3 + "client.write", lambda: o.write(b"ack"), repr)
+        rec.call(P3 + "client.read_three", lambda: o.read(100), repr)
+        rec.call(P3 + "client.shutdown", o.shutdown)
+
+    run_pair(rec, P3.rstrip("."), client3, peer3)
+
+    P4 = "hostile.key_update_by_client."
+
+    def peer4(sock, ev):
+        sock.settimeout(LONG)
+        raw = RawTLS(sock, False)
+        if note(rec, P4 + "peer.handshake", raw.handshake()) == "ok":
+            note(rec, P4 + "peer.write_one", raw.write(b"one"))
+            note(rec, P4 + "peer.key_update", str(raw.L.SSL_key_update(raw.ssl, 1)))
+            note(rec, P4 + "peer.write_two", raw.write(b"two"))
+            note(rec, P4 + "peer.read", raw.read())
+            note(rec, P4 + "peer.write_three", raw.write(b"three"))
+            note(rec, P4 + "peer.read_close", raw.read())
+            note(rec, P4 + "peer.shutdown", raw.shutdown())
+        sock.close()
+        raw.free()
+
+    def server4(sock, ev):
+        o = h_server(sock)
+        if rec.call(P4 + "server.handshake", o.do_handshake) is FAILED:
+            return
+        rec.call(P4 + "server.read_one", lambda: o.read(100), repr)
+        rec.call(P4 + "server.read_two", lambda: o.read(100), repr)
+        rec.call(P4 + "server.write", lambda: o.write(b"ack"), repr)
+        rec.call(P4 + "server.read_three", lambda: o.read(100), repr)
+        rec.call(P4 + "server.shutdown", o.shutdown)
+
+    run_pair(rec, P4.rstrip("."), peer4, server4)
+
+    # TLS 1.3: 1,000 KeyUpdates in a row, then data and close_notify.
+    P5 = "hostile.key_update_flood."
+
+    def peer5(sock, ev):
+        sock.settimeout(LONG)
+        raw = RawTLS(sock, True, "server")
+        if note(rec, P5 + "peer.handshake", raw.handshake()) == "ok":
+            sent = 0
+            for _ in range(1000):
+                if raw.L.SSL_key_update(raw.ssl, 0) != 1:
+                    break
+                if raw.L.SSL_do_handshake(raw.ssl) != 1:
+                    break
+                sent += 1
+            raw.L.ERR_clear_error()
+            raw.flush()
+            note(rec, P5 + "peer.key_updates", str(sent))
+            note(rec, P5 + "peer.write", raw.write(b"data"))
+            note(rec, P5 + "peer.shutdown", raw.shutdown())
+        ev.wait(0)
+        note(rec, P5 + "peer.received", describe_records(drain(sock)))
+        raw.free()
+
+    def client5(sock, ev):
+        try:
+            o = h_client(sock)
+            if rec.call(P5 + "client.handshake", o.do_handshake) is FAILED:
+                return
+            rec.call(P5 + "client.read", lambda: o.read(100), repr)
+            rec.call(P5 + "client.read_again", lambda: o.read(100), repr)
+            rec.call(P5 + "client.shutdown", o.shutdown)
+        finally:
+            sock.close()
+            ev.set(0)
+
+    run_pair(rec, P5.rstrip("."), client5, peer5)
+
+
+@scenario
+def hostile_after_close_notify(rec):
+    # close_notify, then more: plaintext bytes, or a valid application-data
+    # record (SSL_set_shutdown(0) lets the raw peer write again).
+    def to_client(P, record):
+        def peer(sock, ev):
+            sock.settimeout(LONG)
+            raw = RawTLS(sock, True, "server")
+            if note(rec, P + "peer.handshake", raw.handshake()) == "ok":
+                note(rec, P + "peer.write", raw.write(b"hello"))
+                note(rec, P + "peer.shutdown", raw.shutdown())
+                if record:
+                    raw.L.SSL_set_shutdown(raw.ssl, 0)
+                    note(rec, P + "peer.write_after", raw.write(b"after"))
+                else:
+                    sock.sendall(b"plaintext after close_notify")
+            ev.set(1)
+            ev.wait(0)
+            note(rec, P + "peer.received", describe_records(drain(sock)))
+            raw.free()
+
+        def client(sock, ev):
+            try:
+                o = h_client(sock)
+                if rec.call(P + "client.handshake", o.do_handshake) is FAILED:
+                    return
+                ev.wait(1)
+                rec.call(P + "client.read", lambda: o.read(100), repr)
+                rec.call(P + "client.read_eof", lambda: o.read(100), repr)
+                rec.call(P + "client.read_again", lambda: o.read(100), repr)
+                rec.call(P + "client.shutdown", o.shutdown)
+                sock.settimeout(SHORT)
+                rec.call(P + "client.recv_rest",
+                         lambda: describe_records(sock.recv(4096)) if record
+                         else repr(sock.recv(4096)), str)
+            finally:
+                sock.close()
+                ev.set(0)
+
+        run_pair(rec, P.rstrip("."), client, peer)
+
+    to_client("hostile.after_close_notify_plain.", False)
+    to_client("hostile.after_close_notify_record.", True)
+
+    P = "hostile.after_close_notify_server."
+
+    def peer2(sock, ev):
+        sock.settimeout(LONG)
+        raw = RawTLS(sock, False)
+        if note(rec, P + "peer.handshake", raw.handshake()) == "ok":
+            ev.wait(1)
+            note(rec, P + "peer.write", raw.write(b"hello"))
+            note(rec, P + "peer.shutdown", raw.shutdown())
+            raw.L.SSL_set_shutdown(raw.ssl, 0)
+            note(rec, P + "peer.write_after", raw.write(b"after"))
+        ev.set(2)
+        ev.wait(0)
+        note(rec, P + "peer.received", describe_records(drain(sock)))
+        raw.free()
+
+    def server2(sock, ev):
+        try:
+            o = h_server(sock)
+            if rec.call(P + "server.handshake", o.do_handshake) is FAILED:
+                return
+            ev.set(1)
+            ev.wait(2)
+            rec.call(P + "server.read", lambda: o.read(100), repr)
+            rec.call(P + "server.read_eof", lambda: o.read(100), repr)
+            rec.call(P + "server.read_again", lambda: o.read(100), repr)
+            rec.call(P + "server.shutdown", o.shutdown)
+            sock.settimeout(SHORT)
+            rec.call(P + "server.recv_rest",
+                     lambda: describe_records(sock.recv(4096)), str)
+        finally:
+            ev.set(1)
+            sock.close()
+            ev.set(0)
+
+    run_pair(rec, P.rstrip("."), peer2, server2)
+
+
 def main():
     global CERTS
     if len(sys.argv) != 3:
