@@ -2090,6 +2090,188 @@ def hostile_after_close_notify(rec):
     run_pair(rec, P.rstrip("."), peer2, server2)
 
 
+# --- security defaults (test_security.c) -------------------------------------
+
+PASSWORD = "Tr0ub4dor&3-correct-horse-battery-staple"
+PSK_CLIENT = b"psk-client-key-0123456789abcdef!"
+PSK_SERVER = b"psk-server-key-fedcba9876543210!"
+
+
+def legacy_only(ctx):
+    """TLS 1.0 and 1.1 only, at security level 0."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+    ctx.set_ciphers("ALL:@SECLEVEL=0")
+    return ctx
+
+
+def legacy_allowed(ctx):
+    """The host's explicit opt-in: TLS 1.0 and up, security level 0."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1
+    ctx.set_ciphers("ALL:@SECLEVEL=0")
+    return ctx
+
+
+def keylog_labels(path):
+    try:
+        with open(path) as f:
+            lines = [l.split() for l in f if l.strip() and not l.startswith("#")]
+    except OSError as e:
+        return "unreadable: %s" % e.strerror
+    return ",".join(sorted(set(l[0] for l in lines))) or "empty"
+
+
+def keylog_secrets(path):
+    """The hex fields of a key log (client randoms and secrets)."""
+    out = []
+    with open(path) as f:
+        for l in f:
+            if l.strip() and not l.startswith("#"):
+                out += l.split()[1:]
+    return out
+
+
+def secrets_in(rec, prefix, secrets):
+    """Which secrets (hex, either case, or raw bytes) appear in the error
+    fields recorded under prefix: 'none', or the offending step ids."""
+    bad = []
+    with rec.lock:
+        lines = [l for l in rec.lines if l.startswith(prefix)]
+    for l in lines:
+        fields = l.split("|")
+        if fields[1] == "OK":
+            continue
+        text = "|".join(fields[2:])
+        for sec in secrets:
+            forms = [sec] if isinstance(sec, str) else [sec.hex(), sec.hex().upper(),
+                                                        sec.decode("latin-1")]
+            if any(f.lower() in text.lower() for f in forms):
+                bad.append(fields[0])
+                break
+    return ",".join(bad) or "none"
+
+
+@scenario
+def security_verification(rec):
+    P = "security."
+
+    def defaults():
+        c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        return "verify_mode=%d check_hostname=%d" % (c.verify_mode, c.check_hostname)
+
+    rec.call(P + "defaults.client", defaults, str)
+    rec.call(P + "defaults.cert_none_refused",
+             lambda: setattr(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT), "verify_mode",
+                             ssl.CERT_NONE))
+    u = socket.socket(socket.AF_UNIX)
+    rec.call(P + "defaults.hostname_required",
+             lambda: ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).wrap_socket(
+                 u, server_side=False, do_handshake_on_connect=False))
+    u.close()
+
+    # A default client (no CA loaded), a CA but a self-signed server, and
+    # the right CA with the wrong host: all refused.
+    simple_pair(rec, "security.untrusted.", ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT),
+                server_ctx(), "localhost")
+    simple_pair(rec, "security.untrusted_selfsigned.", client_ctx(),
+                server_ctx("selfsigned"), "localhost")
+    simple_pair(rec, "security.wrong_host.", client_ctx(), server_ctx("wronghost"),
+                "localhost")
+    simple_pair(rec, "security.wrong_host_ip.", client_ctx(), server_ctx(), "127.0.0.2")
+
+    # ... unless the host turns both checks off.
+    def opted_out():
+        c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        c.check_hostname = False
+        c.verify_mode = ssl.CERT_NONE
+        return c
+
+    simple_pair(rec, "security.opt_out.", opted_out(), server_ctx("wronghost"), "localhost")
+    simple_pair(rec, "security.opt_out_selfsigned.", opted_out(), server_ctx("selfsigned"),
+                "example.org")
+
+
+@scenario
+def security_versions(rec):
+    # Nothing below TLS 1.2 by default, on either side; only an explicit
+    # opt-in (minimum_version and @SECLEVEL=0) gets TLS 1.1.
+    # The default side's refusal is compared with the default-mode oracle
+    # only: Debian's 3.11 leaves minimum_version at MINIMUM_SUPPORTED, takes
+    # the TLS 1.1 hello and fails later ("legacy sigalg disallowed or
+    # unsupported", "no suitable signature algorithm"), where pyssl sets the
+    # TLS 1.2 floor in 3.11 mode too (docs/behaviour.md) and fails as 3.13
+    # does; test_security.c checks that contract directly in 3.11 mode.
+    if sys.version_info >= (3, 13):
+        simple_pair(rec, "security.tls11_server.", client_ctx(), legacy_only(server_ctx()),
+                    "localhost")
+        simple_pair(rec, "security.tls11_client.", legacy_only(client_ctx()), server_ctx(),
+                    "localhost")
+    simple_pair(rec, "security.tls11_server_opt_in.", legacy_allowed(client_ctx()),
+                legacy_only(server_ctx()), "localhost")
+    simple_pair(rec, "security.tls11_client_opt_in.", legacy_only(client_ctx()),
+                legacy_allowed(server_ctx()), "localhost")
+
+
+@scenario
+def security_secrets(rec):
+    P = "security.password."
+    s = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    rec.call(P + "wrong",
+             lambda: s.load_cert_chain(cert("server.pem"), cert("server_enc.key"), PASSWORD))
+    rec.call(P + "too_long",
+             lambda: s.load_cert_chain(cert("server.pem"), cert("server_enc.key"),
+                                       PASSWORD * 30))
+    rec.call(P + "on_plain_key_mismatch",
+             lambda: s.load_cert_chain(cert("server.pem"), cert("client.key"), PASSWORD))
+    rec.value(P + "secrets_in_errors", secrets_in(rec, P, [PASSWORD]))
+
+    # A key log is being written while a handshake fails.
+    import tempfile
+    P = "security.keylog."
+    d = tempfile.mkdtemp(prefix="pyssl-oracle-")
+    cpath, spath = os.path.join(d, "client.keys"), os.path.join(d, "server.keys")
+    c, s = client_ctx(), server_ctx("wronghost")
+    c.keylog_filename = cpath
+    s.keylog_filename = spath
+    simple_pair(rec, P, c, s, "localhost")
+    del c, s
+    gc.collect()
+    rec.value(P + "client_labels", keylog_labels(cpath))
+    rec.value(P + "server_labels", keylog_labels(spath))
+    rec.value(P + "secrets_in_errors",
+              secrets_in(rec, P, keylog_secrets(cpath) + keylog_secrets(spath)))
+    for f in (cpath, spath):
+        os.unlink(f)
+    os.rmdir(d)
+
+    # TLS 1.2 PSK (CPython 3.13): mismatched keys fail, matching keys work.
+    if not hasattr(ssl.SSLContext, "set_psk_client_callback"):
+        return
+
+    def psk_pair(P, client_key):
+        c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        c.check_hostname = False
+        c.verify_mode = ssl.CERT_NONE
+        c.maximum_version = ssl.TLSVersion.TLSv1_2
+        c.set_ciphers("PSK")
+        c.set_psk_client_callback(lambda hint: ("client-id", client_key))
+        s = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        s.maximum_version = ssl.TLSVersion.TLSv1_2
+        s.set_ciphers("PSK")
+        s.set_psk_server_callback(lambda identity: PSK_SERVER, "server-hint")
+        simple_pair(rec, P, c, s, None)
+        rec.value(P + "secrets_in_errors", secrets_in(rec, P, [PSK_CLIENT, PSK_SERVER]))
+
+    psk_pair("security.psk_mismatch.", PSK_CLIENT)
+    psk_pair("security.psk_ok.", PSK_SERVER)
+
+
 def main():
     global CERTS
     if len(sys.argv) != 3:
