@@ -85,7 +85,9 @@ step "fuzz targets, ${fuzz_seconds}s each (cargo fuzz)"
 for t in cert_decode value_repr hostile_peer capi_sequence; do
     mkdir -p "fuzz/corpus/$t"
     log=$(mktemp)
-    if ! (cd fuzz && cargo +nightly fuzz run "$t" "corpus/$t" "seeds/$t" -- \
+    seeds=()
+    [[ -d fuzz/seeds/$t ]] && seeds=("seeds/$t")
+    if ! (cd fuzz && cargo +nightly fuzz run "$t" "corpus/$t" "${seeds[@]}" -- \
         -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -print_final_stats=1) >"$log" 2>&1; then
         tail -n 60 "$log"
         echo "fuzz target $t failed (artifacts in fuzz/artifacts/$t)" >&2
