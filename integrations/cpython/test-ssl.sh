@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs CPython 3.11's test_ssl against Debian's stock _ssl module and against
 # the same module patched to delegate its I/O and certificate decoding to
-# pyssl, and fails when any test has a different outcome.
+# pyssl, and fails when any test has a different outcome; then does the same
+# for the scenarios of scenarios.py.
 #
 # Everything it downloads or builds goes under target/cpython/; the system's
 # apt configuration is never touched (a private sources list and state
@@ -147,4 +148,25 @@ run_tests stock
 run_tests patched
 
 log "comparing outcomes"
-"$PYTHON" "$here/compare-junit.py" "$out/stock.xml" "$out/patched.xml"
+status=0
+"$PYTHON" "$here/compare-junit.py" "$out/stock.xml" "$out/patched.xml" || status=1
+
+# 5. Scenarios outside test_ssl (scenarios.py), compared line by line.
+for name in stock patched; do
+    log "scenarios.py with the $name module"
+    if ! PYTHONPATH=$out/$name "$PYTHON" "$here/scenarios.py" \
+        >"$out/scenarios-$name.txt" 2>"$out/scenarios-$name.err"; then
+        cat "$out/scenarios-$name.err"
+        echo "error: scenarios.py failed with the $name module" >&2
+        status=1
+    fi
+    head -n 1 "$out/scenarios-$name.err"  # _ssl.__file__
+    echo "$(wc -l <"$out/scenarios-$name.txt") outcomes in $out/scenarios-$name.txt"
+done
+if diff -u "$out/scenarios-stock.txt" "$out/scenarios-patched.txt"; then
+    echo "every scenario has the same outcome"
+else
+    echo "error: scenario outcomes differ (- stock, + patched)" >&2
+    status=1
+fi
+exit $status
