@@ -705,7 +705,9 @@ void pyssl_error_clear(void);
  `pyssl_value_free`), or NULL when none is recorded: what a host passes to
  the exception class to rebuild the exception (e.g. `(1, "[SSL: ...] ...")`
  for an `SSLError`, `("text",)` for one raised with a message only, the
- five arguments of a `UnicodeDecodeError`). Does not change the last error.
+ five arguments of a `UnicodeDecodeError`). Does not change the last error,
+ but walking the tuple can (`pyssl_value_len` of a scalar fails with a
+ `TypeError`, as `len()` does): read the other `pyssl_error_*` fields first.
  */
 pyssl_value *pyssl_error_args(void);
 

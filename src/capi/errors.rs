@@ -97,7 +97,9 @@ pub extern "C" fn pyssl_error_clear() {
 /// `pyssl_value_free`), or NULL when none is recorded: what a host passes to
 /// the exception class to rebuild the exception (e.g. `(1, "[SSL: ...] ...")`
 /// for an `SSLError`, `("text",)` for one raised with a message only, the
-/// five arguments of a `UnicodeDecodeError`). Does not change the last error.
+/// five arguments of a `UnicodeDecodeError`). Does not change the last error,
+/// but walking the tuple can (`pyssl_value_len` of a scalar fails with a
+/// `TypeError`, as `len()` does): read the other `pyssl_error_*` fields first.
 #[no_mangle]
 pub extern "C" fn pyssl_error_args() -> *mut super::value::pyssl_value {
     match crate::error::last() {
