@@ -354,8 +354,10 @@ int pyssl_socket_get_chain(const pyssl_socket *sock, int verified, pyssl_cert_li
 ssize_t pyssl_cert_list_len(const pyssl_cert_list *list);
 
 /*
- Certificate `i` of a list (borrowed: valid while the list lives), or
- NULL with an error when out of range.
+ Certificate `i` of a list (borrowed: valid while the list lives). NULL
+ with an `IndexError` when out of range, and NULL with no error
+ (`pyssl_error_status()` 0) for a None item: CPython 3.13 puts None first
+ in a server's unverified chain when the client sent no certificate.
  */
 const pyssl_certificate *pyssl_cert_list_get(const pyssl_cert_list *list, size_t i);
 

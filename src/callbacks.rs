@@ -189,6 +189,13 @@ pub(crate) extern "C" fn psk_server_trampoline(
     let Some(cb) = (unsafe { context_of(ssl) }).and_then(Context::psk_server_callback) else {
         return 0;
     };
+    // An empty identity reaches the host as NULL (CPython's None).
+    // SAFETY: identity is NULL or NUL-terminated.
+    let identity = if identity.is_null() || unsafe { *identity } == 0 {
+        std::ptr::null()
+    } else {
+        identity
+    };
     let n = std::panic::catch_unwind(|| {
         (cb.callback)(identity, psk, max_psk_len as usize, cb.userdata)
     })

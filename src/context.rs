@@ -205,8 +205,12 @@ impl Context {
                 return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
             }
             ffi::SSL_CTX_set_mode(self.ctx, SSL_MODE_RELEASE_BUFFERS as _);
-            let sid = b"Python\0";
-            ffi::SSL_CTX_set_session_id_context(self.ctx, sid.as_ptr(), sid.len() as c_uint);
+            // 3.13 stopped setting it on client contexts (it broke TLS 1.3
+            // PSK there); 3.11 sets it on every context.
+            if self.compat == Compat::Py311 || self.protocol != protocol::TLS_CLIENT {
+                let sid = b"Python\0";
+                ffi::SSL_CTX_set_session_id_context(self.ctx, sid.as_ptr(), sid.len() as c_uint);
+            }
             let params = ffi::SSL_CTX_get0_param(self.ctx);
             ffi::X509_VERIFY_PARAM_set_flags(params, X509_V_FLAG_TRUSTED_FIRST);
             ffi::X509_VERIFY_PARAM_set_hostflags(params, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
@@ -475,11 +479,8 @@ impl Context {
         unsafe {
             let hint = identity_hint.map_or(std::ptr::null(), CStr::as_ptr);
             if ossl::SSL_CTX_use_psk_identity_hint(self.ctx, hint) != 1 {
-                return Err(set_ssl_error(
-                    Some("failed to set identity hint"),
-                    Status::PYSSL_ERROR_SSL,
-                    here!(),
-                ));
+                crate::error::clear_error_queue();
+                return Err(PyErr::value_error("failed to set identity hint"));
             }
             s.psk_server = cb;
             let f = cb.map(|_| crate::callbacks::psk_server_trampoline as _);

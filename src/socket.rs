@@ -749,25 +749,27 @@ impl Socket {
         Ok(Some(v))
     }
 
-    /// `SSLSocket.get_unverified_chain()` (3.13): the chain the peer sent,
-    /// with the peer's certificate first also on the server side (OpenSSL
-    /// leaves it out there); None without a chain.
-    pub fn unverified_chain(&self) -> PyResult<Option<Vec<crate::certificate::Certificate>>> {
+    /// `SSLSocket.get_unverified_chain()` (3.13): the chain the peer sent;
+    /// on the server side CPython puts the peer's certificate first (OpenSSL
+    /// leaves it out there), None in its place when the client sent none.
+    /// None without a chain.
+    pub fn unverified_chain(
+        &self,
+    ) -> PyResult<Option<Vec<Option<crate::certificate::Certificate>>>> {
         let st = self.lock()?;
         // SAFETY: valid SSL; the stack and certificates are borrowed from it
         // and each copied certificate takes its own reference.
         unsafe {
-            let Some(mut chain) =
-                crate::certificate::from_stack(ffi::SSL_get_peer_cert_chain(st.ssl))
+            let Some(chain) = crate::certificate::from_stack(ffi::SSL_get_peer_cert_chain(st.ssl))
             else {
                 return Ok(None);
             };
+            let mut chain: Vec<_> = chain.into_iter().map(Some).collect();
             if self.server_side {
                 let peer = ffi::SSL_get1_peer_certificate(st.ssl);
-                if !peer.is_null() {
-                    chain.insert(0, crate::certificate::Certificate::from_borrowed(peer));
-                    ffi::X509_free(peer);
-                }
+                let first =
+                    (!peer.is_null()).then(|| crate::certificate::Certificate::from_owned(peer));
+                chain.insert(0, first);
             }
             Ok(Some(chain))
         }
@@ -775,10 +777,11 @@ impl Socket {
 
     /// `SSLSocket.get_verified_chain()` (3.13): the chain OpenSSL built and
     /// verified, None without one.
-    pub fn verified_chain(&self) -> PyResult<Option<Vec<crate::certificate::Certificate>>> {
+    pub fn verified_chain(&self) -> PyResult<Option<Vec<Option<crate::certificate::Certificate>>>> {
         let st = self.lock()?;
         // SAFETY: valid SSL; as for unverified_chain.
-        Ok(unsafe { crate::certificate::from_stack(ffi::SSL_get0_verified_chain(st.ssl)) })
+        let chain = unsafe { crate::certificate::from_stack(ffi::SSL_get0_verified_chain(st.ssl)) };
+        Ok(chain.map(|c| c.into_iter().map(Some).collect()))
     }
 
     /// `SSLSocket.version()`: None before the handshake.

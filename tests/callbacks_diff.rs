@@ -1134,8 +1134,19 @@ fn c_chain(sock: *mut pyssl_socket, verified: bool) -> Chain {
     assert!(n >= 0, "pyssl_cert_list_len: {}", capi_exc());
     let mut certs = Vec::new();
     for i in 0..n as usize {
+        pyssl_error_clear();
         let c = pyssl_cert_list_get(list, i);
-        assert!(!c.is_null(), "pyssl_cert_list_get({i}): {}", capi_exc());
+        if c.is_null() {
+            // NULL without an error is a None item (CPython's list holds None).
+            assert_eq!(
+                pyssl_error_status(),
+                0,
+                "pyssl_cert_list_get({i}): {}",
+                capi_exc()
+            );
+            certs.push(None);
+            continue;
+        }
         let len = pyssl_certificate_der(c, std::ptr::null_mut(), 0);
         assert!(len > 0, "pyssl_certificate_der: {}", capi_exc());
         let mut der = vec![0u8; len as usize];

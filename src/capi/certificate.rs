@@ -20,7 +20,9 @@ pub struct pyssl_certificate {
     _private: [u8; 0],
 }
 
-pub(crate) struct CertList(Vec<Certificate>);
+/// Items are None where CPython puts None (a server's unverified chain
+/// without a client certificate).
+pub(crate) struct CertList(Vec<Option<Certificate>>);
 
 impl HandleKind for CertList {
     const MAGIC: u64 = 0x7079_7373_6c63_6c73; // "pysslcls"
@@ -77,8 +79,10 @@ pub extern "C" fn pyssl_cert_list_len(list: *const pyssl_cert_list) -> ssize_t {
     guard(|| Ok(unsafe { list_ref(list) }?.0.len() as ssize_t))
 }
 
-/// Certificate `i` of a list (borrowed: valid while the list lives), or
-/// NULL with an error when out of range.
+/// Certificate `i` of a list (borrowed: valid while the list lives). NULL
+/// with an `IndexError` when out of range, and NULL with no error
+/// (`pyssl_error_status()` 0) for a None item: CPython 3.13 puts None first
+/// in a server's unverified chain when the client sent no certificate.
 #[no_mangle]
 pub extern "C" fn pyssl_cert_list_get(
     list: *const pyssl_cert_list,
@@ -94,7 +98,13 @@ pub extern "C" fn pyssl_cert_list_get(
                 "list index out of range",
             )
         })?;
-        Ok(c as *const Certificate as *const pyssl_certificate)
+        match c {
+            Some(c) => Ok(c as *const Certificate as *const pyssl_certificate),
+            None => {
+                crate::error::clear_last();
+                Ok(std::ptr::null())
+            }
+        }
     })
 }
 

@@ -92,7 +92,7 @@ pub extern "C" fn pyssl_socket_new_bio(
             server_side != 0,
             host,
         )?;
-        Ok(handle::into_raw(sock))
+        Ok(into_handle(sock))
     })
 }
 
