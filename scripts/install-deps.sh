@@ -70,7 +70,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
 
-for tool in cargo "cargo fmt" "cargo clippy" "cargo +nightly --version" "cargo fuzz"; do
+for tool in cargo "cargo fmt" "cargo clippy" "cargo +nightly" "cargo fuzz"; do
     $tool --version >/dev/null 2>&1 || { echo "install-deps: '$tool' is not available" >&2; exit 1; }
 done
 echo "==> dependencies ready ($(cargo --version))"
