@@ -7,7 +7,7 @@
 //! `verify_message`). Builders for OpenSSL-derived errors mirror `_ssl.c`'s
 //! `fill_and_set_sslerror` and `_setSSLError`.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::ffi::{CStr, CString};
 use std::os::raw::c_char;
 
@@ -480,12 +480,14 @@ pub fn set_ssl_error(errstr: Option<&str>, status: Status, loc: Location) -> PyE
 /// is recorded on this thread.
 struct LastError {
     err: PyErr,
-    exc_type: CString,
-    message: CString,
-    strerror: Option<CString>,
-    library: Option<CString>,
-    reason: Option<CString>,
-    verify_message: Option<CString>,
+    // Made on first use: most errors (WANT_READ in a non-blocking loop) are
+    // never read as text.
+    exc_type: OnceCell<CString>,
+    message: OnceCell<CString>,
+    strerror: OnceCell<Option<CString>>,
+    library: OnceCell<Option<CString>>,
+    reason: OnceCell<Option<CString>>,
+    verify_message: OnceCell<Option<CString>>,
 }
 
 fn c_string(s: &str) -> CString {
@@ -507,13 +509,13 @@ thread_local! {
 pub fn set_last(err: PyErr) -> Status {
     let status = err.status;
     let last = LastError {
-        exc_type: c_string(err.exc_type),
-        message: c_string(&err.message),
-        strerror: err.strerror.as_deref().map(c_string),
-        library: err.library.map(c_string),
-        reason: err.reason.map(c_string),
-        verify_message: err.verify_message.as_deref().map(c_string),
         err,
+        exc_type: OnceCell::new(),
+        message: OnceCell::new(),
+        strerror: OnceCell::new(),
+        library: OnceCell::new(),
+        reason: OnceCell::new(),
+        verify_message: OnceCell::new(),
     };
     LAST.with(|l| *l.borrow_mut() = Some(last));
     status
@@ -555,22 +557,36 @@ pub(crate) struct LastErrorView<'a>(&'a LastError);
 
 impl LastErrorView<'_> {
     pub fn exc_type(&self) -> Option<&CStr> {
-        Some(&self.0.exc_type)
+        let e = self.0;
+        Some(e.exc_type.get_or_init(|| c_string(e.err.exc_type)))
     }
     pub fn message(&self) -> Option<&CStr> {
-        Some(&self.0.message)
+        let e = self.0;
+        Some(e.message.get_or_init(|| c_string(&e.err.message)))
     }
     pub fn strerror(&self) -> Option<&CStr> {
-        self.0.strerror.as_deref()
+        let e = self.0;
+        e.strerror
+            .get_or_init(|| e.err.strerror.as_deref().map(c_string))
+            .as_deref()
     }
     pub fn library(&self) -> Option<&CStr> {
-        self.0.library.as_deref()
+        let e = self.0;
+        e.library
+            .get_or_init(|| e.err.library.map(c_string))
+            .as_deref()
     }
     pub fn reason(&self) -> Option<&CStr> {
-        self.0.reason.as_deref()
+        let e = self.0;
+        e.reason
+            .get_or_init(|| e.err.reason.map(c_string))
+            .as_deref()
     }
     pub fn verify_message(&self) -> Option<&CStr> {
-        self.0.verify_message.as_deref()
+        let e = self.0;
+        e.verify_message
+            .get_or_init(|| e.err.verify_message.as_deref().map(c_string))
+            .as_deref()
     }
 }
 
