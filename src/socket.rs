@@ -1143,20 +1143,11 @@ unsafe fn configure_hostname(
 
 /// Python's `internal_setblocking`: O_NONBLOCK on for timeouts >= 0.
 fn set_nonblocking(fd: c_int, nonblocking: bool) -> PyResult<()> {
-    // SAFETY: fcntl on an fd number; failures are reported, nothing else.
-    unsafe {
-        let flags = libc::fcntl(fd, libc::F_GETFL);
-        if flags < 0 {
-            return Err(PyErr::os_error(crate::context::get_errno()));
-        }
-        let new = if nonblocking {
-            flags | libc::O_NONBLOCK
-        } else {
-            flags & !libc::O_NONBLOCK
-        };
-        if new != flags && libc::fcntl(fd, libc::F_SETFL, new) < 0 {
-            return Err(PyErr::os_error(crate::context::get_errno()));
-        }
+    // One ioctl, as CPython does where FIONBIO exists.
+    let mut on: c_int = nonblocking as c_int;
+    // SAFETY: FIONBIO reads one int from the pointer; failures are reported.
+    if unsafe { libc::ioctl(fd, libc::FIONBIO, &mut on) } < 0 {
+        return Err(PyErr::os_error(crate::context::get_errno()));
     }
     Ok(())
 }
