@@ -78,6 +78,7 @@ PYSSL_LOAD_NO_RSS=1 RUSTFLAGS="-Zsanitizer=address" RUSTDOCFLAGS="-Zsanitizer=ad
 
 step "concurrency tests under ThreadSanitizer (nightly, instrumented std)"
 PYSSL_LOAD_NO_RSS=1 PYSSL_LOAD_CONNECTIONS=200 PYSSL_LOAD_HANDSHAKES=300 \
+    TSAN_OPTIONS="suppressions=$root/tests/tsan.supp" \
     RUSTFLAGS="-Zsanitizer=thread" CARGO_TARGET_DIR="$target_dir/tsan" \
     cargo +nightly test -Zbuild-std --target "$host" --test load --test capi_hooks --test capi_sni
 
