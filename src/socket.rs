@@ -341,7 +341,7 @@ impl Socket {
         if fd < FD_CLOSED {
             return Err(PyErr::bad_argument(format!("invalid fd {fd}")));
         }
-        let st = self.lock()?;
+        let st = self.state();
         // The host's SSL* already uses its fd; only record it for poll().
         st.fd.store(fd, Ordering::Relaxed);
         st.timeout.store(timeout_ns, Ordering::Relaxed);
@@ -396,8 +396,8 @@ impl Socket {
     }
 
     /// The connection state (CPython's object fields).
-    fn lock(&self) -> PyResult<&State> {
-        Ok(&self.state)
+    fn state(&self) -> &State {
+        &self.state
     }
 
     /// Holds the memory BIOs' locks for the length of an operation, so the
@@ -429,7 +429,7 @@ impl Socket {
             }
             ns as i64
         };
-        let st = self.lock()?;
+        let st = self.state();
         if let Transport::Fd = self.transport {
             if st.fd() >= 0 {
                 set_nonblocking(st.fd(), ns >= 0)?;
@@ -441,7 +441,7 @@ impl Socket {
 
     /// The timeout in seconds (negative = blocking).
     pub fn timeout(&self) -> PyResult<f64> {
-        let st = self.lock()?;
+        let st = self.state();
         Ok(if st.timeout() < 0 {
             -1.0
         } else {
@@ -456,9 +456,9 @@ impl Socket {
         if !matches!(self.transport, Transport::Fd) {
             return Err(PyErr::value_error("socket is not over an fd of its own"));
         }
-        let st = self.lock()?;
+        let st = self.state();
         if fd >= 0 {
-            // SAFETY: valid SSL under the lock; SSL_set_fd replaces the BIO.
+            // SAFETY: valid SSL; the new BIO replaces the old one (which it frees).
             if !unsafe { crate::sockbio::set_fd(st.ssl, fd) } {
                 return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
             }
@@ -468,7 +468,7 @@ impl Socket {
     }
 
     pub fn fd(&self) -> PyResult<c_int> {
-        Ok(self.lock()?.fd())
+        Ok(self.state().fd())
     }
 
     /// The fd to wait on (None over memory BIOs) and the timeout that
@@ -567,7 +567,7 @@ impl Socket {
 
     /// `SSLSocket.do_handshake()`.
     pub fn do_handshake(&self) -> PyResult<()> {
-        let st = self.lock()?;
+        let st = self.state();
         let _bios = self.bio_guards();
         let io = self.io_params(st)?;
         clear_openssl_errors();
@@ -575,7 +575,7 @@ impl Socket {
             st,
             Op::Handshake,
             io,
-            // SAFETY: valid SSL, used by this thread only (locked).
+            // SAFETY: valid SSL; concurrent use is the host's, as in CPython.
             |st| unsafe {
                 let r = ffi::SSL_do_handshake(st.ssl);
                 (r, 0, SslErr::capture(r < 1, st.ssl, r))
@@ -591,7 +591,7 @@ impl Socket {
     /// `SSLSocket.read(len)` into `buf`: the byte count, 0 for a clean
     /// close_notify (`b''`), or an error.
     pub fn read(&self, buf: &mut [u8]) -> PyResult<usize> {
-        let st = self.lock()?;
+        let st = self.state();
         let io = self.io_params(st)?;
         if buf.is_empty() {
             return Ok(0);
@@ -604,7 +604,7 @@ impl Socket {
             st,
             Op::Read,
             io,
-            // SAFETY: valid SSL (locked); `ptr` has `len` writable bytes.
+            // SAFETY: valid SSL (see State); `ptr` has `len` writable bytes.
             |st| unsafe {
                 let mut n = 0usize;
                 let r = ffi::SSL_read_ex(st.ssl, ptr.cast(), len, &mut n);
@@ -612,7 +612,7 @@ impl Socket {
             },
             |st, _, err| {
                 // A close_notify received (and none sent yet) reads as b''.
-                // SAFETY: valid SSL (locked).
+                // SAFETY: valid SSL (see State).
                 closed = err.ssl == ffi::SSL_ERROR_ZERO_RETURN
                     && unsafe { ffi::SSL_get_shutdown(st.ssl) } == SSL_RECEIVED_SHUTDOWN;
                 if closed {
@@ -635,7 +635,7 @@ impl Socket {
     /// `WANT_READ`/`WANT_WRITE` on a non-blocking socket, call again with
     /// the same data (OpenSSL may have taken part of it already).
     pub fn write(&self, data: &[u8]) -> PyResult<usize> {
-        let st = self.lock()?;
+        let st = self.state();
         let (fd, sock_timeout) = self.io_params(st)?;
         let _bios = self.bio_guards();
         clear_openssl_errors();
@@ -649,7 +649,7 @@ impl Socket {
             st,
             Op::Write,
             (fd, sock_timeout),
-            // SAFETY: valid SSL (locked); `data` is readable for its length.
+            // SAFETY: valid SSL (see State); `data` is readable for its length.
             |st| unsafe {
                 let mut n = 0usize;
                 let r = ffi::SSL_write_ex(st.ssl, data.as_ptr().cast(), data.len(), &mut n);
@@ -666,7 +666,7 @@ impl Socket {
     /// `SSLSocket.shutdown()` (the unwrap): sends close_notify, then waits
     /// for the peer's. Ok once done; `WANT_*` errors in non-blocking mode.
     pub fn shutdown(&self) -> PyResult<()> {
-        let st = self.lock()?;
+        let st = self.state();
         match self.transport {
             Transport::Fd if st.fd() < 0 || !fd_is_open(st.fd()) => return Err(no_socket()),
             Transport::Borrowed if st.fd() == FD_GONE || st.fd() == FD_CLOSED => {
@@ -682,7 +682,7 @@ impl Socket {
             st,
             Op::Shutdown,
             io,
-            // SAFETY: valid SSL (locked).
+            // SAFETY: valid SSL (see State).
             |st| unsafe {
                 if st.shutdown_seen_zero.load(Ordering::Relaxed) {
                     // Read-ahead could swallow cleartext sent after the
@@ -715,7 +715,7 @@ impl Socket {
     /// `SSLSocket.getpeercert(binary_form)`: None (`Ok(None)`), the DER as
     /// bytes, `{}` when the certificate was not verified, or the decoded dict.
     pub fn getpeercert(&self, binary_form: bool) -> PyResult<Option<Value>> {
-        let st = self.lock()?;
+        let st = self.state();
         // SAFETY: valid SSL; the certificate reference we get is owned by
         // `cert` (released when it drops).
         let cert = unsafe {
@@ -756,7 +756,7 @@ impl Socket {
     pub fn unverified_chain(
         &self,
     ) -> PyResult<Option<Vec<Option<crate::certificate::Certificate>>>> {
-        let st = self.lock()?;
+        let st = self.state();
         // SAFETY: valid SSL; the stack and certificates are borrowed from it
         // and each copied certificate takes its own reference.
         unsafe {
@@ -778,7 +778,7 @@ impl Socket {
     /// `SSLSocket.get_verified_chain()` (3.13): the chain OpenSSL built and
     /// verified, None without one.
     pub fn verified_chain(&self) -> PyResult<Option<Vec<Option<crate::certificate::Certificate>>>> {
-        let st = self.lock()?;
+        let st = self.state();
         // SAFETY: valid SSL; as for unverified_chain.
         let chain = unsafe { crate::certificate::from_stack(ffi::SSL_get0_verified_chain(st.ssl)) };
         Ok(chain.map(|c| c.into_iter().map(Some).collect()))
@@ -786,7 +786,7 @@ impl Socket {
 
     /// `SSLSocket.version()`: None before the handshake.
     pub fn version(&self) -> PyResult<Option<&'static CStr>> {
-        let st = self.lock()?;
+        let st = self.state();
         // SAFETY: valid SSL; SSL_get_version returns a static string.
         unsafe {
             if ffi::SSL_is_init_finished(st.ssl) == 0 {
@@ -804,7 +804,7 @@ impl Socket {
     /// `SSLSocket.cipher()`: (name, protocol, secret bits), None without a
     /// current cipher.
     pub fn cipher(&self) -> PyResult<Option<(&'static CStr, &'static CStr, i32)>> {
-        let st = self.lock()?;
+        let st = self.state();
         // SAFETY: valid SSL; SSL_CIPHERs and their names are static tables.
         unsafe {
             let c = ffi::SSL_get_current_cipher(st.ssl);
@@ -820,7 +820,7 @@ impl Socket {
 
     /// `SSLSocket.selected_alpn_protocol()`.
     pub fn selected_alpn_protocol(&self) -> PyResult<Option<Vec<u8>>> {
-        let st = self.lock()?;
+        let st = self.state();
         let mut data: *const u8 = std::ptr::null();
         let mut len: c_uint = 0;
         // SAFETY: valid SSL; OpenSSL points data into the SSL's own buffer,
@@ -840,7 +840,7 @@ impl Socket {
     /// without compression (always, unless `OP_NO_COMPRESSION` is cleared
     /// and OpenSSL supports it).
     pub fn compression(&self) -> PyResult<Option<&'static CStr>> {
-        let st = self.lock()?;
+        let st = self.state();
         // SAFETY: valid SSL; OBJ_nid2sn returns a static string.
         unsafe {
             let comp = ffi::SSL_get_current_compression(st.ssl);
@@ -864,7 +864,7 @@ impl Socket {
                 "'{cb_type}' channel binding type not implemented"
             )));
         }
-        let st = self.lock()?;
+        let st = self.state();
         let mut buf = [0u8; 128];
         // SAFETY: valid SSL; OpenSSL writes at most buf.len() bytes.
         let len = unsafe {
@@ -883,7 +883,7 @@ impl Socket {
 
     /// `SSLSocket.verify_client_post_handshake()` (TLS 1.3 servers).
     pub fn verify_client_post_handshake(&self) -> PyResult<()> {
-        let st = self.lock()?;
+        let st = self.state();
         clear_openssl_errors();
         // SAFETY: valid SSL.
         if unsafe { ossl::SSL_verify_client_post_handshake(st.ssl) } == 0 {
@@ -894,7 +894,7 @@ impl Socket {
 
     /// `SSLSocket.session`: None before a session exists.
     pub fn session(&self) -> PyResult<Option<crate::session::Session>> {
-        let st = self.lock()?;
+        let st = self.state();
         // SAFETY: valid SSL; SSL_get1_session gives us a reference.
         let raw = unsafe { ossl::SSL_get1_session(st.ssl) };
         if raw.is_null() {
@@ -908,7 +908,7 @@ impl Socket {
 
     /// `SSLSocket.session = session` (CPython's `PySSL_set_session`).
     pub fn set_session(&self, session: &crate::session::Session) -> PyResult<()> {
-        let st = self.lock()?;
+        let st = self.state();
         let same_ctx = match (&self.context(), &session.ctx) {
             (Some(a), Some(b)) => Arc::ptr_eq(a, b),
             _ => false,
@@ -951,7 +951,7 @@ impl Socket {
 
     /// `SSLSocket.session_reused`.
     pub fn session_reused(&self) -> PyResult<bool> {
-        let st = self.lock()?;
+        let st = self.state();
         // SAFETY: valid SSL.
         Ok(unsafe { ffi::SSL_session_reused(st.ssl) } != 0)
     }
@@ -961,7 +961,7 @@ impl Socket {
     /// client offered, in the server's order, None without both lists (so
     /// on the client side and before the handshake).
     pub fn shared_ciphers(&self) -> PyResult<Option<Vec<crate::context::CipherInfo>>> {
-        let st = self.lock()?;
+        let st = self.state();
         // SAFETY: valid SSL; both stacks belong to it and are read under the
         // lock; ciphers are static objects.
         unsafe {
@@ -989,7 +989,7 @@ impl Socket {
 
     /// `SSLSocket.pending()`.
     pub fn pending(&self) -> PyResult<usize> {
-        let st = self.lock()?;
+        let st = self.state();
         // SAFETY: valid SSL.
         let n = unsafe { ffi::SSL_pending(st.ssl) };
         if n < 0 {
@@ -1000,7 +1000,7 @@ impl Socket {
 
     /// The verification mode the socket was created with.
     pub fn verify_mode(&self) -> PyResult<i32> {
-        let st = self.lock()?;
+        let st = self.state();
         // SAFETY: valid SSL.
         let m = unsafe { ffi::SSL_get_verify_mode(st.ssl) };
         Ok(match m {
