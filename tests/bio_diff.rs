@@ -24,65 +24,12 @@ fn certs() -> CertPaths {
 
 type Scenario = fn(&mut Conn);
 
-/// The pairings compared with CPython/CPython: (client, server).
-const PAIRS: [(Impl, Impl); 5] = [
-    (Impl::Rust, Impl::Py),
-    (Impl::Py, Impl::Rust),
-    (Impl::Rust, Impl::Rust),
-    (Impl::Capi, Impl::Py),
-    (Impl::Py, Impl::Capi),
-];
-
 fn tls_cfgs() -> Vec<(&'static str, Cfg)> {
     vec![("TLS 1.3", Cfg::default()), ("TLS 1.2", Cfg::tls12())]
 }
 
 fn run(name: &str, cfgs: &[(&'static str, Cfg)], scenario: Scenario) {
-    let certs = certs();
-    let mut failures = Failures::default();
-    for mode in Mode::ALL {
-        let Some(lab) = Lab::new(mode) else {
-            continue;
-        };
-        for (cfg_name, cfg) in cfgs {
-            let transcript = |c: Impl, s: Impl| {
-                let mut conn = Conn::new(&lab, &certs, c, s, cfg);
-                scenario(&mut conn);
-                conn.log
-            };
-            let reference = transcript(Impl::Py, Impl::Py);
-            if std::env::var_os("SSLOBJECT_DIFF_SHOW").is_some() {
-                eprintln!(
-                    "\n== {name} [{cfg_name}], {}:\n  {}",
-                    mode.name(),
-                    reference.join("\n  ")
-                );
-            }
-            // The scenario must be deterministic for the comparison to mean
-            // anything: CPython against itself twice.
-            let again = transcript(Impl::Py, Impl::Py);
-            if let Some(d) = diff("Py/Py", &reference, "Py/Py again", &again) {
-                panic!(
-                    "{name} [{cfg_name}] is not deterministic under {}:\n{d}",
-                    lab.oracle_version()
-                );
-            }
-            for (c, s) in PAIRS {
-                let log = transcript(c, s);
-                let label = format!("{}/{}", c.letter(), s.letter());
-                if let Some(d) = diff("Py/Py", &reference, &label, &log) {
-                    failures.add(format!(
-                        "scenario {name} [{cfg_name}], {} ({}), client {} / server {}:\n{d}",
-                        mode.name(),
-                        lab.oracle_version(),
-                        c.letter(),
-                        s.letter()
-                    ));
-                }
-            }
-        }
-    }
-    failures.finish(name);
+    run_scenarios(name, &certs(), cfgs, scenario);
 }
 
 /// `version()` and `cipher()` (accessors every peer has; the full set is

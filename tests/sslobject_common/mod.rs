@@ -2315,3 +2315,67 @@ impl Failures {
         );
     }
 }
+
+/// The pairings compared with CPython/CPython: (client, server).
+pub const PAIRS: [(Impl, Impl); 5] = [
+    (Impl::Rust, Impl::Py),
+    (Impl::Py, Impl::Rust),
+    (Impl::Rust, Impl::Rust),
+    (Impl::Capi, Impl::Py),
+    (Impl::Py, Impl::Capi),
+];
+
+/// Runs `scenario` in every mode and configuration: CPython against itself
+/// twice (the reference, which must be deterministic), then every pairing of
+/// [`PAIRS`]; each transcript that differs from the reference is a failure.
+pub fn run_scenarios<N: std::fmt::Display>(
+    name: &str,
+    certs: &CertPaths,
+    cfgs: &[(N, Cfg)],
+    scenario: fn(&mut Conn),
+) {
+    let mut failures = Failures::default();
+    for mode in Mode::ALL {
+        let Some(lab) = Lab::new(mode) else {
+            continue;
+        };
+        for (cfg_name, cfg) in cfgs {
+            let transcript = |c: Impl, s: Impl| {
+                let mut conn = Conn::new(&lab, certs, c, s, cfg);
+                scenario(&mut conn);
+                conn.log
+            };
+            let reference = transcript(Impl::Py, Impl::Py);
+            if std::env::var_os("SSLOBJECT_DIFF_SHOW").is_some() {
+                eprintln!(
+                    "\n== {name} [{cfg_name}], {}:\n  {}",
+                    mode.name(),
+                    reference.join("\n  ")
+                );
+            }
+            // The scenario must be deterministic for the comparison to mean
+            // anything: CPython against itself twice.
+            let again = transcript(Impl::Py, Impl::Py);
+            if let Some(d) = diff("Py/Py", &reference, "Py/Py again", &again) {
+                panic!(
+                    "{name} [{cfg_name}] is not deterministic under {}:\n{d}",
+                    lab.oracle_version()
+                );
+            }
+            for (c, s) in PAIRS {
+                let log = transcript(c, s);
+                let label = format!("{}/{}", c.letter(), s.letter());
+                if let Some(d) = diff("Py/Py", &reference, &label, &log) {
+                    failures.add(format!(
+                        "scenario {name} [{cfg_name}], {} ({}), client {} / server {}:\n{d}",
+                        mode.name(),
+                        lab.oracle_version(),
+                        c.letter(),
+                        s.letter()
+                    ));
+                }
+            }
+        }
+    }
+    failures.finish(name);
+}
