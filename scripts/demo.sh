@@ -3,13 +3,13 @@
 # certificate, starts the TLS echo server on a free loopback port and runs
 # the client against it (handshake, version, cipher, the server's
 # certificate as getpeercert() returns it, echo, clean shutdown).
-#   scripts/demo.sh [--install-deps]    (--install-deps: apt-get + Rust first)
+#   scripts/demo.sh [--install-deps]    (--install-deps: what building and testing need, first)
 #   PYSSL_BUILD_DIR   CMake build directory (default: build)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 case ${1:-} in
---install-deps) "$root/scripts/install-deps.sh" --build-only ;;
+--install-deps) "$root/scripts/install-deps.sh" ;;
 "") ;;
 *) echo "usage: $0 [--install-deps]" >&2; exit 2 ;;
 esac
