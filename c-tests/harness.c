@@ -805,3 +805,31 @@ void simple_pair(results *r, const char *prefix, pyssl_context *cctx,
     pyssl_context_free(cctx);
     pyssl_context_free(sctx);
 }
+
+void pair_ctxs_init(struct pair_ctxs *c, int mode, const char *prefix, int variant) {
+    c->prefix = prefix;
+    c->cctx = client_ctx(mode, "ca.pem", NULL);
+    c->sctx = server_ctx(mode, "server", PYSSL_CERT_NONE, NULL);
+    c->variant = variant;
+    assert_non_null(c->cctx);
+    assert_non_null(c->sctx);
+}
+
+void pair_ctxs_free(struct pair_ctxs *c) {
+    pyssl_context_free(c->cctx);
+    pyssl_context_free(c->sctx);
+}
+
+pyssl_socket *pair_side(pair *p, int *fd, int server, double timeout) {
+    struct pair_ctxs *c = p->arg;
+    pyssl_socket *o = pyssl_socket_new(server ? c->sctx : c->cctx, *fd, server,
+                                       server ? NULL : "localhost");
+    if (!o) {
+        rec_error(p->r, sid(c->prefix, server ? "server.new" : "client.new"),
+                  pyssl_error_status());
+        return NULL;
+    }
+    if (timeout >= 0)
+        pyssl_socket_set_timeout(o, timeout);
+    return o;
+}

@@ -149,6 +149,21 @@ void simple_pair(results *r, const char *prefix, pyssl_context *cctx,
 /* Builds "PREFIXsuffix" in a small ring of buffers. */
 const char *sid(const char *prefix, const char *suffix);
 
+/* A default client context (trusting ca.pem) and server context (server
+ * certificate, CERT_NONE) for a pair, with the step-id prefix and a
+ * scenario variant; pair->arg points at it for pair_side(). */
+struct pair_ctxs {
+    const char *prefix;
+    pyssl_context *cctx, *sctx;
+    int variant;
+};
+void pair_ctxs_init(struct pair_ctxs *c, int mode, const char *prefix, int variant);
+void pair_ctxs_free(struct pair_ctxs *c);
+/* One end of the pair as a pyssl socket (client for "localhost"); a
+ * failure is recorded as "<prefix>client.new"/"server.new". `timeout` < 0
+ * keeps the socket blocking. */
+pyssl_socket *pair_side(pair *p, int *fd, int server, double timeout);
+
 /* Waits until fd is readable (1) or writable (2) or the timeout. */
 void wait_fd(int fd, int events, double seconds);
 

@@ -9,51 +9,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-struct ctxs {
-    const char *prefix;
-    pyssl_context *cctx, *sctx;
-    int variant;
-};
-
-static void ctxs_init(struct ctxs *c, int mode, const char *prefix, int variant) {
-    c->prefix = prefix;
-    c->cctx = client_ctx(mode, "ca.pem", NULL);
-    c->sctx = server_ctx(mode, "server", PYSSL_CERT_NONE, NULL);
-    c->variant = variant;
-    assert_non_null(c->cctx);
-    assert_non_null(c->sctx);
-}
-
-static void ctxs_free(struct ctxs *c) {
-    pyssl_context_free(c->cctx);
-    pyssl_context_free(c->sctx);
-}
-
-static pyssl_socket *side(pair *p, int *fd, int server, double timeout) {
-    struct ctxs *c = p->arg;
-    pyssl_socket *o = pyssl_socket_new(server ? c->sctx : c->cctx, *fd, server,
-                                       server ? NULL : "localhost");
-    if (!o) {
-        rec_error(p->r, sid(c->prefix, server ? "server.new" : "client.new"),
-                  pyssl_error_status());
-        return NULL;
-    }
-    if (timeout >= 0)
-        pyssl_socket_set_timeout(o, timeout);
-    return o;
-}
-
 /* ---- eof.clean: the server sends close_notify ---- */
 
 static void clean_server(pair *p, int *fd) {
-    pyssl_socket *o = side(p, fd, 1, LONG_TIMEOUT);
+    pyssl_socket *o = pair_side(p, fd, 1, LONG_TIMEOUT);
     if (o && rec_handshake(p->r, "eof.clean.server.handshake", o) >= 0)
         rec_shutdown(p->r, "eof.clean.server.shutdown", o);
     pyssl_socket_free(o);
 }
 
 static void clean_client(pair *p, int *fd) {
-    pyssl_socket *o = side(p, fd, 0, LONG_TIMEOUT);
+    pyssl_socket *o = pair_side(p, fd, 0, LONG_TIMEOUT);
     if (o && rec_handshake(p->r, "eof.clean.client.handshake", o) >= 0) {
         rec_read(p->r, "eof.clean.client.read", o, 10);
         rec_read(p->r, "eof.clean.client.read_again", o, 10);
@@ -66,10 +32,10 @@ static void clean_client(pair *p, int *fd) {
 static void test_eof_clean(void **state) {
     results r;
     results_init(&r, TEST_MODE(state));
-    struct ctxs c;
-    ctxs_init(&c, r.mode, "eof.clean.", 0);
+    struct pair_ctxs c;
+    pair_ctxs_init(&c, r.mode, "eof.clean.", 0);
     run_pair(&r, 0, clean_client, clean_server, &c);
-    ctxs_free(&c);
+    pair_ctxs_free(&c);
     check_steps(&r, "eof.clean.", NULL);
 }
 
@@ -78,8 +44,8 @@ static void test_eof_clean(void **state) {
 enum closer { CLOSE, RESET, CLOSE_TLS12 };
 
 static void ragged_server(pair *p, int *fd) {
-    struct ctxs *c = p->arg;
-    pyssl_socket *o = side(p, fd, 1, LONG_TIMEOUT);
+    struct pair_ctxs *c = p->arg;
+    pyssl_socket *o = pair_side(p, fd, 1, LONG_TIMEOUT);
     if (o)
         rec_handshake(p->r, sid(c->prefix, "server.handshake"), o);
     if (c->variant == RESET)
@@ -91,8 +57,8 @@ static void ragged_server(pair *p, int *fd) {
 }
 
 static void ragged_client(pair *p, int *fd) {
-    struct ctxs *c = p->arg;
-    pyssl_socket *o = side(p, fd, 0, LONG_TIMEOUT);
+    struct pair_ctxs *c = p->arg;
+    pyssl_socket *o = pair_side(p, fd, 0, LONG_TIMEOUT);
     if (o && rec_handshake(p->r, sid(c->prefix, "client.handshake"), o) >= 0) {
         pair_wait(p, 0);
         usleep(50000);
@@ -107,13 +73,13 @@ static void ragged_client(pair *p, int *fd) {
 static void run_ragged(void **state, const char *prefix, int tcp, enum closer how) {
     results r;
     results_init(&r, TEST_MODE(state));
-    struct ctxs c;
-    ctxs_init(&c, r.mode, prefix, how);
+    struct pair_ctxs c;
+    pair_ctxs_init(&c, r.mode, prefix, how);
     if (how == CLOSE_TLS12)
         assert_int_equal(
             pyssl_context_set_maximum_version(c.cctx, PYSSL_TLS_VERSION_TLSV1_2), 0);
     run_pair(&r, tcp, ragged_client, ragged_server, &c);
-    ctxs_free(&c);
+    pair_ctxs_free(&c);
     check_steps(&r, prefix, NULL);
 }
 
@@ -129,7 +95,7 @@ static void test_eof_reset(void **state) { run_ragged(state, "eof.reset.", 1, RE
 /* ---- the same ragged close on blocking sockets ---- */
 
 static void blocking_server(pair *p, int *fd) {
-    pyssl_socket *o = side(p, fd, 1, -1);
+    pyssl_socket *o = pair_side(p, fd, 1, -1);
     if (o)
         rec_handshake(p->r, "eof.ragged_blocking.server.handshake", o);
     close_fd(fd);
@@ -137,7 +103,7 @@ static void blocking_server(pair *p, int *fd) {
 }
 
 static void blocking_client(pair *p, int *fd) {
-    pyssl_socket *o = side(p, fd, 0, -1);
+    pyssl_socket *o = pair_side(p, fd, 0, -1);
     if (o && rec_handshake(p->r, "eof.ragged_blocking.client.handshake", o) >= 0)
         rec_read(p->r, "eof.ragged_blocking.client.read", o, 10);
     pyssl_socket_free(o);
@@ -146,17 +112,17 @@ static void blocking_client(pair *p, int *fd) {
 static void test_eof_ragged_blocking(void **state) {
     results r;
     results_init(&r, TEST_MODE(state));
-    struct ctxs c;
-    ctxs_init(&c, r.mode, "eof.ragged_blocking.", 0);
+    struct pair_ctxs c;
+    pair_ctxs_init(&c, r.mode, "eof.ragged_blocking.", 0);
     run_pair(&r, 0, blocking_client, blocking_server, &c);
-    ctxs_free(&c);
+    pair_ctxs_free(&c);
     check_steps(&r, "eof.ragged_blocking.", NULL);
 }
 
 /* ---- read(0) before and after the handshake ---- */
 
 static void zero_server(pair *p, int *fd) {
-    pyssl_socket *o = side(p, fd, 1, LONG_TIMEOUT);
+    pyssl_socket *o = pair_side(p, fd, 1, LONG_TIMEOUT);
     if (o)
         rec_handshake(p->r, "eof.read_zero.server.handshake", o);
     pair_wait(p, 0);
@@ -164,7 +130,7 @@ static void zero_server(pair *p, int *fd) {
 }
 
 static void zero_client(pair *p, int *fd) {
-    pyssl_socket *o = side(p, fd, 0, LONG_TIMEOUT);
+    pyssl_socket *o = pair_side(p, fd, 0, LONG_TIMEOUT);
     if (o) {
         rec_read(p->r, "eof.read_zero.client.read_zero_before", o, 0);
         rec_handshake(p->r, "eof.read_zero.client.handshake", o);
@@ -178,10 +144,10 @@ static void zero_client(pair *p, int *fd) {
 static void test_eof_read_zero(void **state) {
     results r;
     results_init(&r, TEST_MODE(state));
-    struct ctxs c;
-    ctxs_init(&c, r.mode, "eof.read_zero.", 0);
+    struct pair_ctxs c;
+    pair_ctxs_init(&c, r.mode, "eof.read_zero.", 0);
     run_pair(&r, 0, zero_client, zero_server, &c);
-    ctxs_free(&c);
+    pair_ctxs_free(&c);
     check_steps(&r, "eof.read_zero.", NULL);
 }
 
@@ -190,8 +156,8 @@ static void test_eof_read_zero(void **state) {
 enum hs_peer { CLOSED_AFTER_HELLO, CLOSED_FIRST, RESET_AFTER_HELLO };
 
 static void hs_eof_client(pair *p, int *fd) {
-    struct ctxs *c = p->arg;
-    pyssl_socket *o = side(p, fd, 0, LONG_TIMEOUT);
+    struct pair_ctxs *c = p->arg;
+    pyssl_socket *o = pair_side(p, fd, 0, LONG_TIMEOUT);
     if (!o)
         return;
     if (c->variant == CLOSED_FIRST)
@@ -202,7 +168,7 @@ static void hs_eof_client(pair *p, int *fd) {
 }
 
 static void hs_eof_server(pair *p, int *fd) {
-    struct ctxs *c = p->arg;
+    struct pair_ctxs *c = p->arg;
     char buf[65536];
     if (c->variant == CLOSED_FIRST) {
         close_fd(fd);
@@ -220,10 +186,10 @@ static void hs_eof_server(pair *p, int *fd) {
 static void run_hs_eof(void **state, const char *prefix, enum hs_peer peer) {
     results r;
     results_init(&r, TEST_MODE(state));
-    struct ctxs c;
-    ctxs_init(&c, r.mode, prefix, peer);
+    struct pair_ctxs c;
+    pair_ctxs_init(&c, r.mode, prefix, peer);
     run_pair(&r, peer == RESET_AFTER_HELLO, hs_eof_client, hs_eof_server, &c);
-    ctxs_free(&c);
+    pair_ctxs_free(&c);
     check_steps(&r, prefix, NULL);
 }
 
@@ -240,7 +206,7 @@ static void test_eof_handshake_reset(void **state) {
 /* ---- the same EOF met by a read that starts the handshake implicitly */
 
 static void rd_eof_client(pair *p, int *fd) {
-    pyssl_socket *o = side(p, fd, 0, LONG_TIMEOUT);
+    pyssl_socket *o = pair_side(p, fd, 0, LONG_TIMEOUT);
     if (o) {
         rec_read(p->r, "eof.read_before_handshake.client.read", o, 10);
         rec_read(p->r, "eof.read_before_handshake.client.read_again", o, 10);
@@ -258,17 +224,17 @@ static void rd_eof_server(pair *p, int *fd) {
 static void test_eof_read_before_handshake(void **state) {
     results r;
     results_init(&r, TEST_MODE(state));
-    struct ctxs c;
-    ctxs_init(&c, r.mode, "eof.read_before_handshake.", 0);
+    struct pair_ctxs c;
+    pair_ctxs_init(&c, r.mode, "eof.read_before_handshake.", 0);
     run_pair(&r, 0, rd_eof_client, rd_eof_server, &c);
-    ctxs_free(&c);
+    pair_ctxs_free(&c);
     check_steps(&r, "eof.read_before_handshake.", NULL);
 }
 
 /* ---- the server sees the client vanish before its hello ---- */
 
 static void vanish_server(pair *p, int *fd) {
-    pyssl_socket *o = side(p, fd, 1, LONG_TIMEOUT);
+    pyssl_socket *o = pair_side(p, fd, 1, LONG_TIMEOUT);
     pair_wait(p, 0);
     if (o)
         rec_handshake(p->r, "eof.server_handshake.server.handshake", o);
@@ -283,10 +249,10 @@ static void vanish_client(pair *p, int *fd) {
 static void test_eof_server_handshake(void **state) {
     results r;
     results_init(&r, TEST_MODE(state));
-    struct ctxs c;
-    ctxs_init(&c, r.mode, "eof.server_handshake.", 0);
+    struct pair_ctxs c;
+    pair_ctxs_init(&c, r.mode, "eof.server_handshake.", 0);
     run_pair(&r, 0, vanish_client, vanish_server, &c);
-    ctxs_free(&c);
+    pair_ctxs_free(&c);
     check_steps(&r, "eof.server_handshake.", NULL);
 }
 

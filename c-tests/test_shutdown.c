@@ -8,38 +8,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-struct ctxs {
-    const char *prefix;
-    pyssl_context *cctx, *sctx;
-};
-
-static void ctxs_init(struct ctxs *c, int mode, const char *prefix) {
-    c->prefix = prefix;
-    c->cctx = client_ctx(mode, "ca.pem", NULL);
-    c->sctx = server_ctx(mode, "server", PYSSL_CERT_NONE, NULL);
-    assert_non_null(c->cctx);
-    assert_non_null(c->sctx);
-}
-
-static void ctxs_free(struct ctxs *c) {
-    pyssl_context_free(c->cctx);
-    pyssl_context_free(c->sctx);
-}
-
-static pyssl_socket *side(pair *p, int *fd, int server, double timeout) {
-    struct ctxs *c = p->arg;
-    pyssl_socket *o = pyssl_socket_new(server ? c->sctx : c->cctx, *fd, server,
-                                       server ? NULL : "localhost");
-    if (!o) {
-        rec_error(p->r, sid(c->prefix, server ? "server.new" : "client.new"),
-                  pyssl_error_status());
-        return NULL;
-    }
-    if (timeout >= 0)
-        pyssl_socket_set_timeout(o, timeout);
-    return o;
-}
-
 static void test_shutdown_before_handshake(void **state) {
     results r;
     results_init(&r, TEST_MODE(state));
@@ -105,7 +73,7 @@ static void test_shutdown_closed_fd(void **state) {
 /* ---- a complete unwrap, then everything again ---- */
 
 static void unwrap_server(pair *p, int *fd) {
-    pyssl_socket *o = side(p, fd, 1, LONG_TIMEOUT);
+    pyssl_socket *o = pair_side(p, fd, 1, LONG_TIMEOUT);
     if (o && rec_handshake(p->r, "shutdown.after_unwrap.server.handshake", o) >= 0) {
         rec_read(p->r, "shutdown.after_unwrap.server.read_eof", o, 10);
         rec_shutdown(p->r, "shutdown.after_unwrap.server.shutdown", o);
@@ -116,7 +84,7 @@ static void unwrap_server(pair *p, int *fd) {
 }
 
 static void unwrap_client(pair *p, int *fd) {
-    pyssl_socket *o = side(p, fd, 0, LONG_TIMEOUT);
+    pyssl_socket *o = pair_side(p, fd, 0, LONG_TIMEOUT);
     if (o && rec_handshake(p->r, "shutdown.after_unwrap.client.handshake", o) >= 0) {
         rec_shutdown(p->r, "shutdown.after_unwrap.client.shutdown", o);
         pair_wait(p, 0);
@@ -131,17 +99,17 @@ static void unwrap_client(pair *p, int *fd) {
 static void test_shutdown_after_unwrap(void **state) {
     results r;
     results_init(&r, TEST_MODE(state));
-    struct ctxs c;
-    ctxs_init(&c, r.mode, "shutdown.after_unwrap.");
+    struct pair_ctxs c;
+    pair_ctxs_init(&c, r.mode, "shutdown.after_unwrap.", 0);
     run_pair(&r, 0, unwrap_client, unwrap_server, &c);
-    ctxs_free(&c);
+    pair_ctxs_free(&c);
     check_steps(&r, "shutdown.after_unwrap.", NULL);
 }
 
 /* ---- the peer answers our close_notify by closing the connection ---- */
 
 static void closes_server(pair *p, int *fd) {
-    pyssl_socket *o = side(p, fd, 1, LONG_TIMEOUT);
+    pyssl_socket *o = pair_side(p, fd, 1, LONG_TIMEOUT);
     if (o && rec_handshake(p->r, "shutdown.peer_closes.server.handshake", o) >= 0) {
         rec_read(p->r, "shutdown.peer_closes.server.read_eof", o, 10);
         close_fd(fd);
@@ -150,7 +118,7 @@ static void closes_server(pair *p, int *fd) {
 }
 
 static void closes_client(pair *p, int *fd) {
-    pyssl_socket *o = side(p, fd, 0, LONG_TIMEOUT);
+    pyssl_socket *o = pair_side(p, fd, 0, LONG_TIMEOUT);
     if (o && rec_handshake(p->r, "shutdown.peer_closes.client.handshake", o) >= 0)
         rec_shutdown(p->r, "shutdown.peer_closes.client.shutdown", o);
     pyssl_socket_free(o);
@@ -159,17 +127,17 @@ static void closes_client(pair *p, int *fd) {
 static void test_shutdown_peer_closes(void **state) {
     results r;
     results_init(&r, TEST_MODE(state));
-    struct ctxs c;
-    ctxs_init(&c, r.mode, "shutdown.peer_closes.");
+    struct pair_ctxs c;
+    pair_ctxs_init(&c, r.mode, "shutdown.peer_closes.", 0);
     run_pair(&r, 0, closes_client, closes_server, &c);
-    ctxs_free(&c);
+    pair_ctxs_free(&c);
     check_steps(&r, "shutdown.peer_closes.", NULL);
 }
 
 /* ---- the peer closed the connection before we shut down ---- */
 
 static void gone_server(pair *p, int *fd) {
-    pyssl_socket *o = side(p, fd, 1, LONG_TIMEOUT);
+    pyssl_socket *o = pair_side(p, fd, 1, LONG_TIMEOUT);
     if (o)
         rec_handshake(p->r, "shutdown.peer_gone.server.handshake", o);
     close_fd(fd);
@@ -178,7 +146,7 @@ static void gone_server(pair *p, int *fd) {
 }
 
 static void gone_client(pair *p, int *fd) {
-    pyssl_socket *o = side(p, fd, 0, LONG_TIMEOUT);
+    pyssl_socket *o = pair_side(p, fd, 0, LONG_TIMEOUT);
     if (o && rec_handshake(p->r, "shutdown.peer_gone.client.handshake", o) >= 0) {
         pair_wait(p, 0);
         rec_shutdown(p->r, "shutdown.peer_gone.client.shutdown", o);
@@ -189,10 +157,10 @@ static void gone_client(pair *p, int *fd) {
 static void test_shutdown_peer_gone(void **state) {
     results r;
     results_init(&r, TEST_MODE(state));
-    struct ctxs c;
-    ctxs_init(&c, r.mode, "shutdown.peer_gone.");
+    struct pair_ctxs c;
+    pair_ctxs_init(&c, r.mode, "shutdown.peer_gone.", 0);
     run_pair(&r, 0, gone_client, gone_server, &c);
-    ctxs_free(&c);
+    pair_ctxs_free(&c);
     check_steps(&r, "shutdown.peer_gone.", NULL);
 }
 
@@ -200,7 +168,7 @@ static void test_shutdown_peer_gone(void **state) {
  * socket for the application ---- */
 
 static void plain_server(pair *p, int *fd) {
-    pyssl_socket *o = side(p, fd, 1, LONG_TIMEOUT);
+    pyssl_socket *o = pair_side(p, fd, 1, LONG_TIMEOUT);
     if (o && rec_handshake(p->r, "shutdown.unwrap_plain.server.handshake", o) >= 0) {
         pyssl_socket_set_timeout(o, 0);
         rec_shutdown(p->r, "shutdown.unwrap_plain.server.shutdown", o);
@@ -213,7 +181,7 @@ static void plain_server(pair *p, int *fd) {
 }
 
 static void plain_client(pair *p, int *fd) {
-    pyssl_socket *o = side(p, fd, 0, LONG_TIMEOUT);
+    pyssl_socket *o = pair_side(p, fd, 0, LONG_TIMEOUT);
     if (o && rec_handshake(p->r, "shutdown.unwrap_plain.client.handshake", o) >= 0) {
         pair_wait(p, 0);
         rec_read(p->r, "shutdown.unwrap_plain.client.read_eof", o, 10);
@@ -231,17 +199,17 @@ static void plain_client(pair *p, int *fd) {
 static void test_shutdown_unwrap_plain(void **state) {
     results r;
     results_init(&r, TEST_MODE(state));
-    struct ctxs c;
-    ctxs_init(&c, r.mode, "shutdown.unwrap_plain.");
+    struct pair_ctxs c;
+    pair_ctxs_init(&c, r.mode, "shutdown.unwrap_plain.", 0);
     run_pair(&r, 0, plain_client, plain_server, &c);
-    ctxs_free(&c);
+    pair_ctxs_free(&c);
     check_steps(&r, "shutdown.unwrap_plain.", NULL);
 }
 
 /* ---- the server shuts down first, blocking ---- */
 
 static void first_server(pair *p, int *fd) {
-    pyssl_socket *o = side(p, fd, 1, -1);
+    pyssl_socket *o = pair_side(p, fd, 1, -1);
     if (o && rec_handshake(p->r, "shutdown.server_first.server.handshake", o) >= 0) {
         rec_write(p->r, "shutdown.server_first.server.write", o, "bye", 3);
         rec_shutdown(p->r, "shutdown.server_first.server.shutdown", o);
@@ -250,7 +218,7 @@ static void first_server(pair *p, int *fd) {
 }
 
 static void first_client(pair *p, int *fd) {
-    pyssl_socket *o = side(p, fd, 0, -1);
+    pyssl_socket *o = pair_side(p, fd, 0, -1);
     if (o && rec_handshake(p->r, "shutdown.server_first.client.handshake", o) >= 0) {
         rec_read(p->r, "shutdown.server_first.client.read", o, 10);
         rec_read(p->r, "shutdown.server_first.client.read_eof", o, 10);
@@ -262,10 +230,10 @@ static void first_client(pair *p, int *fd) {
 static void test_shutdown_server_first(void **state) {
     results r;
     results_init(&r, TEST_MODE(state));
-    struct ctxs c;
-    ctxs_init(&c, r.mode, "shutdown.server_first.");
+    struct pair_ctxs c;
+    pair_ctxs_init(&c, r.mode, "shutdown.server_first.", 0);
     run_pair(&r, 0, first_client, first_server, &c);
-    ctxs_free(&c);
+    pair_ctxs_free(&c);
     check_steps(&r, "shutdown.server_first.", NULL);
 }
 
