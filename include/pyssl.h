@@ -184,6 +184,13 @@ typedef enum {
    operation stopped and the host's own error is pending.
    */
   PYSSL_ERROR_HOST_INTERRUPT = -18,
+  /*
+   `RuntimeError`: an operation was started from inside a callback of
+   an operation on the same memory BIO on the same thread (e.g. the SNI
+   callback calling `pyssl_do_handshake` on its own socket). It would
+   re-enter OpenSSL on an object it is in the middle of using.
+   */
+  PYSSL_ERROR_REENTRANCY = -19,
 } pyssl_status;
 
 /*
@@ -248,6 +255,9 @@ typedef struct pyssl_context pyssl_context;
 /*
  A memory BIO (`ssl.MemoryBIO`): a byte pipe for `pyssl_socket_new_bio`.
  Sockets keep their BIOs alive, so the host may free them in any order.
+ A host call on a BIO while a socket's OpenSSL call uses it on another
+ thread waits for that call (with the host's lock released); from a
+ callback inside that call it runs at once.
  */
 typedef struct pyssl_memory_bio pyssl_memory_bio;
 
@@ -355,9 +365,10 @@ ssize_t pyssl_cert_list_len(const pyssl_cert_list *list);
 
 /*
  Certificate `i` of a list (borrowed: valid while the list lives). NULL
- with an `IndexError` when out of range, and NULL with no error
- (`pyssl_error_status()` 0) for a None item: CPython 3.13 puts None first
- in a server's unverified chain when the client sent no certificate.
+ with an `IndexError` when out of range, and NULL with the last error left
+ as it was for a None item (call `pyssl_error_clear()` first to tell the
+ two apart): CPython 3.13 puts None first in a server's unverified chain
+ when the client sent no certificate.
  */
 const pyssl_certificate *pyssl_cert_list_get(const pyssl_cert_list *list, size_t i);
 
@@ -634,13 +645,15 @@ int pyssl_context_get_ca_certs(const pyssl_context *ctx, int binary_form, pyssl_
 /*
  The exception class CPython raises, e.g. `"SSLEOFError"`,
  `"SSLCertVerificationError"`, `"TimeoutError"`, `"ConnectionResetError"`;
- NULL when no error was recorded on this thread.
+ NULL when no error was recorded on this thread. Valid until the next
+ failing pyssl call on this thread (successful calls keep it).
  */
 const char *pyssl_error_type(void);
 
 /*
  `str(exc)` exactly as CPython builds it (the `(file:line)` location is
- pyssl's own); NULL when no error was recorded.
+ pyssl's own); NULL when no error was recorded. Valid as for
+ `pyssl_error_type`.
  */
 const char *pyssl_error_message(void);
 
@@ -721,6 +734,11 @@ pyssl_value *pyssl_error_args(void);
  write loop (CPython's `PyErr_CheckSignals`); when it returns nonzero the
  call stops with `PYSSL_ERROR_HOST_INTERRUPT` and the host raises its own
  pending error. Set hooks once, before sockets are in use.
+
+ No pyssl lock is held while a hook or callback runs, so the host may
+ take its lock inside callbacks and call back into pyssl. A host with
+ longjmp-style exceptions must not jump out of a hook or callback: record
+ the error, return, and raise once the pyssl call has returned.
  */
 int pyssl_set_host_hooks(const pyssl_host_hooks *hooks);
 
@@ -833,7 +851,9 @@ int pyssl_socket_get_timeout(const pyssl_socket *sock, double *seconds);
 int pyssl_socket_set_fd(pyssl_socket *sock, int fd);
 
 /*
- The socket's fd (-1 when gone or over memory BIOs), or < -1 on error.
+ The socket's fd: -1 when it has none (gone, closed, or over memory BIOs,
+ including after `pyssl_socket_set_io` with `PYSSL_FD_NONE` or
+ `PYSSL_FD_CLOSED`); errors are statuses below -10 (a bad handle).
  */
 int pyssl_socket_get_fd(const pyssl_socket *sock);
 
@@ -1070,8 +1090,9 @@ const pyssl_value *pyssl_value_dict_value(const pyssl_value *v, size_t i);
 
 /*
  `v[key]` for a dict with `str` keys, borrowed from `v`'s root. NULL when
- the key is absent (the thread's last error is then cleared) or on error
- (`v` not a dict, NULL arguments; the last error says which).
+ the key is absent, with the last error left as it was, or on error (`v`
+ not a dict, NULL arguments), with the last error saying which: call
+ `pyssl_error_clear()` first to tell the two apart.
 
  # Safety
  `v` must be NULL or a value from pyssl whose root is not freed;

@@ -2,8 +2,11 @@
 //! `_servername_callback`).
 //!
 //! A callback runs inside an OpenSSL call made by a socket operation, on the
-//! thread that holds the socket's lock. The host's callback gets the
-//! socket's handle and may switch its context (`pyssl_socket_set_context`).
+//! thread of that operation, with the host's lock released and no pyssl
+//! lock held: the host's callback may take its own lock and call back into
+//! pyssl (switch the socket's context with `pyssl_socket_set_context`, read
+//! the socket's memory BIOs). Starting another operation on the same memory
+//! BIOs from there is refused (`PYSSL_ERROR_REENTRANCY`).
 
 use std::os::raw::{c_char, c_int, c_void};
 
@@ -41,7 +44,7 @@ const TLSEXT_NAMETYPE_HOST_NAME: c_int = 0;
 ///
 /// # Safety
 /// `raw` must be the SSL_CTX owned by `ctx`, and the caller must hold the
-/// context's write lock.
+/// context's write lock (no socket is created from it meanwhile).
 pub(crate) unsafe fn install_sni(raw: *mut ffi::SSL_CTX, ctx: &Context, on: bool) {
     // SAFETY: valid SSL_CTX per the contract; `ctx` outlives its SSL_CTX's
     // use as a callback argument (the Context owns the SSL_CTX).

@@ -58,8 +58,9 @@ const SSL_MODE_RELEASE_BUFFERS: std::os::raw::c_long = 0x10;
 #[derive(Debug)]
 struct Settings {
     check_hostname: bool,
-    /// ALPN protocols in wire format (server side selection list).
-    alpn: Vec<u8>,
+    /// ALPN protocols in wire format (server side selection list), shared
+    /// with the selection callback so that a setter can replace it meanwhile.
+    alpn: Arc<[u8]>,
     /// `SSLContext.post_handshake_auth`, applied to sockets at creation.
     post_handshake_auth: bool,
     /// `SSLContext._host_flags`.
@@ -154,7 +155,7 @@ impl Context {
             compat,
             settings: RwLock::new(Settings {
                 check_hostname: false,
-                alpn: Vec::new(),
+                alpn: Arc::from(&[][..]),
                 post_handshake_auth: false,
                 host_flags: X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS,
                 sni: None,
@@ -321,7 +322,7 @@ impl Context {
             )));
         }
         let mut s = self.write();
-        s.alpn = wire.to_vec();
+        s.alpn = Arc::from(wire);
         // SAFETY: valid SSL_CTX; OpenSSL copies the buffer.
         let r = unsafe {
             ffi::SSL_CTX_set_alpn_protos(self.ctx, s.alpn.as_ptr(), s.alpn.len() as c_uint)
@@ -826,17 +827,20 @@ impl Context {
                 "cafile, capath and cadata cannot be all omitted",
             ));
         }
-        let _s = self.write();
         clear_openssl_errors();
-        set_errno(0);
         let ca = cafile.map_or(std::ptr::null(), CStr::as_ptr);
         let cp = capath.map_or(std::ptr::null(), CStr::as_ptr);
-        // SAFETY: valid SSL_CTX; paths are NUL-terminated or NULL.
-        let r = hooks::allow_threads(|| unsafe {
-            ffi::SSL_CTX_load_verify_locations(self.ctx, ca, cp)
+        // As CPython, without the host's lock; the write lock is taken
+        // inside, so it is never held while the host's hooks run.
+        let (r, errno) = hooks::allow_threads(|| {
+            let _s = self.write();
+            set_errno(0);
+            // SAFETY: valid SSL_CTX under the write lock; paths are
+            // NUL-terminated or NULL.
+            let r = unsafe { ffi::SSL_CTX_load_verify_locations(self.ctx, ca, cp) };
+            (r, get_errno())
         });
         if r != 1 {
-            let errno = get_errno();
             if errno != 0 {
                 crate::error::clear_error_queue();
                 return Err(PyErr::os_error(errno));
@@ -950,34 +954,40 @@ impl Context {
                 )));
             }
         }
-        let _s = self.write();
-        set_errno(0);
         crate::error::clear_error_queue();
-        let mut pw = PasswordInfo {
-            password,
-            error: None,
-        };
-        // SAFETY: valid SSL_CTX. The callback and its userdata (a stack value
-        // that outlives both loads) are installed only for this call and the
-        // originals restored before returning; the write lock keeps other
-        // threads from loading concurrently.
-        unsafe {
-            let orig_cb = ossl::SSL_CTX_get_default_passwd_cb(self.ctx);
-            let orig_ud = ossl::SSL_CTX_get_default_passwd_cb_userdata(self.ctx);
-            ossl::SSL_CTX_set_default_passwd_cb(self.ctx, Some(password_callback));
-            ossl::SSL_CTX_set_default_passwd_cb_userdata(
-                self.ctx,
-                &mut pw as *mut PasswordInfo as *mut c_void,
-            );
-            let result = self.load_cert_chain_inner(certfile, keyfile, &mut pw);
-            ossl::SSL_CTX_set_default_passwd_cb(self.ctx, orig_cb);
-            ossl::SSL_CTX_set_default_passwd_cb_userdata(self.ctx, orig_ud);
-            result
-        }
+        // As CPython, the files are read without the host's lock; the write
+        // lock is taken inside, so it is never held while the host's hooks
+        // run (the password callback is pyssl's own).
+        hooks::allow_threads(|| {
+            let _s = self.write();
+            set_errno(0);
+            let mut pw = PasswordInfo {
+                password,
+                error: None,
+            };
+            // SAFETY: valid SSL_CTX. The callback and its userdata (a stack
+            // value that outlives both loads) are installed only for this
+            // call and the originals restored before returning; the write
+            // lock keeps other threads from loading concurrently.
+            unsafe {
+                let orig_cb = ossl::SSL_CTX_get_default_passwd_cb(self.ctx);
+                let orig_ud = ossl::SSL_CTX_get_default_passwd_cb_userdata(self.ctx);
+                ossl::SSL_CTX_set_default_passwd_cb(self.ctx, Some(password_callback));
+                ossl::SSL_CTX_set_default_passwd_cb_userdata(
+                    self.ctx,
+                    &mut pw as *mut PasswordInfo as *mut c_void,
+                );
+                let result = self.load_cert_chain_inner(certfile, keyfile, &mut pw);
+                ossl::SSL_CTX_set_default_passwd_cb(self.ctx, orig_cb);
+                ossl::SSL_CTX_set_default_passwd_cb_userdata(self.ctx, orig_ud);
+                result
+            }
+        })
     }
 
     /// # Safety
-    /// Called by `load_cert_chain` with the password callback installed.
+    /// Called by `load_cert_chain` with the password callback installed,
+    /// the write lock held and the host's lock released.
     unsafe fn load_cert_chain_inner(
         &self,
         certfile: &CStr,
@@ -997,17 +1007,15 @@ impl Context {
             set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!())
         };
         // SAFETY: valid SSL_CTX, NUL-terminated path.
-        let r = hooks::allow_threads(|| unsafe {
-            ffi::SSL_CTX_use_certificate_chain_file(self.ctx, certfile.as_ptr())
-        });
+        let r = unsafe { ffi::SSL_CTX_use_certificate_chain_file(self.ctx, certfile.as_ptr()) };
         if r != 1 {
             return Err(fail(pw));
         }
         let key = keyfile.unwrap_or(certfile);
         // SAFETY: as above.
-        let r = hooks::allow_threads(|| unsafe {
+        let r = unsafe {
             ffi::SSL_CTX_use_PrivateKey_file(self.ctx, key.as_ptr(), ffi::SSL_FILETYPE_PEM)
-        });
+        };
         if r != 1 {
             return Err(fail(pw));
         }
@@ -1207,35 +1215,59 @@ unsafe extern "C" fn select_alpn(
     // SAFETY: arg is the Context that owns this SSL_CTX; the context lives
     // as long as the SSL_CTX and thus any handshake on it.
     let ctx = unsafe { &*(arg as *const Context) };
-    let s = ctx.settings.read().unwrap_or_else(|e| e.into_inner());
-    let empty: [u8; 0] = [];
-    let (server, server_len) = if s.alpn.is_empty() {
-        (empty.as_ptr(), 0)
-    } else {
-        (s.alpn.as_ptr(), s.alpn.len() as c_uint)
-    };
-    let (client, client_len) = if client.is_null() {
-        (empty.as_ptr(), 0)
-    } else {
-        (client, client_len)
-    };
-    // SAFETY: both lists are valid for their lengths; OpenSSL points `out`
-    // into one of them: the server list lives in the context (its buffer is
-    // only replaced under the write lock) or the client's in the handshake.
+    // A reference to the current list: a setter may replace (and free) the
+    // context's own while this handshake uses it.
+    let server = Arc::clone(&ctx.settings.read().unwrap_or_else(|e| e.into_inner()).alpn);
+    if client.is_null() || client_len == 0 {
+        return ffi::SSL_TLSEXT_ERR_NOACK;
+    }
+    // SAFETY: OpenSSL passes the client's list, valid for the handshake.
+    let client = unsafe { std::slice::from_raw_parts(client, client_len as usize) };
+    let mut selected: *mut c_uchar = std::ptr::null_mut();
+    let mut len: c_uchar = 0;
+    // SAFETY: both lists are valid for their lengths; OpenSSL points
+    // `selected` into one of them.
     let r = unsafe {
         ffi::SSL_select_next_proto(
-            out as *mut *mut c_uchar,
-            outlen,
-            server,
-            server_len,
-            client,
-            client_len,
+            &mut selected,
+            &mut len,
+            server.as_ptr(),
+            server.len() as c_uint,
+            client.as_ptr(),
+            client.len() as c_uint,
         )
     };
     if r != ffi::OPENSSL_NPN_NEGOTIATED {
         return ffi::SSL_TLSEXT_ERR_NOACK;
     }
+    // SAFETY: OpenSSL's result lies within one of the two lists.
+    let name = unsafe { std::slice::from_raw_parts(selected, len as usize) };
+    // OpenSSL copies the answer only after we return, when `server` may be
+    // gone: answer with the same protocol inside the client's list, which
+    // OpenSSL owns for the whole handshake.
+    let Some(at) = wire_find(client, name) else {
+        return ffi::SSL_TLSEXT_ERR_NOACK;
+    };
+    // SAFETY: OpenSSL passes valid out slots.
+    unsafe {
+        *out = client[at..].as_ptr();
+        *outlen = len;
+    }
     ffi::SSL_TLSEXT_ERR_OK
+}
+
+/// The offset of protocol `name` within a wire-format list (after its
+/// length byte), None when it is not there or the list is malformed.
+fn wire_find(list: &[u8], name: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while let Some(&n) = list.get(i) {
+        let item = list.get(i + 1..i + 1 + n as usize)?;
+        if item == name {
+            return Some(i + 1);
+        }
+        i += 1 + n as usize;
+    }
+    None
 }
 
 pub(crate) fn set_errno(v: c_int) {
@@ -1246,4 +1278,58 @@ pub(crate) fn set_errno(v: c_int) {
 pub(crate) fn get_errno() -> c_int {
     // SAFETY: as above.
     unsafe { *libc::__errno_location() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_find_walks_length_prefixed_names() {
+        let list = b"\x02h2\x08http/1.1";
+        assert_eq!(wire_find(list, b"h2"), Some(1));
+        assert_eq!(wire_find(list, b"http/1.1"), Some(4));
+        assert_eq!(wire_find(list, b"h3"), None);
+        assert_eq!(wire_find(b"\x09h2", b"h2"), None, "truncated list");
+    }
+
+    /// Runs the selection callback on `ctx` for a client's list.
+    fn select(ctx: &Arc<Context>, client: &[u8]) -> (c_int, *const c_uchar, c_uchar) {
+        let mut out: *const c_uchar = std::ptr::null();
+        let mut outlen: c_uchar = 0;
+        // SAFETY: valid out slots and client list; arg is a live Context.
+        let r = unsafe {
+            select_alpn(
+                std::ptr::null_mut(),
+                &mut out,
+                &mut outlen,
+                client.as_ptr(),
+                client.len() as c_uint,
+                Arc::as_ptr(ctx) as *mut c_void,
+            )
+        };
+        (r, out, outlen)
+    }
+
+    /// The selected protocol points into the client's list, which OpenSSL
+    /// owns for the handshake, never into the context's list, which a
+    /// setter on another thread may free before OpenSSL copies the answer.
+    #[test]
+    fn alpn_answer_points_into_the_clients_list() {
+        let ctx = Context::new(protocol::TLS_SERVER, Compat::Py314).unwrap();
+        ctx.set_alpn_protocols(b"\x08http/1.1\x02h2").unwrap();
+        let client = b"\x02h2\x08http/1.1".to_vec();
+        let (r, out, outlen) = select(&ctx, &client);
+        assert_eq!(r, ffi::SSL_TLSEXT_ERR_OK);
+        let range = client.as_ptr_range();
+        assert!(
+            range.contains(&out),
+            "answer points outside the client's list"
+        );
+        // SAFETY: checked above to lie within `client`.
+        let name = unsafe { std::slice::from_raw_parts(out, outlen as usize) };
+        assert_eq!(name, b"http/1.1", "the server's preference wins");
+        // No overlap: no ALPN.
+        assert_eq!(select(&ctx, b"\x02h3").0, ffi::SSL_TLSEXT_ERR_NOACK);
+    }
 }

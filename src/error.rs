@@ -66,6 +66,11 @@ pub enum pyssl_status {
     /// The host's interrupt check (see `pyssl_set_host_hooks`) failed: the
     /// operation stopped and the host's own error is pending.
     PYSSL_ERROR_HOST_INTERRUPT = -18,
+    /// `RuntimeError`: an operation was started from inside a callback of
+    /// an operation on the same memory BIO on the same thread (e.g. the SNI
+    /// callback calling `pyssl_do_handshake` on its own socket). It would
+    /// re-enter OpenSSL on an object it is in the middle of using.
+    PYSSL_ERROR_REENTRANCY = -19,
 }
 
 pub use pyssl_status as Status;
@@ -263,6 +268,14 @@ impl PyErr {
             Status::PYSSL_ERROR_BAD_HANDLE,
             "ValueError",
             format!("invalid {kind} handle"),
+        )
+    }
+
+    pub fn reentrancy() -> Self {
+        Self::new(
+            Status::PYSSL_ERROR_REENTRANCY,
+            "RuntimeError",
+            "MemoryBIO in use: an operation on it is already running on this thread",
         )
     }
 

@@ -62,10 +62,12 @@ pub fn allow_threads<R>(f: impl FnOnce() -> R) -> R {
         Some(h) => {
             let token = h.release.map(|r| r(h.userdata));
             let r = f();
-            if let (Some(re), Some(token)) = (h.reacquire, token) {
-                re(h.userdata, token);
-            } else if let Some(re) = h.reacquire {
-                re(h.userdata, std::ptr::null_mut());
+            if let Some(re) = h.reacquire {
+                // errno from the call survives the host's code, as across
+                // CPython's Py_END_ALLOW_THREADS.
+                let errno = crate::context::get_errno();
+                re(h.userdata, token.unwrap_or(std::ptr::null_mut()));
+                crate::context::set_errno(errno);
             }
             r
         }

@@ -1,28 +1,48 @@
 //! `MemoryBIO`: CPython's `_ssl.MemoryBIO`, the byte pipes under an
 //! `SSLObject` (asyncio's transport).
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard};
 
 use openssl_sys as ffi;
 
 use crate::error::{set_ssl_error, PyErr, PyResult, Status};
 use crate::here;
+use crate::hooks::allow_threads;
 use crate::ossl;
 
-/// A memory BIO. Host calls and socket operations that use it are
-/// serialized by its lock.
+/// A memory BIO.
+///
+/// OpenSSL's memory BIOs are not thread-safe, so the BIO is touched by one
+/// thread at a time: host calls hold `inner` for the length of one BIO
+/// call, and a socket operation marks the BIO in use (`Inner::user`) for
+/// the length of each OpenSSL call, without holding `inner`. No lock is
+/// held while host code runs: a callback inside that OpenSSL call (on the
+/// same thread) may use the BIO, and a host call from another thread waits
+/// with the host's lock released until the OpenSSL call is over.
 pub struct MemoryBio {
     inner: Mutex<Inner>,
+    /// Signalled when `Inner::user` goes back to 0.
+    idle: Condvar,
 }
 
 pub(crate) struct Inner {
     pub(crate) bio: *mut ffi::BIO,
     eof_written: bool,
+    /// The thread running an OpenSSL call on this BIO ([`thread_token`]),
+    /// 0 when none.
+    user: usize,
 }
 
-// SAFETY: the BIO is only touched with `inner` locked (by host calls or by
-// the socket operation that holds the guard), so it is never used by two
-// threads at once; OpenSSL BIOs carry no thread affinity.
+/// A number for the calling thread, never 0: the address of a thread-local.
+pub(crate) fn thread_token() -> usize {
+    thread_local!(static TOKEN: u8 = const { 0 });
+    TOKEN.with(|t| t as *const u8 as usize)
+}
+
+// SAFETY: the BIO is only touched by one thread at a time: host calls with
+// `inner` locked and the BIO not in use by another thread's OpenSSL call,
+// OpenSSL calls while `user` names their thread (see MemoryBio); OpenSSL
+// BIOs carry no thread affinity.
 unsafe impl Send for Inner {}
 
 impl Drop for Inner {
@@ -48,33 +68,82 @@ impl MemoryBio {
                 inner: Mutex::new(Inner {
                     bio,
                     eof_written: false,
+                    user: 0,
                 }),
+                idle: Condvar::new(),
             })
         }
     }
 
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The raw BIO, to hand to `SSL_set_bio` (which takes its own reference).
+    pub(crate) fn raw(&self) -> *mut ffi::BIO {
+        self.lock().bio
+    }
+
+    /// The BIO for one host call: at once when no OpenSSL call runs on it
+    /// or when the caller is that call's thread (a callback); otherwise
+    /// after that call, waited for with the host's lock released and no
+    /// pyssl lock held, so that the call can finish whatever it needs.
+    fn access(&self) -> MutexGuard<'_, Inner> {
+        let me = thread_token();
+        loop {
+            let g = self.lock();
+            if g.user == 0 || g.user == me {
+                return g;
+            }
+            drop(g);
+            allow_threads(|| {
+                let g = self.lock();
+                drop(
+                    self.idle
+                        .wait_while(g, |i| i.user != 0)
+                        .unwrap_or_else(|e| e.into_inner()),
+                );
+            });
+        }
+    }
+
+    /// Marks the BIO in use by this thread's OpenSSL call until the returned
+    /// claim drops. Called with the host's lock released: waits for another
+    /// thread's call on the BIO to end. A call already running on this
+    /// thread (an operation started from inside one of its callbacks) is
+    /// `PYSSL_ERROR_REENTRANCY`.
+    pub(crate) fn claim(&self) -> PyResult<Claim<'_>> {
+        let me = thread_token();
+        let g = self.lock();
+        if g.user == me {
+            return Err(PyErr::reentrancy());
+        }
+        let mut g = self
+            .idle
+            .wait_while(g, |i| i.user != 0)
+            .unwrap_or_else(|e| e.into_inner());
+        g.user = me;
+        Ok(Claim(self))
     }
 
     /// `MemoryBIO.pending`.
     pub fn pending(&self) -> usize {
-        let g = self.lock();
-        // SAFETY: valid BIO, locked.
+        let g = self.access();
+        // SAFETY: valid BIO, ours for this call (see access()).
         unsafe { ossl::BIO_ctrl_pending(g.bio) }
     }
 
     /// `MemoryBIO.eof`: EOF written and nothing left to read.
     pub fn eof(&self) -> bool {
-        let g = self.lock();
-        // SAFETY: valid BIO, locked.
+        let g = self.access();
+        // SAFETY: valid BIO, ours for this call (see access()).
         g.eof_written && unsafe { ossl::BIO_ctrl_pending(g.bio) } == 0
     }
 
     /// `MemoryBIO.read(n)`: up to `buf.len()` bytes, 0 when empty.
     pub fn read(&self, buf: &mut [u8]) -> PyResult<usize> {
-        let g = self.lock();
-        // SAFETY: valid BIO, locked.
+        let g = self.access();
+        // SAFETY: valid BIO, ours for this call (see access()).
         let avail = unsafe { ossl::BIO_ctrl_pending(g.bio) }.min(i32::MAX as usize);
         let len = buf.len().min(avail);
         if len == 0 {
@@ -96,11 +165,11 @@ impl MemoryBio {
                 i32::MAX
             )));
         }
-        let g = self.lock();
+        let g = self.access();
         if g.eof_written {
             return Err(PyErr::ssl_message("cannot write() after write_eof()"));
         }
-        // SAFETY: valid BIO, locked; data has data.len() bytes.
+        // SAFETY: valid BIO, ours for this call; data has data.len() bytes.
         let n = unsafe { ffi::BIO_write(g.bio, data.as_ptr().cast(), data.len() as i32) };
         if n < 0 {
             return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
@@ -110,12 +179,22 @@ impl MemoryBio {
 
     /// `MemoryBIO.write_eof()`: reads past the data now report a real EOF.
     pub fn write_eof(&self) {
-        let mut g = self.lock();
+        let mut g = self.access();
         g.eof_written = true;
-        // SAFETY: valid BIO, locked.
+        // SAFETY: valid BIO, ours for this call (see access()).
         unsafe {
             ffi::BIO_clear_flags(g.bio, ffi::BIO_FLAGS_RWS | ffi::BIO_FLAGS_SHOULD_RETRY);
             ossl::bio_set_mem_eof_return(g.bio, 0);
         }
+    }
+}
+
+/// A memory BIO marked in use by an OpenSSL call (see [`MemoryBio::claim`]).
+pub(crate) struct Claim<'a>(&'a MemoryBio);
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        self.0.lock().user = 0;
+        self.0.idle.notify_all();
     }
 }

@@ -10,7 +10,7 @@
 use std::ffi::CStr;
 use std::os::raw::{c_int, c_uint};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use openssl_sys as ffi;
 
@@ -200,93 +200,99 @@ impl Socket {
         server_side: bool,
         server_hostname: Option<&CStr>,
     ) -> PyResult<Socket> {
-        let guard = ctx.read();
-        // ssl.py's checks in SSLSocket._create / SSLObject._create.
-        if server_side && server_hostname.is_some() {
-            return Err(PyErr::value_error(
-                "server_hostname can only be specified in client mode",
-            ));
-        }
-        if !server_side && guard.check_hostname() && server_hostname.is_none() {
-            return Err(PyErr::value_error(
-                "check_hostname requires server_hostname",
-            ));
-        }
-        let hostname = match server_hostname {
-            Some(h) => Some(ascii_hostname(h)?),
-            None => None,
-        };
-        // _ssl's checks in newPySSLSocket.
-        if server_side && guard.protocol() == protocol::TLS_CLIENT {
-            return Err(set_ssl_error(
-                Some("Cannot create a server socket with a PROTOCOL_TLS_CLIENT context"),
-                Status::PYSSL_ERROR_SSL,
-                here!(),
-            ));
-        }
-        if !server_side && guard.protocol() == protocol::TLS_SERVER {
-            return Err(set_ssl_error(
-                Some("Cannot create a client socket with a PROTOCOL_TLS_SERVER context"),
-                Status::PYSSL_ERROR_SSL,
-                here!(),
-            ));
-        }
-        clear_openssl_errors();
-        // SAFETY: valid SSL_CTX under the context's read lock.
-        let ssl = allow_threads(|| unsafe { ffi::SSL_new(guard.raw()) });
-        if ssl.is_null() {
-            return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
-        }
-        let state = State::new(ssl, fd, -1, true);
-        // From here on `state` frees the SSL on every error path.
-        // SAFETY: valid SSL; BIO references are taken before SSL_set_bio
-        // hands one to the SSL, so both the SSL and the MemoryBio own one.
-        unsafe {
-            match &transport {
-                Transport::Fd => {
-                    if !crate::sockbio::set_fd(ssl, fd) {
-                        return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
-                    }
-                }
-                Transport::Bio { incoming, outgoing } => {
-                    let rbio = incoming.lock().bio;
-                    let wbio = outgoing.lock().bio;
-                    // SSL_set_bio takes one reference per distinct BIO.
-                    ossl::BIO_up_ref(rbio);
-                    if wbio != rbio {
-                        ossl::BIO_up_ref(wbio);
-                    }
-                    ffi::SSL_set_bio(ssl, rbio, wbio);
-                }
-                Transport::Borrowed => unreachable!("borrowed sockets come from wrap_ssl"),
+        // The host's lock is released for the whole creation (CPython
+        // releases it around SSL_new) and the context's read lock taken
+        // inside, so no pyssl lock is held while the host's hooks run.
+        let (state, hostname) = allow_threads(|| -> PyResult<_> {
+            let guard = ctx.read();
+            // ssl.py's checks in SSLSocket._create / SSLObject._create.
+            if server_side && server_hostname.is_some() {
+                return Err(PyErr::value_error(
+                    "server_hostname can only be specified in client mode",
+                ));
             }
-            ossl::ssl_set_mode(
-                ssl,
-                SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_AUTO_RETRY,
-            );
-            if guard.post_handshake_auth() {
+            if !server_side && guard.check_hostname() && server_hostname.is_none() {
+                return Err(PyErr::value_error(
+                    "check_hostname requires server_hostname",
+                ));
+            }
+            let hostname = match server_hostname {
+                Some(h) => Some(ascii_hostname(h)?),
+                None => None,
+            };
+            // _ssl's checks in newPySSLSocket.
+            if server_side && guard.protocol() == protocol::TLS_CLIENT {
+                return Err(set_ssl_error(
+                    Some("Cannot create a server socket with a PROTOCOL_TLS_CLIENT context"),
+                    Status::PYSSL_ERROR_SSL,
+                    here!(),
+                ));
+            }
+            if !server_side && guard.protocol() == protocol::TLS_SERVER {
+                return Err(set_ssl_error(
+                    Some("Cannot create a client socket with a PROTOCOL_TLS_SERVER context"),
+                    Status::PYSSL_ERROR_SSL,
+                    here!(),
+                ));
+            }
+            clear_openssl_errors();
+            // SAFETY: valid SSL_CTX under the context's read lock.
+            let ssl = unsafe { ffi::SSL_new(guard.raw()) };
+            if ssl.is_null() {
+                return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+            }
+            let state = State::new(ssl, fd, -1, true);
+            // From here on `state` frees the SSL on every error path.
+            // SAFETY: valid SSL; BIO references are taken before SSL_set_bio
+            // hands one to the SSL, so both the SSL and the MemoryBio own one.
+            unsafe {
+                match &transport {
+                    Transport::Fd => {
+                        if !crate::sockbio::set_fd(ssl, fd) {
+                            return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+                        }
+                    }
+                    Transport::Bio { incoming, outgoing } => {
+                        let rbio = incoming.raw();
+                        let wbio = outgoing.raw();
+                        // SSL_set_bio takes one reference per distinct BIO.
+                        ossl::BIO_up_ref(rbio);
+                        if wbio != rbio {
+                            ossl::BIO_up_ref(wbio);
+                        }
+                        ffi::SSL_set_bio(ssl, rbio, wbio);
+                    }
+                    Transport::Borrowed => unreachable!("borrowed sockets come from wrap_ssl"),
+                }
+                ossl::ssl_set_mode(
+                    ssl,
+                    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_AUTO_RETRY,
+                );
+                if guard.post_handshake_auth() {
+                    if server_side {
+                        // OpenSSL does not ignore SSL_VERIFY_POST_HANDSHAKE:
+                        // only with SSL_VERIFY_PEER, and only on servers.
+                        let mode = ffi::SSL_get_verify_mode(ssl);
+                        if mode & ffi::SSL_VERIFY_PEER != 0 {
+                            let cb = ossl::SSL_CTX_get_verify_callback(guard.raw());
+                            ffi::SSL_set_verify(ssl, mode | ffi::SSL_VERIFY_POST_HANDSHAKE, cb);
+                        }
+                    } else {
+                        ossl::SSL_set_post_handshake_auth(ssl, 1);
+                    }
+                }
+                if let Some(h) = &hostname {
+                    configure_hostname(ssl, h, guard.check_hostname())?;
+                }
                 if server_side {
-                    // OpenSSL does not ignore SSL_VERIFY_POST_HANDSHAKE:
-                    // only with SSL_VERIFY_PEER, and only on servers.
-                    let mode = ffi::SSL_get_verify_mode(ssl);
-                    if mode & ffi::SSL_VERIFY_PEER != 0 {
-                        let cb = ossl::SSL_CTX_get_verify_callback(guard.raw());
-                        ffi::SSL_set_verify(ssl, mode | ffi::SSL_VERIFY_POST_HANDSHAKE, cb);
-                    }
+                    ffi::SSL_set_accept_state(ssl);
                 } else {
-                    ossl::SSL_set_post_handshake_auth(ssl, 1);
+                    ffi::SSL_set_connect_state(ssl);
                 }
             }
-            if let Some(h) = &hostname {
-                configure_hostname(ssl, h, guard.check_hostname())?;
-            }
-            if server_side {
-                ffi::SSL_set_accept_state(ssl);
-            } else {
-                ffi::SSL_set_connect_state(ssl);
-            }
-        }
-        drop(guard);
+            Ok((state, hostname))
+        })?;
+        let ssl = state.ssl;
         Ok(Socket {
             ctx: Mutex::new(Some(Arc::clone(ctx))),
             original_ctx: Some(Arc::clone(ctx)),
@@ -400,16 +406,22 @@ impl Socket {
         &self.state
     }
 
-    /// Holds the memory BIOs' locks for the length of an operation, so the
-    /// host cannot touch them while OpenSSL does.
-    fn bio_guards(&self) -> BioGuards<'_> {
+    /// Marks the memory BIOs in use by this thread for one OpenSSL call, in
+    /// address order (two sockets may share BIOs in swapped roles).
+    fn claim_bios(&self) -> PyResult<BioClaims<'_>> {
         match &self.transport {
-            Transport::Fd | Transport::Borrowed => BioGuards(None, None),
+            Transport::Fd | Transport::Borrowed => Ok(BioClaims(None, None)),
             Transport::Bio { incoming, outgoing } => {
-                let a = incoming.lock();
-                // One BIO for both directions takes one lock.
-                let b = (!Arc::ptr_eq(incoming, outgoing)).then(|| outgoing.lock());
-                BioGuards(Some(a), b)
+                if Arc::ptr_eq(incoming, outgoing) {
+                    return Ok(BioClaims(Some(incoming.claim()?), None));
+                }
+                let (first, second) = if Arc::as_ptr(incoming) < Arc::as_ptr(outgoing) {
+                    (incoming, outgoing)
+                } else {
+                    (outgoing, incoming)
+                };
+                let a = first.claim()?;
+                Ok(BioClaims(Some(a), Some(second.claim()?)))
             }
         }
     }
@@ -467,8 +479,10 @@ impl Socket {
         Ok(())
     }
 
+    /// The socket's fd, -1 when there is none (gone, closed, or memory
+    /// BIOs: the borrowed transports' markers are not fds).
     pub fn fd(&self) -> PyResult<c_int> {
-        Ok(self.state().fd())
+        Ok(self.state().fd().max(-1))
     }
 
     /// The fd to wait on (None over memory BIOs) and the timeout that
@@ -525,7 +539,12 @@ impl Socket {
     ) -> PyResult<(c_int, usize)> {
         let deadline = Deadline::new(sock_timeout);
         loop {
-            let (ret, n, err) = allow_threads(|| call(st));
+            let (ret, n, err) = allow_threads(|| -> PyResult<_> {
+                // The memory BIOs are this call's while OpenSSL runs, and
+                // free again before the host's lock is taken back.
+                let _claims = self.claim_bios()?;
+                Ok(call(st))
+            })?;
             st.set_err(err);
             // CPython's shutdown loop does not check for signals.
             if op != Op::Shutdown {
@@ -568,7 +587,6 @@ impl Socket {
     /// `SSLSocket.do_handshake()`.
     pub fn do_handshake(&self) -> PyResult<()> {
         let st = self.state();
-        let _bios = self.bio_guards();
         let io = self.io_params(st)?;
         clear_openssl_errors();
         let (ret, _) = self.io_loop(
@@ -596,7 +614,6 @@ impl Socket {
         if buf.is_empty() {
             return Ok(0);
         }
-        let _bios = self.bio_guards();
         clear_openssl_errors();
         let (ptr, len) = (buf.as_mut_ptr(), buf.len());
         let mut closed = false;
@@ -637,7 +654,6 @@ impl Socket {
     pub fn write(&self, data: &[u8]) -> PyResult<usize> {
         let st = self.state();
         let (fd, sock_timeout) = self.io_params(st)?;
-        let _bios = self.bio_guards();
         clear_openssl_errors();
         // CPython waits for the socket to be writable once before writing.
         match select(fd, true, sock_timeout, sock_timeout) {
@@ -675,7 +691,6 @@ impl Socket {
             _ => {}
         }
         let io = self.io_params(st)?;
-        let _bios = self.bio_guards();
         clear_openssl_errors();
         let mut zeros = 0;
         let (ret, _) = self.io_loop(
@@ -824,7 +839,7 @@ impl Socket {
         let mut data: *const u8 = std::ptr::null();
         let mut len: c_uint = 0;
         // SAFETY: valid SSL; OpenSSL points data into the SSL's own buffer,
-        // copied before the lock is released.
+        // copied before returning.
         unsafe {
             ffi::SSL_get0_alpn_selected(st.ssl, &mut data, &mut len);
             if data.is_null() || len == 0 {
@@ -962,8 +977,9 @@ impl Socket {
     /// on the client side and before the handshake).
     pub fn shared_ciphers(&self) -> PyResult<Option<Vec<crate::context::CipherInfo>>> {
         let st = self.state();
-        // SAFETY: valid SSL; both stacks belong to it and are read under the
-        // lock; ciphers are static objects.
+        // SAFETY: valid SSL; both stacks belong to it and are only read here
+        // (concurrent calls on one socket are the host's, as in CPython);
+        // ciphers are static objects.
         unsafe {
             let server = ossl::SSL_get_ciphers(st.ssl);
             if self.compat == Compat::Py311 {
@@ -1057,12 +1073,12 @@ fn no_socket() -> PyErr {
     )
 }
 
-/// Locks held on a socket's memory BIOs during an operation.
-// Held for their Drop (unlocking), never read.
+/// A socket's memory BIOs, in use by one OpenSSL call.
+// Held for their Drop (releasing the claims), never read.
 #[allow(dead_code)]
-struct BioGuards<'a>(
-    Option<MutexGuard<'a, crate::membio::Inner>>,
-    Option<MutexGuard<'a, crate::membio::Inner>>,
+struct BioClaims<'a>(
+    Option<crate::membio::Claim<'a>>,
+    Option<crate::membio::Claim<'a>>,
 );
 
 /// `_ssl` takes `server_hostname` as ASCII (ssl.py IDNA-encodes it first):

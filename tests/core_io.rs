@@ -277,3 +277,131 @@ fn keylog_dh_params_ecdh_curve_and_store_stats() {
     common::close(a);
     common::close(b);
 }
+
+/// One thread reads while another writes on the same socket, as CPython
+/// allows (`SSLSocket` has no lock): over a socketpair, and over memory
+/// BIOs pumped by a third thread (the BIOs are used by one thread at a
+/// time, the socket's two operations wait for each other's OpenSSL call).
+#[test]
+fn a_reader_and_a_writer_share_a_socket() {
+    const N: usize = 200;
+    let (cs, ss, a, b) = pair(Compat::Py314);
+    handshake(&cs, &ss);
+    thread::scope(|s| {
+        // The server echoes N messages.
+        s.spawn(|| {
+            let mut buf = [0u8; 64];
+            let mut got = 0;
+            while got < N * 8 {
+                let n = ss.read(&mut buf).unwrap();
+                assert_eq!(ss.write(&buf[..n]).unwrap(), n);
+                got += n;
+            }
+        });
+        // The client writes from one thread and reads from another.
+        let reader = s.spawn(|| {
+            let mut buf = [0u8; 64];
+            let mut got = Vec::new();
+            while got.len() < N * 8 {
+                let n = cs.read(&mut buf).unwrap();
+                got.extend_from_slice(&buf[..n]);
+            }
+            got
+        });
+        for i in 0..N {
+            assert_eq!(cs.write(format!("{i:08}").as_bytes()).unwrap(), 8);
+        }
+        let got = reader.join().unwrap();
+        let want: Vec<u8> = (0..N)
+            .flat_map(|i| format!("{i:08}").into_bytes())
+            .collect();
+        assert_eq!(got, want);
+    });
+    common::close(a);
+    common::close(b);
+
+    // Memory BIOs: the client's reader and writer threads and a pump thread
+    // that plays the server's transport.
+    use pyssl::membio::MemoryBio;
+    let bio = || Arc::new(MemoryBio::new().unwrap());
+    let (c_in, c_out, s_in, s_out) = (bio(), bio(), bio(), bio());
+    let cs = Socket::new_bio(
+        &client_ctx(Compat::Py314),
+        Arc::clone(&c_in),
+        Arc::clone(&c_out),
+        false,
+        Some(c"localhost"),
+    )
+    .unwrap();
+    let ss = Socket::new_bio(
+        &server_ctx(Compat::Py314),
+        Arc::clone(&s_in),
+        Arc::clone(&s_out),
+        true,
+        None,
+    )
+    .unwrap();
+    let pump = |from: &MemoryBio, to: &MemoryBio| {
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = from.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            assert_eq!(to.write(&buf[..n]).unwrap(), n);
+        }
+    };
+    let want_io = |r: pyssl::error::PyResult<usize>| match r {
+        Ok(n) => n,
+        Err(e) if e.exc_type == "SSLWantReadError" => 0,
+        Err(e) => panic!("{}: {}", e.exc_type, e.message),
+    };
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let stop = || done.load(std::sync::atomic::Ordering::Relaxed);
+    thread::scope(|s| {
+        // The server side and both pumps on one thread.
+        s.spawn(|| {
+            let mut buf = [0u8; 64];
+            let mut handshaken = false;
+            while !stop() {
+                pump(&c_out, &s_in);
+                if !handshaken {
+                    handshaken = ss.do_handshake().is_ok();
+                } else {
+                    let n = want_io(ss.read(&mut buf));
+                    if n > 0 {
+                        assert_eq!(ss.write(&buf[..n]).unwrap(), n);
+                    }
+                }
+                pump(&s_out, &c_in);
+                thread::yield_now();
+            }
+        });
+        let mut tries = 0;
+        while let Err(e) = cs.do_handshake() {
+            assert_eq!(e.exc_type, "SSLWantReadError", "{}", e.message);
+            tries += 1;
+            assert!(tries < 100_000, "the memory-BIO handshake did not finish");
+            thread::yield_now();
+        }
+        let reader = s.spawn(|| {
+            let mut buf = [0u8; 64];
+            let mut got = Vec::new();
+            while got.len() < N * 8 {
+                let n = want_io(cs.read(&mut buf));
+                got.extend_from_slice(&buf[..n]);
+                thread::yield_now();
+            }
+            got
+        });
+        for i in 0..N {
+            assert_eq!(cs.write(format!("{i:08}").as_bytes()).unwrap(), 8);
+        }
+        let got = reader.join().unwrap();
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        let want: Vec<u8> = (0..N)
+            .flat_map(|i| format!("{i:08}").into_bytes())
+            .collect();
+        assert_eq!(got, want);
+    });
+}

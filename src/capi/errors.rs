@@ -1,9 +1,10 @@
 //! C surface of the thread-local last error.
 //!
 //! After a call fails, these describe the exception CPython would have
-//! raised. Successful calls leave the last error as it was (like `errno`).
-//! Returned strings stay valid until the next failing pyssl call on the
-//! same thread (or `pyssl_error_clear`); these accessors never change them.
+//! raised. Successful calls leave the last error as it was (like `errno`),
+//! including those that answer NULL for "none". Returned strings stay valid
+//! until the next failing pyssl call on the same thread (or
+//! `pyssl_error_clear`); these accessors never change them.
 
 use std::os::raw::{c_char, c_int, c_long};
 
@@ -11,14 +12,16 @@ use crate::error::{clear_last, last_c_str, last_with, Status};
 
 /// The exception class CPython raises, e.g. `"SSLEOFError"`,
 /// `"SSLCertVerificationError"`, `"TimeoutError"`, `"ConnectionResetError"`;
-/// NULL when no error was recorded on this thread.
+/// NULL when no error was recorded on this thread. Valid until the next
+/// failing pyssl call on this thread (successful calls keep it).
 #[no_mangle]
 pub extern "C" fn pyssl_error_type() -> *const c_char {
     last_c_str(|v| v.exc_type())
 }
 
 /// `str(exc)` exactly as CPython builds it (the `(file:line)` location is
-/// pyssl's own); NULL when no error was recorded.
+/// pyssl's own); NULL when no error was recorded. Valid as for
+/// `pyssl_error_type`.
 #[no_mangle]
 pub extern "C" fn pyssl_error_message() -> *const c_char {
     last_c_str(|v| v.message())

@@ -4,12 +4,15 @@ use std::os::raw::{c_int, c_void};
 use std::sync::Arc;
 
 use super::{guard, ssize_t};
-use crate::error::{PyErr, PyResult};
+use crate::error::PyResult;
 use crate::handle::{self, HandleKind};
 use crate::membio::MemoryBio;
 
 /// A memory BIO (`ssl.MemoryBIO`): a byte pipe for `pyssl_socket_new_bio`.
 /// Sockets keep their BIOs alive, so the host may free them in any order.
+/// A host call on a BIO while a socket's OpenSSL call uses it on another
+/// thread waits for that call (with the host's lock released); from a
+/// callback inside that call it runs at once.
 pub struct pyssl_memory_bio {
     _private: [u8; 0],
 }
@@ -55,14 +58,8 @@ pub extern "C" fn pyssl_memory_bio_write(
     guard(|| {
         // SAFETY: handle checked by bio_ref.
         let b = unsafe { bio_ref(bio) }?;
-        let data: &[u8] = if len == 0 {
-            &[]
-        } else if buf.is_null() {
-            return Err(PyErr::bad_argument("buf is NULL"));
-        } else {
-            // SAFETY: the caller gives `len` readable bytes.
-            unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), len) }
-        };
+        // SAFETY: checked by in_bytes; the caller gives `len` readable bytes.
+        let data = unsafe { super::in_bytes(buf, len, "buf") }?;
         b.write(data).map(|n| n as ssize_t)
     })
 }
@@ -78,16 +75,8 @@ pub extern "C" fn pyssl_memory_bio_read(
     guard(|| {
         // SAFETY: handle checked by bio_ref.
         let b = unsafe { bio_ref(bio) }?;
-        let out: &mut [u8] = if len == 0 {
-            &mut []
-        } else if buf.is_null() {
-            return Err(PyErr::bad_argument("buf is NULL"));
-        } else {
-            // SAFETY: the caller gives `len` writable bytes.
-            unsafe {
-                std::slice::from_raw_parts_mut(buf.cast::<u8>(), len.min(isize::MAX as usize))
-            }
-        };
+        // SAFETY: checked by out_bytes; the caller gives `len` writable bytes.
+        let out = unsafe { super::out_bytes(buf, len, "buf") }?;
         b.read(out).map(|n| n as ssize_t)
     })
 }
