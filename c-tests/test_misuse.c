@@ -7,6 +7,8 @@
 #define _GNU_SOURCE
 #include "harness.h"
 
+#include <openssl/ssl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +188,15 @@ static void test_wrong_kind(void **state) {
     FAILS_NULL(pyssl_socket_new((pyssl_context *)b, fds[0], 0, "localhost"), BAD_HANDLE);
     FAILS_NULL(pyssl_socket_new_bio(c, (pyssl_memory_bio *)s, b, 0, "localhost"),
                BAD_HANDLE);
+    /* Certificates are handles like the others. */
+    pyssl_value *v = NULL;
+    FAILS(pyssl_certificate_der((const pyssl_certificate *)b, NULL, 0), BAD_HANDLE);
+    FAILS(pyssl_certificate_der((const pyssl_certificate *)s, (uint8_t *)buf, sizeof buf),
+          BAD_HANDLE);
+    FAILS(pyssl_certificate_get_info((const pyssl_certificate *)c, &v), BAD_HANDLE);
+    assert_null(v);
+    FAILS_NULL(pyssl_certificate_pem((const pyssl_certificate *)b), BAD_HANDLE);
+    FAILS(pyssl_cert_list_len((const pyssl_cert_list *)b), BAD_HANDLE);
     /* Freeing through the wrong kind is refused, not performed. */
     pyssl_context_free((pyssl_context *)s);
     assert_int_equal(pyssl_socket_server_side(s), 0);
@@ -194,6 +205,58 @@ static void test_wrong_kind(void **state) {
     pyssl_context_free(c);
     close(fds[0]);
     close(fds[1]);
+}
+
+/* Lengths no C object can have are refused before any memory is touched
+ * (a debug build of the library checks them with debug assertions). */
+static void test_impossible_lengths(void **state) {
+    int mode = TEST_MODE(state);
+    pyssl_context *c = client_ctx(mode, "ca.pem", NULL);
+    pyssl_memory_bio *in = pyssl_memory_bio_new(), *out = pyssl_memory_bio_new();
+    pyssl_socket *s = pyssl_socket_new_bio(c, in, out, 0, "localhost");
+    assert_non_null(s);
+    char buf[8] = "x";
+    const size_t huge[] = {SIZE_MAX, (size_t)SSIZE_MAX + 1};
+    for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+        size_t n = huge[i];
+        FAILS(pyssl_memory_bio_write(in, buf, n), BAD_ARG);
+        FAILS(pyssl_memory_bio_read(out, buf, n), BAD_ARG);
+        FAILS(pyssl_read(s, buf, n), BAD_ARG);
+        FAILS(pyssl_write(s, buf, n), BAD_ARG);
+        FAILS(pyssl_context_load_verify_data(c, (const unsigned char *)buf, n, 1), BAD_ARG);
+        FAILS(pyssl_context_set_alpn_protocols(c, (const unsigned char *)buf, n), BAD_ARG);
+    }
+    /* Nothing reached the BIOs or the socket. */
+    assert_int_equal(pyssl_memory_bio_pending(in), 0);
+    assert_int_equal(pyssl_memory_bio_pending(out), 0);
+    pyssl_socket_free(s);
+    pyssl_memory_bio_free(in);
+    pyssl_memory_bio_free(out);
+    pyssl_context_free(c);
+}
+
+/* pyssl_socket_get_fd of a borrowed SSL*: -1 for "no fd", never a value
+ * that reads as a status (PYSSL_FD_NONE and PYSSL_FD_CLOSED are -2 and -3,
+ * the values of PYSSL_ERROR_WANT_READ/WRITE). */
+static void test_get_fd_of_borrowed_ssl(void **state) {
+    int mode = TEST_MODE(state);
+    SSL_CTX *raw_ctx = SSL_CTX_new(TLS_client_method());
+    SSL *ssl = SSL_new(raw_ctx);
+    assert_non_null(ssl);
+    pyssl_socket *s = pyssl_socket_wrap_ssl(ssl, 0, "localhost", mode);
+    assert_non_null(s);
+    assert_int_equal(pyssl_socket_set_io(s, 7, -1), 0);
+    assert_int_equal(pyssl_socket_get_fd(s), 7);
+    const int markers[] = {PYSSL_FD_NONE, PYSSL_FD_CLOSED, PYSSL_FD_GONE};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(pyssl_socket_set_io(s, markers[i], -1), 0);
+        assert_int_equal(pyssl_socket_get_fd(s), -1);
+    }
+    FAILS(pyssl_socket_set_io(s, -4, -1), BAD_ARG);
+    FAILS(pyssl_socket_get_fd((const pyssl_socket *)raw_ctx), BAD_HANDLE);
+    pyssl_socket_free(s);
+    SSL_free(ssl);
+    SSL_CTX_free(raw_ctx);
 }
 
 /* Contexts freed right after creating their sockets: a full connection
@@ -374,6 +437,8 @@ int main(void) {
         cmocka_unit_test(test_null_handles),
         MODE_TESTS(test_null_arguments),
         MODE_TESTS(test_wrong_kind),
+        MODE_TESTS(test_impossible_lengths),
+        MODE_TESTS(test_get_fd_of_borrowed_ssl),
         MODE_TESTS(test_free_context_first),
         MODE_TESTS(test_free_bios_first),
         MODE_TESTS(test_reader_and_writer_threads),

@@ -65,9 +65,10 @@ PYSSL_LOAD_HANDSHAKES=100000 PYSSL_LOAD_CONNECTIONS=1000 cargo test --release --
 step "valgrind memcheck of the C suite"
 (cd "$build" && ctest -T memcheck -L "pyssl-c|unit" --output-on-failure -j "$jobs")
 
-step "C suite with -fsanitize=address,undefined"
+step "C suite with -fsanitize=address,undefined, on the debug library (Rust's debug assertions on)"
 cmake -S "$root" -B "$build-asan" -DCMAKE_BUILD_TYPE=Debug -DBUILD_TESTING=ON \
-    -DPYSSL_SANITIZE=ON -DPYSSL_BUILD_EXAMPLES=OFF -DPYSSL_CARGO_TARGET_DIR="$target_dir"
+    -DPYSSL_SANITIZE=ON -DPYSSL_BUILD_EXAMPLES=OFF -DPYSSL_CARGO_TARGET_DIR="$target_dir" \
+    -DPYSSL_CARGO_PROFILE=debug
 cmake --build "$build-asan" -j "$jobs"
 (cd "$build-asan" && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     ctest -L "pyssl-c|unit" --output-on-failure -j "$jobs")

@@ -26,6 +26,30 @@ pub struct Boxed<T> {
 
 const DEAD: u64 = 0xdead_dead_dead_dead;
 
+impl<T: HandleKind> Boxed<T> {
+    /// A handle that lives inside another object (a certificate inside its
+    /// list) rather than in a box of its own; [`borrow`] checks it the same
+    /// way. The owner marks it dead with [`Boxed::kill`] before dropping it.
+    pub fn new(value: T) -> Boxed<T> {
+        Boxed {
+            magic: T::MAGIC,
+            value,
+        }
+    }
+
+    /// The C pointer for this handle.
+    pub fn as_handle<O>(&self) -> *const O {
+        (self as *const Boxed<T>).cast()
+    }
+
+    /// Overwrites the magic, so the handle is refused from now on.
+    pub fn kill(&mut self) {
+        // SAFETY: a plain write to our own field; volatile so that it is
+        // not optimized away just before the memory is released.
+        unsafe { std::ptr::addr_of_mut!(self.magic).write_volatile(DEAD) };
+    }
+}
+
 /// Moves `value` to the heap and returns the C pointer for it.
 pub fn into_raw<T: HandleKind, O>(value: T) -> *mut O {
     Box::into_raw(Box::new(Boxed {

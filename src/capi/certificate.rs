@@ -21,8 +21,35 @@ pub struct pyssl_certificate {
 }
 
 /// Items are None where CPython puts None (a server's unverified chain
-/// without a client certificate).
-pub(crate) struct CertList(Vec<Option<Certificate>>);
+/// without a client certificate). Each certificate is a handle of its own
+/// (`pyssl_certificate`), borrowed from the list.
+pub(crate) struct CertList(Vec<Option<handle::Boxed<CertHandle>>>);
+
+impl CertList {
+    fn new(chain: Vec<Option<Certificate>>) -> CertList {
+        CertList(
+            chain
+                .into_iter()
+                .map(|c| c.map(|c| handle::Boxed::new(CertHandle(c))))
+                .collect(),
+        )
+    }
+}
+
+impl Drop for CertList {
+    fn drop(&mut self) {
+        // Borrowed certificate handles die with their list.
+        self.0.iter_mut().flatten().for_each(handle::Boxed::kill);
+    }
+}
+
+/// What a `pyssl_certificate` points at.
+pub(crate) struct CertHandle(Certificate);
+
+impl HandleKind for CertHandle {
+    const MAGIC: u64 = 0x7079_7373_6c63_7274; // "pysslcrt"
+    const NAME: &'static str = "pyssl_certificate";
+}
 
 impl HandleKind for CertList {
     const MAGIC: u64 = 0x7079_7373_6c63_6c73; // "pysslcls"
@@ -39,11 +66,8 @@ unsafe fn list_ref<'a>(l: *const pyssl_cert_list) -> PyResult<&'a CertList> {
 /// # Safety
 /// `c` must be NULL or a pointer from `pyssl_cert_list_get` whose list is alive.
 unsafe fn cert_ref<'a>(c: *const pyssl_certificate) -> PyResult<&'a Certificate> {
-    if c.is_null() {
-        return Err(PyErr::bad_argument("certificate is NULL"));
-    }
-    // SAFETY: forwarded contract: points at a Certificate inside a list.
-    Ok(unsafe { &*(c as *const Certificate) })
+    // SAFETY: forwarded contract.
+    unsafe { handle::borrow::<CertHandle, _>(c) }.map(|h| &h.0)
 }
 
 /// `SSLSocket.get_verified_chain()` (`verified` nonzero) or
@@ -66,7 +90,7 @@ pub extern "C" fn pyssl_socket_get_chain(
         } else {
             s.unverified_chain()?
         };
-        let raw = chain.map_or(std::ptr::null_mut(), |c| handle::into_raw(CertList(c)));
+        let raw = chain.map_or(std::ptr::null_mut(), |c| handle::into_raw(CertList::new(c)));
         write_out(out, raw, "out")?;
         Ok(0)
     })
@@ -80,9 +104,10 @@ pub extern "C" fn pyssl_cert_list_len(list: *const pyssl_cert_list) -> ssize_t {
 }
 
 /// Certificate `i` of a list (borrowed: valid while the list lives). NULL
-/// with an `IndexError` when out of range, and NULL with no error
-/// (`pyssl_error_status()` 0) for a None item: CPython 3.13 puts None first
-/// in a server's unverified chain when the client sent no certificate.
+/// with an `IndexError` when out of range, and NULL with the last error left
+/// as it was for a None item (call `pyssl_error_clear()` first to tell the
+/// two apart): CPython 3.13 puts None first in a server's unverified chain
+/// when the client sent no certificate.
 #[no_mangle]
 pub extern "C" fn pyssl_cert_list_get(
     list: *const pyssl_cert_list,
@@ -98,13 +123,7 @@ pub extern "C" fn pyssl_cert_list_get(
                 "list index out of range",
             )
         })?;
-        match c {
-            Some(c) => Ok(c as *const Certificate as *const pyssl_certificate),
-            None => {
-                crate::error::clear_last();
-                Ok(std::ptr::null())
-            }
-        }
+        Ok(c.as_ref().map_or(std::ptr::null(), |c| c.as_handle()))
     })
 }
 

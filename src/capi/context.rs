@@ -137,8 +137,8 @@ pub extern "C" fn pyssl_context_load_verify_data(
         if data.is_null() {
             return Err(PyErr::bad_argument("data is NULL"));
         }
-        // SAFETY: the caller gives `len` readable bytes at `data`.
-        let bytes = unsafe { std::slice::from_raw_parts(data, len) };
+        // SAFETY: checked by in_bytes; the caller gives `len` readable bytes.
+        let bytes = unsafe { super::in_bytes(data.cast(), len, "data") }?;
         ctx.load_verify_data(bytes, is_pem != 0).map(|_| 0)
     })
 }
@@ -245,14 +245,8 @@ pub extern "C" fn pyssl_context_set_alpn_protocols(
     guard(|| {
         // SAFETY: handle checked by ctx_ref.
         let ctx = unsafe { ctx_ref(ctx) }?;
-        let wire: &[u8] = if len == 0 {
-            &[]
-        } else if protos.is_null() {
-            return Err(PyErr::bad_argument("protos is NULL"));
-        } else {
-            // SAFETY: the caller gives `len` readable bytes.
-            unsafe { std::slice::from_raw_parts(protos, len) }
-        };
+        // SAFETY: checked by in_bytes; the caller gives `len` readable bytes.
+        let wire = unsafe { super::in_bytes(protos.cast(), len, "protos") }?;
         ctx.set_alpn_protocols(wire).map(|_| 0)
     })
 }

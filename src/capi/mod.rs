@@ -111,6 +111,55 @@ pub fn copy_out(data: &[u8], buf: *mut u8, buflen: usize, what: &str) -> PyResul
     Ok(data.len() as ssize_t)
 }
 
+/// The `len` bytes at `buf`, checked before any slice is made: empty for
+/// `len` 0 (`buf` may then be NULL), `BAD_ARGUMENT` for a NULL `buf` or a
+/// length no C object can have (above `SSIZE_MAX`).
+///
+/// # Safety
+/// Unless rejected, `buf` must point to `len` readable bytes.
+pub unsafe fn in_bytes<'a>(
+    buf: *const std::os::raw::c_void,
+    len: usize,
+    what: &str,
+) -> PyResult<&'a [u8]> {
+    check_buffer(buf.is_null(), len, what)?;
+    if len == 0 {
+        return Ok(&[]);
+    }
+    // SAFETY: non-NULL, len <= isize::MAX; the caller gives `len` bytes.
+    Ok(unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), len) })
+}
+
+/// The `len` writable bytes at `buf`, checked as for [`in_bytes`].
+///
+/// # Safety
+/// Unless rejected, `buf` must point to `len` writable bytes not otherwise
+/// in use during the call.
+pub unsafe fn out_bytes<'a>(
+    buf: *mut std::os::raw::c_void,
+    len: usize,
+    what: &str,
+) -> PyResult<&'a mut [u8]> {
+    check_buffer(buf.is_null(), len, what)?;
+    if len == 0 {
+        return Ok(&mut []);
+    }
+    // SAFETY: as for in_bytes, writable per the caller.
+    Ok(unsafe { std::slice::from_raw_parts_mut(buf.cast::<u8>(), len) })
+}
+
+fn check_buffer(null: bool, len: usize, what: &str) -> PyResult<()> {
+    if len > isize::MAX as usize {
+        return Err(PyErr::bad_argument(format!(
+            "{what} length {len} is larger than SSIZE_MAX"
+        )));
+    }
+    if null && len > 0 {
+        return Err(PyErr::bad_argument(format!("{what} is NULL")));
+    }
+    Ok(())
+}
+
 /// A C string argument as `&str`; NULL gives None.
 ///
 /// # Safety

@@ -136,7 +136,9 @@ pub extern "C" fn pyssl_socket_set_fd(sock: *mut pyssl_socket, fd: c_int) -> c_i
     guard(|| unsafe { sock_ref(sock) }?.set_fd(fd).map(|_| 0))
 }
 
-/// The socket's fd (-1 when gone or over memory BIOs), or < -1 on error.
+/// The socket's fd: -1 when it has none (gone, closed, or over memory BIOs,
+/// including after `pyssl_socket_set_io` with `PYSSL_FD_NONE` or
+/// `PYSSL_FD_CLOSED`); errors are statuses below -10 (a bad handle).
 #[no_mangle]
 pub extern "C" fn pyssl_socket_get_fd(sock: *const pyssl_socket) -> c_int {
     // SAFETY: handle checked by sock_ref.
@@ -161,15 +163,8 @@ pub extern "C" fn pyssl_read(sock: *mut pyssl_socket, buf: *mut c_void, len: usi
     guard(|| {
         // SAFETY: handle checked by sock_ref.
         let s = unsafe { sock_ref(sock) }?;
-        let len = len.min(isize::MAX as usize);
-        let slice: &mut [u8] = if len == 0 {
-            &mut []
-        } else if buf.is_null() {
-            return Err(PyErr::bad_argument("buf is NULL"));
-        } else {
-            // SAFETY: the caller gives `len` writable bytes at `buf`.
-            unsafe { std::slice::from_raw_parts_mut(buf.cast::<u8>(), len) }
-        };
+        // SAFETY: checked by out_bytes; the caller gives `len` writable bytes.
+        let slice = unsafe { super::out_bytes(buf, len, "buf") }?;
         s.read(slice).map(|n| n as ssize_t)
     })
 }
@@ -182,17 +177,8 @@ pub extern "C" fn pyssl_write(sock: *mut pyssl_socket, buf: *const c_void, len: 
     guard(|| {
         // SAFETY: handle checked by sock_ref.
         let s = unsafe { sock_ref(sock) }?;
-        if len > isize::MAX as usize {
-            return Err(PyErr::overflow_error("length too large"));
-        }
-        let slice: &[u8] = if len == 0 {
-            &[]
-        } else if buf.is_null() {
-            return Err(PyErr::bad_argument("buf is NULL"));
-        } else {
-            // SAFETY: the caller gives `len` readable bytes at `buf`.
-            unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), len) }
-        };
+        // SAFETY: checked by in_bytes; the caller gives `len` readable bytes.
+        let slice = unsafe { super::in_bytes(buf, len, "buf") }?;
         s.write(slice).map(|n| n as ssize_t)
     })
 }

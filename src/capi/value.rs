@@ -12,7 +12,7 @@ use std::ffi::{CStr, CString};
 use std::os::raw::{c_char, c_int, c_uchar};
 
 use crate::capi::{guard, ssize_t};
-use crate::error::{clear_last, PyErr, PyResult};
+use crate::error::{PyErr, PyResult};
 use crate::value::Value;
 
 /// A Python value owned by pyssl. Opaque: read it with the
@@ -326,8 +326,9 @@ pub extern "C" fn pyssl_value_dict_value(v: *const pyssl_value, i: usize) -> *co
 }
 
 /// `v[key]` for a dict with `str` keys, borrowed from `v`'s root. NULL when
-/// the key is absent (the thread's last error is then cleared) or on error
-/// (`v` not a dict, NULL arguments; the last error says which).
+/// the key is absent, with the last error left as it was, or on error (`v`
+/// not a dict, NULL arguments), with the last error saying which: call
+/// `pyssl_error_clear()` first to tell the two apart.
 ///
 /// # Safety
 /// `v` must be NULL or a value from pyssl whose root is not freed;
@@ -354,10 +355,7 @@ pub extern "C" fn pyssl_value_dict_get(
         });
         match found {
             Some((_, val)) => Ok(as_ptr(val)),
-            None => {
-                clear_last();
-                Ok(std::ptr::null())
-            }
+            None => Ok(std::ptr::null()),
         }
     })
 }
