@@ -10,7 +10,8 @@
 #
 # Environment:
 #   PYTHON        interpreter to test (default /usr/bin/python3.11)
-#   DEBIAN_MIRROR mirror for the source package (default deb.debian.org)
+#   DEBIAN_MIRROR mirror for the source package (default: the one this
+#                 machine's apt uses, integrations/debian/mirror.sh)
 #   TEST_ARGS     extra arguments for `python -m test` (e.g. "-m test_read*")
 set -euo pipefail
 
@@ -19,7 +20,6 @@ root=$(cd "$here/../.." && pwd)
 cd "$root"
 
 PYTHON=${PYTHON:-/usr/bin/python3.11}
-DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 out=$root/target/cpython
 patch_file=$here/_ssl.c.patch
 
@@ -56,6 +56,7 @@ if [ ! -f "$src_stamp" ] || [ ! -f "$out/src/$(cat "$src_stamp")/Modules/_ssl.c"
         "$apt_dir/etc/sources.list.d" "$apt_dir/etc/preferences.d" "$apt_dir/download" \
         "$out/src"
     keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+    DEBIAN_MIRROR=$("$root/integrations/debian/mirror.sh")
     for suite in bookworm bookworm-updates; do
         echo "deb-src [signed-by=$keyring] $DEBIAN_MIRROR $suite main"
     done >"$apt_dir/etc/sources.list"
