@@ -12,6 +12,7 @@ packages=(
     build-essential ca-certificates clang cbindgen cmake curl git
     gnutls-bin libcmocka-dev libssl-dev openssl pkg-config python3 valgrind
     python3.11 python3-cryptography
+    debootstrap  # integrations/debian/chroot.sh: the trixie and sid chroots
 )
 
 as_root() {
