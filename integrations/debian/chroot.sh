@@ -17,6 +17,9 @@
 #
 # Environment:
 #   PYSSL_CHROOT_CACHE  where chroots are kept (default /var/cache/pyssl/chroots)
+#   PYSSL_CHROOT_BIND   more host directories, colon-separated, to mount at
+#                       their own paths (a build or target directory kept
+#                       outside the checkout)
 #   DEBIAN_MIRROR       archive to build from (default: the machine's, mirror.sh)
 set -euo pipefail
 
@@ -39,6 +42,12 @@ if [[ ${1:-} == --inside ]]; then
     mkdir -p "$r$mnt" "$r$checkout"
     mount --bind "$checkout" "$r$mnt"
     mount --bind "$checkout" "$r$checkout"
+    IFS=: read -r -a extra <<<"${PYSSL_CHROOT_BIND:-}"
+    for d in "${extra[@]}"; do
+        [[ -n $d ]] || continue
+        mkdir -p "$r$d"
+        mount --bind "$d" "$r$d"
+    done
     unset TMPDIR
     # shellcheck disable=SC2016 # expanded by the chroot's sh
     exec chroot "$r" /usr/bin/env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
@@ -53,9 +62,9 @@ shift
 [[ ${1:-} == -- ]] && shift
 
 # What the tests need in every chroot: the openssl CLI (certificates),
-# cmocka (C suite), ctest (runs it), CA certificates.
-packages=(ca-certificates openssl libcmocka0 cmake)
-# Installed when the suite has them.
+# cmocka (the C suite's host-built programs load it), CA certificates.
+packages=(ca-certificates openssl libcmocka0)
+# Installed when the suite has them (tests/certgen/gen_certs.py uses it).
 optional=(python3-cryptography)
 case $suite in
 trixie) packages+=(python3.13 libpython3.13-testsuite python3.13-dev) ;;
@@ -120,14 +129,23 @@ build() {
         # sid's Release may be past its Valid-Until on a frozen mirror.
         if [[ $suite == sid ]]; then echo 'Acquire::Check-Valid-Until "false";'; fi
     } >"$tmp/etc/apt/apt.conf.d/90pyssl"
-    in_ns "$tmp" env DEBIAN_FRONTEND=noninteractive apt-get -q update
+    local apt_log=$cache/$suite.apt.log
+    apt_in() {
+        in_ns "$tmp" env DEBIAN_FRONTEND=noninteractive apt-get -q "$@" >>"$apt_log" 2>&1 || {
+            tail -n 30 "$apt_log" >&2
+            echo "chroot.sh: apt-get $* failed in the $suite chroot (log: $apt_log)" >&2
+            exit 1
+        }
+    }
+    : >"$apt_log"
+    apt_in update
     local install=("${packages[@]}")
     for opt in "${optional[@]}"; do
         avail=$(in_ns "$tmp" apt-cache policy "$opt" | awk '/Candidate:/ { print $2 }')
         if [[ -n $avail && $avail != "(none)" ]]; then install+=("$opt"); fi
     done
-    in_ns "$tmp" env DEBIAN_FRONTEND=noninteractive apt-get -q -y install "${install[@]}"
-    in_ns "$tmp" apt-get clean
+    apt_in -y install "${install[@]}"
+    apt_in clean
     echo "$want_stamp" >"$tmp/$stamp_name"
     # Replace atomically: a half-built tree is never at $final.
     remove_tree "$old"
