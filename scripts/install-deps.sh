@@ -9,7 +9,7 @@ build_only=0
 [[ ${1:-} == --build-only ]] && build_only=1
 
 packages=(
-    build-essential ca-certificates clang cbindgen cmake curl git
+    build-essential ca-certificates clang cbindgen cmake curl git llvm
     gnutls-bin libcmocka-dev libssl-dev openssl pkg-config python3 valgrind
     python3.11 python3-cryptography
     debootstrap  # integrations/debian/chroot.sh: the trixie and sid chroots

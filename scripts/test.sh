@@ -79,10 +79,13 @@ PYSSL_LOAD_NO_RSS=1 RUSTFLAGS="-Zsanitizer=address" RUSTDOCFLAGS="-Zsanitizer=ad
     CARGO_TARGET_DIR="$target_dir/asan" cargo +nightly test --target "$host" --tests
 
 step "concurrency tests under ThreadSanitizer (nightly, instrumented std)"
+# The symbolizer names the frames inside OpenSSL, which tsan.supp matches.
+symbolizer=$(command -v llvm-symbolizer || ls /usr/lib/llvm-*/bin/llvm-symbolizer 2>/dev/null | tail -n 1)
 PYSSL_LOAD_NO_RSS=1 PYSSL_LOAD_CONNECTIONS=200 PYSSL_LOAD_HANDSHAKES=300 \
-    TSAN_OPTIONS="suppressions=$root/tests/tsan.supp" \
+    TSAN_OPTIONS="suppressions=$root/tests/tsan.supp external_symbolizer_path=$symbolizer halt_on_error=1" \
     RUSTFLAGS="-Zsanitizer=thread" CARGO_TARGET_DIR="$target_dir/tsan" \
-    cargo +nightly test -Zbuild-std --target "$host" --test load --test capi_hooks --test capi_sni
+    cargo +nightly test -Zbuild-std --target "$host" --test load --test capi_hooks --test capi_sni \
+    --test capi_locking --test core_io
 
 step "fuzz targets, ${fuzz_seconds}s each (cargo fuzz)"
 for t in cert_decode value_repr hostile_peer capi_sequence; do
