@@ -47,12 +47,13 @@
 #define PYSSL_COMPAT_3_11 311
 
 /*
- Behave as CPython 3.13 (identical to 3.14 for pyssl's rules).
+ Behave as Debian 13's CPython 3.13.5 (differs from 3.14 only where
+ docs/behaviour.md says).
  */
 #define PYSSL_COMPAT_3_13 313
 
 /*
- Behave as CPython 3.14 (the default).
+ Behave as CPython 3.14 (Debian sid's 3.14.10; the default).
  */
 #define PYSSL_COMPAT_3_14 314
 

@@ -1,8 +1,9 @@
 //! The CPython versions whose `_ssl` behaviour pyssl follows.
 //!
-//! The default is CPython 3.14's `_ssl.c` (the same as 3.13 for every rule
-//! pyssl implements); a context can select the behaviour of Debian's CPython
-//! 3.11 build instead. Every difference is listed here and in the README:
+//! The default is CPython 3.14's `_ssl.c`; a context can select the
+//! behaviour of Debian's CPython 3.11 or 3.13 build instead. 3.13 and 3.14
+//! differ only where the last table says. Every difference is listed here
+//! and in the README:
 //!
 //! | rule | 3.11 (Debian 3.11.2) | 3.13 / 3.14 (default) |
 //! |---|---|---|
@@ -13,13 +14,19 @@
 //! | `SSL_ERROR_SYSCALL`, empty queue, memory BIO, ret -1 | `SSLSyscallError` "Some I/O error occurred" | `SSLEOFError` |
 //! | `SSL_ERROR_SSL` `UNEXPECTED_EOF_WHILE_READING` | `SSLError` | `SSLEOFError` |
 //! | `ERR_LIB_SYS` on the queue | `SSLError` | `OSError` from its errno |
+//!
+//! | rule | 3.13 (Debian 13's 3.13.5) | 3.14 (sid's 3.14.10) |
+//! |---|---|---|
+//! | a server's `get_unverified_chain()` without a client certificate | `[None]` | `None` |
 
 /// Which CPython's rules a context (and its sockets) follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Compat {
     /// Debian's CPython 3.11.2 build.
     Py311,
-    /// CPython 3.13 and 3.14.
+    /// CPython 3.13 (Debian 13's 3.13.5).
+    Py313,
+    /// CPython 3.14 (Debian sid's 3.14.10).
     #[default]
     Py314,
 }
@@ -29,7 +36,8 @@ impl Compat {
     pub fn from_code(code: i32) -> Option<Compat> {
         match code {
             311 => Some(Compat::Py311),
-            313 | 314 => Some(Compat::Py314),
+            313 => Some(Compat::Py313),
+            314 => Some(Compat::Py314),
             _ => None,
         }
     }
@@ -37,7 +45,15 @@ impl Compat {
     pub fn code(self) -> i32 {
         match self {
             Compat::Py311 => 311,
+            Compat::Py313 => 313,
             Compat::Py314 => 314,
         }
+    }
+}
+
+impl Compat {
+    /// 3.13 or later: the rules 3.13 changed from 3.11.
+    pub fn since_313(self) -> bool {
+        self != Compat::Py311
     }
 }

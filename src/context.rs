@@ -195,7 +195,7 @@ impl Context {
         // SAFETY: valid SSL_CTX owned by self; the string is NUL-terminated.
         unsafe {
             ffi::SSL_CTX_set_options(self.ctx, options as _);
-            if self.compat == Compat::Py314
+            if self.compat.since_313()
                 && ffi::SSL_CTX_set_cipher_list(self.ctx, PY_DEFAULT_CIPHERS.as_ptr()) == 0
             {
                 ffi::ERR_clear_error();

@@ -766,8 +766,8 @@ impl Socket {
 
     /// `SSLSocket.get_unverified_chain()` (3.13): the chain the peer sent;
     /// on the server side CPython puts the peer's certificate first (OpenSSL
-    /// leaves it out there), None in its place when the client sent none.
-    /// None without a chain.
+    /// leaves it out there), None in its place when the client sent none
+    /// (3.14: the whole answer is None then). None without a chain.
     pub fn unverified_chain(
         &self,
     ) -> PyResult<Option<Vec<Option<crate::certificate::Certificate>>>> {
@@ -775,8 +775,20 @@ impl Socket {
         // SAFETY: valid SSL; the stack and certificates are borrowed from it
         // and each copied certificate takes its own reference.
         unsafe {
-            let Some(chain) = crate::certificate::from_stack(ffi::SSL_get_peer_cert_chain(st.ssl))
-            else {
+            let stack = crate::certificate::from_stack(ffi::SSL_get_peer_cert_chain(st.ssl));
+            if self.server_side && self.compat == Compat::Py314 {
+                // 3.14.10: the client's certificate first whenever there is
+                // one (also on resumption, where OpenSSL keeps no chain),
+                // None when there is none.
+                let peer = ffi::SSL_get1_peer_certificate(st.ssl);
+                if peer.is_null() {
+                    return Ok(None);
+                }
+                let peer = crate::certificate::Certificate::from_owned(peer);
+                let rest = stack.unwrap_or_default().into_iter().map(Some);
+                return Ok(Some(std::iter::once(Some(peer)).chain(rest).collect()));
+            }
+            let Some(chain) = stack else {
                 return Ok(None);
             };
             let mut chain: Vec<_> = chain.into_iter().map(Some).collect();

@@ -119,7 +119,7 @@ pub fn set_error(site: &ErrorSite<'_>, ret: c_int, loc: Location) -> PyErr {
                             errstr = Some("Some I/O error occurred");
                         }
                     }
-                    Compat::Py314 => {
+                    Compat::Py313 | Compat::Py314 => {
                         crate::error::clear_error_queue();
                         if site.err.c != 0 {
                             return PyErr::os_error(site.err.c);
@@ -128,7 +128,7 @@ pub fn set_error(site: &ErrorSite<'_>, ret: c_int, loc: Location) -> PyErr {
                         errstr = Some(EOF_TEXT);
                     }
                 }
-            } else if site.compat == Compat::Py314 {
+            } else if site.compat.since_313() {
                 if is_verify_failure {
                     exc_type = "SSLCertVerificationError";
                 }
@@ -146,7 +146,7 @@ pub fn set_error(site: &ErrorSite<'_>, ret: c_int, loc: Location) -> PyErr {
             if is_verify_failure {
                 exc_type = "SSLCertVerificationError";
             }
-            if site.compat == Compat::Py314 {
+            if site.compat.since_313() {
                 if e != 0
                     && lib == ossl::ERR_LIB_SSL
                     && reason == ossl::SSL_R_UNEXPECTED_EOF_WHILE_READING

@@ -49,6 +49,12 @@ mkdir -p "$scratch/pyenv/versions/3.13.0/bin"
 printf '#!/bin/sh\nexec %s "$@"\n' "$python" >"$scratch/pyenv/versions/3.13.0/bin/python3.13"
 chmod +x "$scratch/pyenv/versions/3.13.0/bin/python3.13"
 export PYENV_ROOT=$scratch/pyenv PYSSL_CERT_DIFF_PYTHON=$python
+# pyssl's mode for the oracle: 3.13 rules against trixie's 3.13, 3.14 rules
+# against sid's 3.14.
+case $suite in
+sid) export PYSSL_ORACLE_COMPAT=314 ;;
+*) export PYSSL_ORACLE_COMPAT=313 ;;
+esac
 
 cd "$root"  # where cargo runs tests
 for bin in "$@"; do

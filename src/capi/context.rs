@@ -30,9 +30,10 @@ pub const PYSSL_CERT_OPTIONAL: c_int = 1;
 pub const PYSSL_CERT_REQUIRED: c_int = 2;
 /// Behave as Debian's CPython 3.11.2 (see README, "CPython versions").
 pub const PYSSL_COMPAT_3_11: c_int = 311;
-/// Behave as CPython 3.13 (identical to 3.14 for pyssl's rules).
+/// Behave as Debian 13's CPython 3.13.5 (differs from 3.14 only where
+/// docs/behaviour.md says).
 pub const PYSSL_COMPAT_3_13: c_int = 313;
-/// Behave as CPython 3.14 (the default).
+/// Behave as CPython 3.14 (Debian sid's 3.14.10; the default).
 pub const PYSSL_COMPAT_3_14: c_int = 314;
 /// `ssl.TLSVersion.MINIMUM_SUPPORTED`.
 pub const PYSSL_TLS_VERSION_MINIMUM_SUPPORTED: c_int = -2;

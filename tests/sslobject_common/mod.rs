@@ -583,7 +583,9 @@ impl Impl {
 /// The CPython version a mode is compared with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// pyssl's default (CPython 3.13/3.14 rules) against CPython 3.13.
+    /// pyssl's 3.13 or 3.14 rules against a CPython 3.13 or 3.14: 3.13
+    /// (pyenv's, or Debian 13's in its chroot) unless `PYSSL_ORACLE_COMPAT`
+    /// says 314 (sid's 3.14 in its chroot, integrations/debian).
     Default,
     /// `PYSSL_COMPAT_3_11` against Debian's /usr/bin/python3.11.
     Py311,
@@ -594,7 +596,11 @@ impl Mode {
 
     pub fn compat(self) -> Compat {
         match self {
-            Mode::Default => Compat::Py314,
+            Mode::Default => match std::env::var("PYSSL_ORACLE_COMPAT").as_deref() {
+                Ok("314") => Compat::Py314,
+                Ok("313") | Err(_) => Compat::Py313,
+                Ok(other) => panic!("PYSSL_ORACLE_COMPAT={other}: want 313 or 314"),
+            },
             Mode::Py311 => Compat::Py311,
         }
     }
@@ -605,7 +611,7 @@ impl Mode {
 
     pub fn name(self) -> &'static str {
         match self {
-            Mode::Default => "default mode vs CPython 3.13",
+            Mode::Default => "3.13/3.14 mode vs CPython 3.13/3.14",
             Mode::Py311 => "3.11 mode vs Debian python3.11",
         }
     }
