@@ -94,7 +94,12 @@ impl Bio {
             )
         };
         if len < 0 {
-            return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, crate::here!()));
+            return Err(set_ssl_error(
+                crate::compat::Compat::default(),
+                None,
+                Status::PYSSL_ERROR_SSL,
+                crate::here!(),
+            ));
         }
         Ok(buf[..len as usize].to_vec())
     }
@@ -142,7 +147,12 @@ unsafe fn sk_value<S, T>(sk: *const S, i: usize) -> *mut T {
 
 /// `_setSSLError(NULL, 0, ...)`: an `SSLError` from the error queue.
 fn ssl_error(loc: crate::error::Location) -> PyErr {
-    set_ssl_error(None, Status::PYSSL_ERROR_SSL, loc)
+    set_ssl_error(
+        crate::compat::Compat::default(),
+        None,
+        Status::PYSSL_ERROR_SSL,
+        loc,
+    )
 }
 
 /// The bytes of an ASN1_STRING (`ASN1_STRING_get0_data`, `_length`);
@@ -222,6 +232,7 @@ fn second_ssl_error(first: PyErr) -> PyErr {
     clear_openssl_errors();
     let named = code == 0
         || crate::error::reason_name(
+            crate::error::ErrNames::of(crate::compat::Compat::default()),
             crate::error::err_get_lib(code),
             crate::error::err_get_reason(code),
         )

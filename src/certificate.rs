@@ -61,12 +61,22 @@ impl Certificate {
         unsafe {
             let len = ffi::i2d_X509(self.x509, std::ptr::null_mut());
             if len < 0 {
-                return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+                return Err(set_ssl_error(
+                    crate::compat::Compat::default(),
+                    None,
+                    Status::PYSSL_ERROR_SSL,
+                    here!(),
+                ));
             }
             let mut buf = vec![0u8; len as usize];
             let mut p = buf.as_mut_ptr();
             if ffi::i2d_X509(self.x509, &mut p) < 0 {
-                return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+                return Err(set_ssl_error(
+                    crate::compat::Compat::default(),
+                    None,
+                    Status::PYSSL_ERROR_SSL,
+                    here!(),
+                ));
             }
             Ok(buf)
         }
@@ -97,7 +107,12 @@ impl Certificate {
             }
             crate::ossl::BIO_free(bio);
             if ok != 1 {
-                return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+                return Err(set_ssl_error(
+                    crate::compat::Compat::default(),
+                    None,
+                    Status::PYSSL_ERROR_SSL,
+                    here!(),
+                ));
             }
             Ok(out)
         }

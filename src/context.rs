@@ -147,7 +147,12 @@ impl Context {
         // SAFETY: method is a valid static method table.
         let raw = hooks::allow_threads(|| unsafe { ffi::SSL_CTX_new(method) });
         if raw.is_null() {
-            return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+            return Err(set_ssl_error(
+                compat,
+                None,
+                Status::PYSSL_ERROR_SSL,
+                here!(),
+            ));
         }
         let ctx = Arc::new(Context {
             ctx: raw,
@@ -203,7 +208,12 @@ impl Context {
             }
             // pyssl keeps TLS 1.2 as the floor in both modes (see README).
             if ffi::SSL_CTX_set_min_proto_version(self.ctx, ffi::TLS1_2_VERSION as _) == 0 {
-                return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+                return Err(set_ssl_error(
+                    self.compat,
+                    None,
+                    Status::PYSSL_ERROR_SSL,
+                    here!(),
+                ));
             }
             ffi::SSL_CTX_set_mode(self.ctx, SSL_MODE_RELEASE_BUFFERS as _);
             // 3.13 stopped setting it on client contexts (it broke TLS 1.3
@@ -419,7 +429,12 @@ impl Context {
         unsafe {
             let ssl = ffi::SSL_new(g.raw());
             if ssl.is_null() {
-                return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+                return Err(set_ssl_error(
+                    self.compat,
+                    None,
+                    Status::PYSSL_ERROR_SSL,
+                    here!(),
+                ));
             }
             let list = cipher_list(ossl::SSL_get_ciphers(ssl)).unwrap_or_default();
             ffi::SSL_free(ssl);
@@ -449,6 +464,7 @@ impl Context {
     ) -> PyResult<()> {
         if self.protocol == protocol::TLS_SERVER {
             return Err(set_ssl_error(
+                self.compat,
                 Some("Cannot add PSK client callback to a PROTOCOL_TLS_SERVER context"),
                 Status::PYSSL_ERROR_SSL,
                 here!(),
@@ -470,6 +486,7 @@ impl Context {
     ) -> PyResult<()> {
         if self.protocol == protocol::TLS_CLIENT {
             return Err(set_ssl_error(
+                self.compat,
                 Some("Cannot add PSK server callback to a PROTOCOL_TLS_CLIENT context"),
                 Status::PYSSL_ERROR_SSL,
                 here!(),
@@ -574,12 +591,22 @@ impl Context {
                     ffi::ERR_clear_error();
                     return Err(PyErr::os_error_with_filename(errno, path));
                 }
-                return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+                return Err(set_ssl_error(
+                    self.compat,
+                    None,
+                    Status::PYSSL_ERROR_SSL,
+                    here!(),
+                ));
             }
             let ok = ffi::SSL_CTX_set_tmp_dh(self.ctx, dh);
             ffi::DH_free(dh);
             if ok == 0 {
-                return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+                return Err(set_ssl_error(
+                    self.compat,
+                    None,
+                    Status::PYSSL_ERROR_SSL,
+                    here!(),
+                ));
             }
         }
         Ok(())
@@ -602,7 +629,12 @@ impl Context {
             }
             let key = ffi::EC_KEY_new_by_curve_name(nid);
             if key.is_null() {
-                return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+                return Err(set_ssl_error(
+                    self.compat,
+                    None,
+                    Status::PYSSL_ERROR_SSL,
+                    here!(),
+                ));
             }
             ffi::SSL_CTX_set_tmp_ecdh(self.ctx, key);
             ffi::EC_KEY_free(key);
@@ -714,10 +746,20 @@ impl Context {
             let clear = cur & !new;
             let set = !cur & new;
             if clear != 0 && ffi::X509_VERIFY_PARAM_clear_flags(param, clear as _) == 0 {
-                return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+                return Err(set_ssl_error(
+                    self.compat,
+                    None,
+                    Status::PYSSL_ERROR_SSL,
+                    here!(),
+                ));
             }
             if set != 0 && ffi::X509_VERIFY_PARAM_set_flags(param, set as _) == 0 {
-                return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+                return Err(set_ssl_error(
+                    self.compat,
+                    None,
+                    Status::PYSSL_ERROR_SSL,
+                    here!(),
+                ));
             }
         }
         Ok(())
@@ -845,7 +887,12 @@ impl Context {
                 crate::error::clear_error_queue();
                 return Err(PyErr::os_error(errno));
             }
-            return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+            return Err(set_ssl_error(
+                self.compat,
+                None,
+                Status::PYSSL_ERROR_SSL,
+                here!(),
+            ));
         }
         Ok(())
     }
@@ -872,6 +919,7 @@ impl Context {
             let bio = ffi::BIO_new_mem_buf(data.as_ptr() as *const c_void, data.len() as c_int);
             if bio.is_null() {
                 return Err(set_ssl_error(
+                    self.compat,
                     Some("Can't allocate buffer"),
                     Status::PYSSL_ERROR_SSL,
                     here!(),
@@ -913,14 +961,24 @@ impl Context {
                 } else {
                     "not enough data: cadata does not contain a certificate"
                 };
-                Err(set_ssl_error(Some(msg), Status::PYSSL_ERROR_SSL, here!()))
+                Err(set_ssl_error(
+                    self.compat,
+                    Some(msg),
+                    Status::PYSSL_ERROR_SSL,
+                    here!(),
+                ))
             } else if (!pem && lib == ossl::ERR_LIB_ASN1 && reason == ossl::ASN1_R_HEADER_TOO_LONG)
                 || (pem && lib == ossl::ERR_LIB_PEM && reason == ossl::PEM_R_NO_START_LINE)
             {
                 ffi::ERR_clear_error();
                 Ok(())
             } else if e != 0 {
-                Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()))
+                Err(set_ssl_error(
+                    self.compat,
+                    None,
+                    Status::PYSSL_ERROR_SSL,
+                    here!(),
+                ))
             } else {
                 Ok(())
             }
@@ -934,7 +992,12 @@ impl Context {
         clear_openssl_errors();
         // SAFETY: valid SSL_CTX.
         if unsafe { ffi::SSL_CTX_set_default_verify_paths(self.ctx) } != 1 {
-            return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+            return Err(set_ssl_error(
+                self.compat,
+                None,
+                Status::PYSSL_ERROR_SSL,
+                here!(),
+            ));
         }
         Ok(())
     }
@@ -1004,7 +1067,7 @@ impl Context {
                 crate::error::clear_error_queue();
                 return PyErr::os_error(errno);
             }
-            set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!())
+            set_ssl_error(self.compat, None, Status::PYSSL_ERROR_SSL, here!())
         };
         // SAFETY: valid SSL_CTX, NUL-terminated path.
         let r = unsafe { ffi::SSL_CTX_use_certificate_chain_file(self.ctx, certfile.as_ptr()) };
@@ -1021,7 +1084,12 @@ impl Context {
         }
         // SAFETY: valid SSL_CTX.
         if unsafe { ffi::SSL_CTX_check_private_key(self.ctx) } != 1 {
-            return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+            return Err(set_ssl_error(
+                self.compat,
+                None,
+                Status::PYSSL_ERROR_SSL,
+                here!(),
+            ));
         }
         Ok(())
     }

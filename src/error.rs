@@ -325,20 +325,55 @@ pub fn os_error_class(errno: i32) -> &'static str {
 }
 
 /// OpenSSL's library name for `ERR_GET_LIB`, as CPython's table has it.
-pub fn library_name(lib: i32) -> Option<&'static str> {
-    names::LIBRARIES
+pub fn library_name(names: ErrNames, lib: i32) -> Option<&'static str> {
+    names
+        .libraries
         .binary_search_by_key(&lib, |(code, _)| *code)
         .ok()
-        .map(|i| names::LIBRARIES[i].1)
+        .map(|i| names.libraries[i].1)
 }
 
 /// OpenSSL's reason macro name (without `LIB_R_`), as CPython's table has
 /// it; None for reasons CPython does not know (it then prints `[LIB]`).
-pub fn reason_name(lib: i32, reason: i32) -> Option<&'static str> {
-    names::REASONS
-        .binary_search_by_key(&(lib, reason), |(l, r, _)| (*l, *r))
-        .ok()
-        .map(|i| names::REASONS[i].2)
+pub fn reason_name(names: ErrNames, lib: i32, reason: i32) -> Option<&'static str> {
+    let all = names::REASONS;
+    let start = all.partition_point(|(l, r, _, _)| (*l, *r) < (lib, reason));
+    all[start..]
+        .iter()
+        .take_while(|(l, r, _, _)| (*l, *r) == (lib, reason))
+        .find(|(_, _, _, tables)| tables & names.table != 0)
+        .map(|(_, _, n, _)| *n)
+}
+
+/// The name tables CPython compiled in, as a mode and the OpenSSL pyssl
+/// runs on select them: Debian's 3.11.2 has one (made for OpenSSL 3.0);
+/// 3.13 and later pick theirs by OpenSSL version, as CPython does when it
+/// is built (pyssl may be built on one OpenSSL 3 and run on another).
+#[derive(Debug, Clone, Copy)]
+pub struct ErrNames {
+    libraries: &'static [(i32, &'static str)],
+    table: u8,
+}
+
+impl ErrNames {
+    pub fn of(compat: crate::compat::Compat) -> ErrNames {
+        if compat == crate::compat::Compat::Py311 {
+            return ErrNames {
+                libraries: names::LIBRARIES,
+                table: names::T311,
+            };
+        }
+        // SAFETY: a plain query of the library's version.
+        let v = unsafe { ffi::OpenSSL_version_num() };
+        ErrNames {
+            libraries: names::LIBRARIES_313,
+            table: if v >= 0x3010_0000 {
+                names::T313_34
+            } else {
+                names::T313_300
+            },
+        }
+    }
 }
 
 /// `ERR_GET_LIB` for OpenSSL 3.
@@ -410,6 +445,7 @@ pub fn fill_ssl_error(
     loc: Location,
     errcode: u64,
     verify: Option<VerifyInfo>,
+    names: ErrNames,
 ) -> PyErr {
     let mut library = None;
     let mut reason = None;
@@ -421,8 +457,8 @@ pub fn fill_ssl_error(
     if errcode != 0 {
         lib_code = err_get_lib(errcode);
         reason_code = err_get_reason(errcode);
-        reason = reason_name(lib_code, reason_code);
-        library = library_name(lib_code);
+        reason = reason_name(names, lib_code, reason_code);
+        library = library_name(names, lib_code);
         if errstr.is_none() {
             errstr = reason_string(errcode);
         }
@@ -467,7 +503,13 @@ pub fn fill_ssl_error(
 
 /// CPython's `_setSSLError(errstr, ...)`: a plain `SSLError` from the last
 /// OpenSSL error (or from `errstr` alone), clearing the error queue.
-pub fn set_ssl_error(errstr: Option<&str>, status: Status, loc: Location) -> PyErr {
+/// `compat` selects CPython's table of error names.
+pub fn set_ssl_error(
+    compat: crate::compat::Compat,
+    errstr: Option<&str>,
+    status: Status,
+    loc: Location,
+) -> PyErr {
     let errcode = if errstr.is_none() {
         peek_last_error()
     } else {
@@ -481,6 +523,7 @@ pub fn set_ssl_error(errstr: Option<&str>, status: Status, loc: Location) -> PyE
         loc,
         errcode,
         None,
+        ErrNames::of(compat),
     );
     clear_error_queue();
     e
@@ -609,12 +652,16 @@ mod tests {
 
     #[test]
     fn names_come_from_cpythons_table() {
-        // OpenSSL 3.0 knows this reason, CPython's table does not.
-        assert_eq!(reason_name(20, 1115), None);
-        assert_eq!(library_name(20), Some("SSL"));
-        assert_eq!(library_name(2), Some("SYS"));
-        assert_eq!(reason_name(20, 134), Some("CERTIFICATE_VERIFY_FAILED"));
-        assert_eq!(reason_name(20, 294), Some("UNEXPECTED_EOF_WHILE_READING"));
+        // OpenSSL 3.0 knows this reason, Debian 3.11's table does not.
+        let n = ErrNames::of(crate::compat::Compat::Py311);
+        assert_eq!(reason_name(n, 20, 1115), None);
+        assert_eq!(library_name(n, 20), Some("SSL"));
+        assert_eq!(library_name(n, 2), Some("SYS"));
+        assert_eq!(reason_name(n, 20, 134), Some("CERTIFICATE_VERIFY_FAILED"));
+        assert_eq!(
+            reason_name(n, 20, 294),
+            Some("UNEXPECTED_EOF_WHILE_READING")
+        );
     }
 
     #[test]
@@ -641,6 +688,7 @@ mod tests {
             loc,
             0,
             None,
+            ErrNames::of(crate::compat::Compat::Py311),
         );
         assert_eq!(e.message, "EOF (x.rs:7)");
         assert_eq!(e.errno, Some(8));
@@ -656,6 +704,7 @@ mod tests {
                 code: 18,
                 message: Some("self-signed certificate".into()),
             }),
+            ErrNames::of(crate::compat::Compat::Py311),
         );
         assert_eq!(
             e.message,
@@ -689,6 +738,7 @@ mod tests {
             loc,
             0,
             None,
+            ErrNames::of(crate::compat::Compat::Py311),
         );
         assert_eq!(Value::Tuple(e.args.clone()).repr(), "(8, 'EOF (x.rs:1)')");
         let e = crate::value::decode_utf8(b"ab\xff").unwrap_err();
@@ -706,5 +756,35 @@ mod tests {
         assert_eq!(last().unwrap().message, "here");
         clear_last();
         assert!(last().is_none());
+    }
+}
+
+#[cfg(test)]
+mod names_tests {
+    use super::*;
+    use crate::compat::Compat;
+
+    #[test]
+    fn tables_follow_the_mode_and_the_openssl_version() {
+        // SSL_R_TLSV1_ALERT_UNKNOWN_PSK_IDENTITY: in 3.13's OpenSSL 3.1+
+        // table only; SSL_R_RECORD_LAYER_FAILURE (OpenSSL 3.2) likewise.
+        let new = unsafe { ffi::OpenSSL_version_num() } >= 0x3010_0000;
+        for (lib, reason, name) in [
+            (20, 1115, "TLSV1_ALERT_UNKNOWN_PSK_IDENTITY"),
+            (20, 313, "RECORD_LAYER_FAILURE"),
+        ] {
+            assert_eq!(reason_name(ErrNames::of(Compat::Py311), lib, reason), None);
+            let want = new.then_some(name);
+            assert_eq!(reason_name(ErrNames::of(Compat::Py313), lib, reason), want);
+            assert_eq!(reason_name(ErrNames::of(Compat::Py314), lib, reason), want);
+        }
+        // A name every table has.
+        for c in [Compat::Py311, Compat::Py313, Compat::Py314] {
+            assert_eq!(
+                reason_name(ErrNames::of(c), 20, 134),
+                Some("CERTIFICATE_VERIFY_FAILED")
+            );
+            assert_eq!(library_name(ErrNames::of(c), 20), Some("SSL"));
+        }
     }
 }

@@ -152,7 +152,12 @@ impl MemoryBio {
         // SAFETY: buf has at least len bytes.
         let n = unsafe { ffi::BIO_read(g.bio, buf.as_mut_ptr().cast(), len as i32) };
         if n < 0 {
-            return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+            return Err(set_ssl_error(
+                crate::compat::Compat::default(),
+                None,
+                Status::PYSSL_ERROR_SSL,
+                here!(),
+            ));
         }
         Ok(n as usize)
     }
@@ -172,7 +177,12 @@ impl MemoryBio {
         // SAFETY: valid BIO, ours for this call; data has data.len() bytes.
         let n = unsafe { ffi::BIO_write(g.bio, data.as_ptr().cast(), data.len() as i32) };
         if n < 0 {
-            return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+            return Err(set_ssl_error(
+                crate::compat::Compat::default(),
+                None,
+                Status::PYSSL_ERROR_SSL,
+                here!(),
+            ));
         }
         Ok(n as usize)
     }

@@ -125,24 +125,25 @@ mod tests {
 
     #[test]
     fn numbers_match_openssl_headers() {
+        let names = crate::error::ErrNames::of(crate::compat::Compat::Py311);
         assert_eq!(
-            reason_name(ERR_LIB_PEM, PEM_R_NO_START_LINE),
+            reason_name(names, ERR_LIB_PEM, PEM_R_NO_START_LINE),
             Some("NO_START_LINE")
         );
         assert_eq!(
-            reason_name(ERR_LIB_X509, X509_R_CERT_ALREADY_IN_HASH_TABLE),
+            reason_name(names, ERR_LIB_X509, X509_R_CERT_ALREADY_IN_HASH_TABLE),
             Some("CERT_ALREADY_IN_HASH_TABLE")
         );
         assert_eq!(
-            reason_name(ERR_LIB_ASN1, ASN1_R_HEADER_TOO_LONG),
+            reason_name(names, ERR_LIB_ASN1, ASN1_R_HEADER_TOO_LONG),
             Some("HEADER_TOO_LONG")
         );
         assert_eq!(
-            reason_name(ERR_LIB_SSL, SSL_R_CERTIFICATE_VERIFY_FAILED),
+            reason_name(names, ERR_LIB_SSL, SSL_R_CERTIFICATE_VERIFY_FAILED),
             Some("CERTIFICATE_VERIFY_FAILED")
         );
         assert_eq!(
-            reason_name(ERR_LIB_SSL, SSL_R_UNEXPECTED_EOF_WHILE_READING),
+            reason_name(names, ERR_LIB_SSL, SSL_R_UNEXPECTED_EOF_WHILE_READING),
             Some("UNEXPECTED_EOF_WHILE_READING")
         );
     }

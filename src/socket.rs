@@ -223,6 +223,7 @@ impl Socket {
             // _ssl's checks in newPySSLSocket.
             if server_side && guard.protocol() == protocol::TLS_CLIENT {
                 return Err(set_ssl_error(
+                    ctx.compat(),
                     Some("Cannot create a server socket with a PROTOCOL_TLS_CLIENT context"),
                     Status::PYSSL_ERROR_SSL,
                     here!(),
@@ -230,6 +231,7 @@ impl Socket {
             }
             if !server_side && guard.protocol() == protocol::TLS_SERVER {
                 return Err(set_ssl_error(
+                    ctx.compat(),
                     Some("Cannot create a client socket with a PROTOCOL_TLS_SERVER context"),
                     Status::PYSSL_ERROR_SSL,
                     here!(),
@@ -239,7 +241,12 @@ impl Socket {
             // SAFETY: valid SSL_CTX under the context's read lock.
             let ssl = unsafe { ffi::SSL_new(guard.raw()) };
             if ssl.is_null() {
-                return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+                return Err(set_ssl_error(
+                    ctx.compat(),
+                    None,
+                    Status::PYSSL_ERROR_SSL,
+                    here!(),
+                ));
             }
             let state = State::new(ssl, fd, -1, true);
             // From here on `state` frees the SSL on every error path.
@@ -249,7 +256,12 @@ impl Socket {
                 match &transport {
                     Transport::Fd => {
                         if !crate::sockbio::set_fd(ssl, fd) {
-                            return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+                            return Err(set_ssl_error(
+                                ctx.compat(),
+                                None,
+                                Status::PYSSL_ERROR_SSL,
+                                here!(),
+                            ));
                         }
                     }
                     Transport::Bio { incoming, outgoing } => {
@@ -282,7 +294,7 @@ impl Socket {
                     }
                 }
                 if let Some(h) = &hostname {
-                    configure_hostname(ssl, h, guard.check_hostname())?;
+                    configure_hostname(ctx.compat(), ssl, h, guard.check_hostname())?;
                 }
                 if server_side {
                     ffi::SSL_set_accept_state(ssl);
@@ -472,7 +484,12 @@ impl Socket {
         if fd >= 0 {
             // SAFETY: valid SSL; the new BIO replaces the old one (which it frees).
             if !unsafe { crate::sockbio::set_fd(st.ssl, fd) } {
-                return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+                return Err(set_ssl_error(
+                    self.compat,
+                    None,
+                    Status::PYSSL_ERROR_SSL,
+                    here!(),
+                ));
             }
         }
         st.fd.store(fd.max(-1), Ordering::Relaxed);
@@ -914,7 +931,12 @@ impl Socket {
         clear_openssl_errors();
         // SAFETY: valid SSL.
         if unsafe { ossl::SSL_verify_client_post_handshake(st.ssl) } == 0 {
-            return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+            return Err(set_ssl_error(
+                self.compat,
+                None,
+                Status::PYSSL_ERROR_SSL,
+                here!(),
+            ));
         }
         Ok(())
     }
@@ -970,7 +992,12 @@ impl Socket {
                 r
             };
             if r == 0 {
-                return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+                return Err(set_ssl_error(
+                    self.compat,
+                    None,
+                    Status::PYSSL_ERROR_SSL,
+                    here!(),
+                ));
             }
         }
         Ok(())
@@ -1079,6 +1106,7 @@ fn wants_io(err: SslErr) -> bool {
 /// `_setSSLError("Underlying socket connection gone", PY_SSL_ERROR_NO_SOCKET)`.
 fn no_socket() -> PyErr {
     set_ssl_error(
+        Compat::default(), // a message of its own: no name is looked up
         Some("Underlying socket connection gone"),
         Status::PYSSL_ERROR_NO_SOCKET,
         here!(),
@@ -1128,6 +1156,7 @@ fn ascii_hostname(h: &CStr) -> PyResult<String> {
 /// # Safety
 /// `ssl` must be a valid `SSL*`.
 unsafe fn configure_hostname(
+    compat: Compat,
     ssl: *mut ffi::SSL,
     hostname: &str,
     check_hostname: bool,
@@ -1144,7 +1173,12 @@ unsafe fn configure_hostname(
         // ASN1_OCTET_STRING when non-null.
         unsafe {
             if ip.is_null() && ffi::SSL_set_tlsext_host_name(ssl, c.as_ptr() as *mut _) == 0 {
-                return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+                return Err(set_ssl_error(
+                    compat,
+                    None,
+                    Status::PYSSL_ERROR_SSL,
+                    here!(),
+                ));
             }
             if check_hostname {
                 let param = ffi::SSL_get0_param(ssl);
@@ -1156,7 +1190,12 @@ unsafe fn configure_hostname(
                     ffi::X509_VERIFY_PARAM_set1_ip(param, data, len as usize)
                 };
                 if ok == 0 {
-                    return Err(set_ssl_error(None, Status::PYSSL_ERROR_SSL, here!()));
+                    return Err(set_ssl_error(
+                        compat,
+                        None,
+                        Status::PYSSL_ERROR_SSL,
+                        here!(),
+                    ));
                 }
             }
         }

@@ -171,7 +171,16 @@ pub fn set_error(site: &ErrorSite<'_>, ret: c_int, loc: Location) -> PyErr {
     } else {
         None
     };
-    let err = fill_ssl_error(status, exc_type, p, errstr, loc, e, verify);
+    let err = fill_ssl_error(
+        status,
+        exc_type,
+        p,
+        errstr,
+        loc,
+        e,
+        verify,
+        crate::error::ErrNames::of(site.compat),
+    );
     crate::error::clear_error_queue();
     err
 }
