@@ -437,6 +437,8 @@ pub struct VerifyInfo {
 
 /// CPython's `fill_and_set_sslerror`: builds `[LIB: REASON] errstr (loc)`
 /// and the attributes, from an OpenSSL error code `errcode` (0 for none).
+// CPython's fill_and_set_sslerror's arguments, plus the name table.
+#[allow(clippy::too_many_arguments)]
 pub fn fill_ssl_error(
     status: Status,
     exc_type: &'static str,
