@@ -23,17 +23,9 @@ static void rec_defaults(results *r, const char *id, int mode, int protocol) {
              pyssl_context_get_verify_mode(c), pyssl_context_get_check_hostname(c),
              pyssl_context_get_maximum_version(c));
     rec_value(r, id, buf);
-    int min = pyssl_context_get_minimum_version(c);
-    if (mode == PYSSL_COMPAT_3_11) {
-        /* Deliberate difference (docs/behaviour.md): TLS 1.2 stays the floor
-         * where Debian's 3.11 reports MINIMUM_SUPPORTED. */
-        assert_int_equal(min, PYSSL_TLS_VERSION_TLSV1_2);
-    } else {
-        char minid[160];
-        snprintf(minid, sizeof minid, "%s.min", id);
-        snprintf(buf, sizeof buf, "%d", min);
-        rec_value(r, minid, buf);
-    }
+    /* Deliberate difference (docs/behaviour.md): TLS 1.2 stays the floor in
+     * every mode, where Debian's builds report MINIMUM_SUPPORTED. */
+    assert_int_equal(pyssl_context_get_minimum_version(c), PYSSL_TLS_VERSION_TLSV1_2);
     pyssl_context_free(c);
 }
 

@@ -8,7 +8,6 @@
 //! | rule | 3.11 (Debian 3.11.2) | 3.13 / 3.14 (default) |
 //! |---|---|---|
 //! | context options | adds `OP_IGNORE_UNEXPECTED_EOF` | not set |
-//! | default cipher string | OpenSSL's default list | `@SECLEVEL=2:ECDH+AESGCM:...` |
 //! | EOF without close_notify in `read` | `b''` (0) through the ignored EOF | `SSLEOFError` `[SSL: UNEXPECTED_EOF_WHILE_READING]` |
 //! | `SSL_ERROR_SYSCALL`, empty queue, `read`/`write` | `SSLEOFError` (errno ignored) | `OSError` from errno, else `SSLEOFError` |
 //! | `SSL_ERROR_SYSCALL`, empty queue, memory BIO, ret -1 | `SSLSyscallError` "Some I/O error occurred" | `SSLEOFError` |

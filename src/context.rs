@@ -43,11 +43,6 @@ pub mod tls_version {
     pub(crate) const TLSV1_3: i32 = 0x304;
 }
 
-/// CPython's `PY_SSL_DEFAULT_CIPHER_STRING` (3.10 and later, when built with
-/// Python's default suites, as python.org and pyenv builds are).
-const PY_DEFAULT_CIPHERS: &CStr =
-    c"@SECLEVEL=2:ECDH+AESGCM:ECDH+CHACHA20:ECDH+AES:DHE+AES:!aNULL:!eNULL:!aDSS:!SHA1:!AESCCM";
-
 const SSL_OP_IGNORE_UNEXPECTED_EOF: u64 = 1 << 7;
 const X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS: c_uint = 0x4;
 const X509_CHECK_FLAG_NEVER_CHECK_SUBJECT: c_uint = 0x20;
@@ -197,16 +192,12 @@ impl Context {
             // Debian's 3.11 makes OpenSSL 3 treat an EOF like 1.1.1 did.
             options |= SSL_OP_IGNORE_UNEXPECTED_EOF;
         }
-        // SAFETY: valid SSL_CTX owned by self; the string is NUL-terminated.
+        // OpenSSL's default cipher list in every mode: Debian builds CPython
+        // with --with-ssl-default-suites=openssl (3.11, 3.13 and 3.14 alike).
+        // SAFETY: valid SSL_CTX owned by self.
         unsafe {
             ffi::SSL_CTX_set_options(self.ctx, options as _);
-            if self.compat.since_313()
-                && ffi::SSL_CTX_set_cipher_list(self.ctx, PY_DEFAULT_CIPHERS.as_ptr()) == 0
-            {
-                ffi::ERR_clear_error();
-                return Err(PyErr::ssl_message("No cipher can be selected."));
-            }
-            // pyssl keeps TLS 1.2 as the floor in both modes (see README).
+            // pyssl keeps TLS 1.2 as the floor in every mode (see README).
             if ffi::SSL_CTX_set_min_proto_version(self.ctx, ffi::TLS1_2_VERSION as _) == 0 {
                 return Err(set_ssl_error(
                     self.compat,

@@ -8,11 +8,13 @@
 //! each against CPython against itself, for TLS 1.2 and 1.3, with and
 //! without ALPN, and with session resumption.
 //!
-//! Modes: pyssl's default against CPython 3.13, and `PYSSL_COMPAT_3_11`
-//! against Debian's /usr/bin/python3.11. One known difference is asserted
-//! explicitly instead of compared: Debian's 3.11 leaves a new context's
-//! `minimum_version` at `MINIMUM_SUPPORTED`, while pyssl keeps TLS 1.2 as
-//! the floor in both modes on purpose (README, "CPython versions").
+//! Modes: pyssl's 3.13/3.14 rules against CPython 3.13 or 3.14, and
+//! `PYSSL_COMPAT_3_11` against Debian's /usr/bin/python3.11. One known
+//! difference is asserted explicitly instead of compared: Debian's builds
+//! leave a new context's `minimum_version` at `MINIMUM_SUPPORTED`, while
+//! pyssl keeps TLS 1.2 as the floor in every mode on purpose (README,
+//! "CPython versions"); tests/oracle/debian_build.py gives an interpreter of
+//! another build Debian's defaults.
 
 mod common;
 mod sslobject_common;
@@ -218,10 +220,10 @@ fn context_defaults() {
                 .iter()
                 .position(|a| *a == "minimum_version")
                 .unwrap();
-            // The one deliberate difference: Debian's 3.11 context starts at
-            // MINIMUM_SUPPORTED, pyssl's 3.11 mode at TLS 1.2, like 3.13.
+            // The one deliberate difference: Debian's contexts start at
+            // MINIMUM_SUPPORTED, pyssl's at TLS 1.2 in every mode.
             let known = |i: usize, py: &str, pyssl: &str| {
-                (mode == Mode::Py311 && i == min_step)
+                (i == min_step)
                     .then(|| py == MINIMUM_SUPPORTED.to_string() && pyssl == TLS1_2.to_string())
             };
             compare_ctx_steps(
@@ -498,11 +500,11 @@ fn context_setter_errors() {
                 .map(get),
             );
             let what = format!("SSLContext({protocol}): {}", describe(&case[0]));
-            // The 3.11 minimum_version default is the known difference
-            // asserted in context_defaults; compare the other steps here.
+            // The minimum_version default is the known difference asserted
+            // in context_defaults; compare the other steps here.
             let min_step = steps.len() - 3;
             let known = |i: usize, py: &str, pyssl: &str| {
-                (mode == Mode::Py311 && i == min_step && py != pyssl)
+                (i == min_step && py != pyssl)
                     .then(|| py == MINIMUM_SUPPORTED.to_string() && pyssl == TLS1_2.to_string())
             };
             compare_ctx_steps(&lab, &what, &steps, &mut failures, &known);

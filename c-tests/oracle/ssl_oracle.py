@@ -36,6 +36,9 @@ import traceback
 
 import _ssl
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../tests/oracle"))
+import debian_build  # noqa: E402,F401  contexts as Debian builds them
+
 SHORT = 0.2  # timeouts that are meant to expire
 LONG = 5.0  # timeouts that must not expire (they keep a broken peer from hanging)
 BIG = 8 * 1024 * 1024  # more than any socket buffer holds
@@ -211,13 +214,9 @@ def ctx_errors(rec):
 
     rec.call(P + "defaults.client", lambda: defaults(ssl.PROTOCOL_TLS_CLIENT), str)
     rec.call(P + "defaults.server", lambda: defaults(ssl.PROTOCOL_TLS_SERVER), str)
-    # pyssl keeps TLS 1.2 as the floor in 3.11 mode too, where Debian's 3.11
-    # reports MINIMUM_SUPPORTED (docs/behaviour.md): the C test checks that
-    # one directly, so the minimum is compared with the default-mode oracle only.
-    if sys.version_info >= (3, 13):
-        for side, proto in (("client", ssl.PROTOCOL_TLS_CLIENT), ("server", ssl.PROTOCOL_TLS_SERVER)):
-            rec.call(P + "defaults.%s.min" % side,
-                     lambda proto=proto: int(ssl.SSLContext(proto).minimum_version), str)
+    # pyssl keeps TLS 1.2 as the floor in every mode, where Debian's builds
+    # report MINIMUM_SUPPORTED (docs/behaviour.md): the C test checks the
+    # floor directly, so the minimum is not compared.
     def more(proto):
         c = ssl.SSLContext(proto)
         return ("verify_flags=%s hostname_checks_common_name=%d num_tickets=%d "
@@ -2201,17 +2200,11 @@ def security_verification(rec):
 def security_versions(rec):
     # Nothing below TLS 1.2 by default, on either side; only an explicit
     # opt-in (minimum_version and @SECLEVEL=0) gets TLS 1.1.
-    # The default side's refusal is compared with the default-mode oracle
-    # only: Debian's 3.11 leaves minimum_version at MINIMUM_SUPPORTED, takes
-    # the TLS 1.1 hello and fails later ("legacy sigalg disallowed or
-    # unsupported", "no suitable signature algorithm"), where pyssl sets the
-    # TLS 1.2 floor in 3.11 mode too (docs/behaviour.md) and fails as 3.13
-    # does; test_security.c checks that contract directly in 3.11 mode.
-    if sys.version_info >= (3, 13):
-        simple_pair(rec, "security.tls11_server.", client_ctx(), legacy_only(server_ctx()),
-                    "localhost")
-        simple_pair(rec, "security.tls11_client.", legacy_only(client_ctx()), server_ctx(),
-                    "localhost")
+    # The default side's refusal is not compared: Debian's builds leave
+    # minimum_version at MINIMUM_SUPPORTED, take the TLS 1.1 hello and fail
+    # later ("legacy sigalg disallowed or unsupported", "no suitable
+    # signature algorithm"), where pyssl keeps its TLS 1.2 floor in every
+    # mode (docs/behaviour.md); test_security.c checks that contract directly.
     simple_pair(rec, "security.tls11_server_opt_in.", legacy_allowed(client_ctx()),
                 legacy_only(server_ctx()), "localhost")
     simple_pair(rec, "security.tls11_client_opt_in.", legacy_only(client_ctx()),

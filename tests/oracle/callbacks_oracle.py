@@ -55,6 +55,10 @@ import json
 import ssl
 import sys
 
+# Run with -I, which leaves the script's directory off sys.path.
+sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.abspath(__file__)))
+import debian_build  # noqa: E402,F401  contexts as Debian builds them
+
 ctxs = {}
 objs = {}
 events = []

@@ -52,6 +52,10 @@ import ssl
 import sys
 import warnings
 
+# Run with -I, which leaves the script's directory off sys.path.
+sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.abspath(__file__)))
+import debian_build  # noqa: E402,F401  contexts as Debian builds them
+
 # Deprecated options and versions are part of what is compared.
 warnings.simplefilter("ignore")
 
