@@ -67,7 +67,13 @@ packages=(ca-certificates openssl libcmocka0)
 # Installed when the suite has them (tests/certgen/gen_certs.py uses it).
 optional=(python3-cryptography)
 case $suite in
-trixie) packages+=(python3.13 libpython3.13-testsuite python3.13-dev) ;;
+# trixie also builds CPython's _ssl module from Debian's source package
+# (integrations/cpython/test-ssl.sh 3.13): apt-get source and dpkg-source
+# (dpkg-dev, which brings patch, make, binutils and xz-utils), gcc,
+# libssl-dev, and the bluetooth headers that Debian's pyconfig.h makes
+# socketmodule.h include.
+trixie) packages+=(python3.13 libpython3.13-testsuite python3.13-dev
+    gcc make dpkg-dev libssl-dev libbluetooth-dev) ;;
 sid) packages+=(python3.14 libpython3.14-testsuite python3.14-dev) ;;
 *) usage ;;
 esac
