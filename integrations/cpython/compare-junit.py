@@ -41,10 +41,23 @@ def outcomes(path):
     return result
 
 
-def summary(label, results):
+def count(results):
     counts = collections.Counter(o for o, _ in results.values())
     parts = ", ".join(f"{n} {o}" for o, n in sorted(counts.items()))
-    print(f"{label}: {len(results)} tests: {parts}")
+    return f"{len(results)} tests: {parts}"
+
+
+def summary(label, results):
+    print(f"{label}: {count(results)}")
+    # One line per test module when the report has several
+    # (test.test_ssl, test.test_asyncio.test_ssl, ...).
+    modules = collections.defaultdict(dict)
+    for name, result in results.items():
+        if not name.startswith("<"):
+            modules[name.rsplit(".", 2)[0]][name] = result
+    if len(modules) > 1:
+        for module, tests in modules.items():
+            print(f"    {module}: {count(tests)}")
 
 
 def first_lines(text, n=6):
