@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
-# Runs CPython 3.11's test_ssl against Debian's stock _ssl module and against
+# Runs CPython's own SSL tests against Debian's stock _ssl module and against
 # the same module patched to delegate its I/O and certificate decoding to
 # pyssl, and fails when any test has a different outcome; then does the same
 # for the scenarios of scenarios.py.
+#   test-ssl.sh [3.11|3.13]    (default 3.11)
+# 3.11: Debian 12's CPython on this (bookworm) host, test_ssl.
+# 3.13: Debian 13's CPython in the trixie chroot (integrations/debian/
+#       chroot.sh), test_ssl, test_asyncio.test_ssl and
+#       test_asyncio.test_sslproto. libpyssl is built on the host (cargo
+#       build --release) and the modules in the chroot, against its headers.
 #
-# Everything it downloads or builds goes under target/cpython/; the system's
-# apt configuration is never touched (a private sources list and state
-# directory are used for `apt-get source`). Re-runs reuse the source.
+# Everything it downloads or builds goes under target/cpython/VERSION/; the
+# system's apt configuration is never touched (a private sources list and
+# state directory are used for `apt-get source`). Re-runs reuse the source.
 #
 # Environment:
-#   PYTHON        interpreter to test (default /usr/bin/python3.11)
-#   DEBIAN_MIRROR mirror for the source package (default: the one this
-#                 machine's apt uses, integrations/debian/mirror.sh)
+#   PYTHON        interpreter to test (default /usr/bin/pythonVERSION)
+#   DEBIAN_MIRROR mirror for the source package (default: the one apt is
+#                 configured with where the modules are built,
+#                 integrations/debian/mirror.sh)
 #   TEST_ARGS     extra arguments for `python -m test` (e.g. "-m test_read*")
 set -euo pipefail
 
@@ -19,9 +26,29 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 cd "$root"
 
-PYTHON=${PYTHON:-/usr/bin/python3.11}
-out=$root/target/cpython
-patch_file=$here/_ssl.c.patch
+version=${1:-3.11}
+case $version in
+3.11)
+    chroot=  # the host
+    src_suites="bookworm bookworm-updates"
+    tests="test_ssl"
+    ;;
+3.13)
+    chroot=trixie
+    # The suite the chroot's python3.13 comes from, so that the source is
+    # the installed interpreter's.
+    src_suites="trixie"
+    tests="test_ssl test_asyncio.test_ssl test_asyncio.test_sslproto"
+    ;;
+*)
+    echo "usage: test-ssl.sh [3.11|3.13]" >&2
+    exit 2
+    ;;
+esac
+PYTHON=${PYTHON:-/usr/bin/python$version}
+out=$root/target/cpython/$version
+patch_file=$here/_ssl.c.$version.patch
+lib=$root/target/release/libpyssl.so
 
 log() { printf '\n=== %s\n' "$*"; }
 
@@ -29,15 +56,32 @@ as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-# 1. Packages.
-packages="python3.11-dev libpython3.11-testsuite dpkg-dev libbluetooth-dev patch gcc"
+if [ -n "$chroot" ] && [ "${PYSSL_TEST_SSL_IN_CHROOT:-0}" != 1 ]; then
+    # pyssl on the host, everything else in the chroot (built by chroot.sh
+    # with the packages below on its first run).
+    log "cargo build --release (on the host)"
+    if ! command -v cargo >/dev/null && [ -x "${CARGO_HOME:-$HOME/.cargo}/bin/cargo" ]; then
+        export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+    fi
+    cargo build --release
+    test -f "$lib"
+    log "continuing in the $chroot chroot"
+    exec "$root/integrations/debian/chroot.sh" "$chroot" -- \
+        env PYSSL_TEST_SSL_IN_CHROOT=1 "$here/test-ssl.sh" "$version"
+fi
+
+# 1. Packages (in the chroot, chroot.sh installed them).
+packages="python$version-dev libpython$version-testsuite dpkg-dev libssl-dev libbluetooth-dev patch gcc"
 missing=
 for p in $packages; do
     if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
         missing="$missing $p"
     fi
 done
-if [ -n "$missing" ]; then
+if [ -n "$missing" ] && [ -n "$chroot" ]; then
+    echo "error: the $chroot chroot lacks$missing (integrations/debian/chroot.sh installs them)" >&2
+    exit 1
+elif [ -n "$missing" ]; then
     log "installing:$missing"
     export DEBIAN_FRONTEND=noninteractive
     as_root apt-get update -q
@@ -45,11 +89,12 @@ if [ -n "$missing" ]; then
     as_root apt-get install -y -q --no-install-recommends $missing
 fi
 
-# 2. The Debian source package of CPython 3.11 (newest in bookworm and
-#    bookworm-updates), with Debian's patches applied by dpkg-source.
+# 2. The Debian source package of CPython VERSION (newest in src_suites),
+#    with Debian's patches applied by dpkg-source.
+pkg=python$version
 src_stamp=$out/src/.extracted
 if [ ! -f "$src_stamp" ] || [ ! -f "$out/src/$(cat "$src_stamp")/Modules/_ssl.c" ]; then
-    log "fetching the python3.11 source package"
+    log "fetching the $pkg source package"
     apt_dir=$out/apt
     rm -rf "$apt_dir" "$out/src"
     mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" \
@@ -57,7 +102,7 @@ if [ ! -f "$src_stamp" ] || [ ! -f "$out/src/$(cat "$src_stamp")/Modules/_ssl.c"
         "$out/src"
     keyring=/usr/share/keyrings/debian-archive-keyring.gpg
     DEBIAN_MIRROR=$("$root/integrations/debian/mirror.sh")
-    for suite in bookworm bookworm-updates; do
+    for suite in $src_suites; do
         echo "deb-src [signed-by=$keyring] $DEBIAN_MIRROR $suite main"
     done >"$apt_dir/etc/sources.list"
     apt_opts=(
@@ -74,24 +119,28 @@ if [ ! -f "$src_stamp" ] || [ ! -f "$out/src/$(cat "$src_stamp")/Modules/_ssl.c"
     # apt drops privileges to _apt for downloads, which cannot write here.
     if [ "$(id -u)" -eq 0 ]; then apt_opts+=(-o "APT::Sandbox::User=root"); fi
     apt-get "${apt_opts[@]}" -q update
-    (cd "$apt_dir/download" && apt-get "${apt_opts[@]}" -q source --download-only python3.11)
-    dsc=$(ls "$apt_dir"/download/python3.11_*.dsc)
-    version=$(basename "$dsc" .dsc)
-    version=${version#python3.11_}
-    dpkg-source -q -x "$dsc" "$out/src/python3.11-$version"
+    (cd "$apt_dir/download" && apt-get "${apt_opts[@]}" -q source --download-only "$pkg")
+    dsc=$(ls "$apt_dir"/download/"$pkg"_*.dsc)
+    src_version=$(basename "$dsc" .dsc)
+    src_version=${src_version#"$pkg"_}
+    dpkg-source -q -x "$dsc" "$out/src/$pkg-$src_version"
     rm -f "$out"/src/*.tar.*  # dpkg-source's copies of the tarballs
-    echo "python3.11-$version" >"$src_stamp"
+    rm -rf "$apt_dir/download"  # the tarballs themselves
+    echo "$pkg-$src_version" >"$src_stamp"
 fi
 src=$out/src/$(cat "$src_stamp")
 log "CPython source: $src"
 echo "Debian patches touching Modules/_ssl.c:" \
     "$(grep -l '^+++ .*Modules/_ssl\.c' "$src"/debian/patches/* | xargs -r -n1 basename | tr '\n' ' ')"
-echo "installed python3.11: $(dpkg-query -W -f='${Version}' python3.11)"
+echo "installed $pkg: $(dpkg-query -W -f='${Version}' "$pkg")"
+"$PYTHON" -c 'import sys, ssl; print("Python", sys.version.split()[0], "/", ssl.OPENSSL_VERSION)'
 
-# 3. pyssl, then both modules.
-log "cargo build --release"
-cargo build --release
-lib=$root/target/release/libpyssl.so
+# 3. pyssl (built here, or on the host before entering the chroot), then
+#    both modules.
+if [ -z "$chroot" ]; then
+    log "cargo build --release"
+    cargo build --release
+fi
 test -f "$lib"
 
 ext_suffix=$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
@@ -107,7 +156,8 @@ patch --quiet -o "$out/patched/_ssl.c" "$src/Modules/_ssl.c" "$patch_file"
 # ($ORIGIN) and a link named after the library's SONAME, which cargo
 # does not create.
 soname=$(objdump -p "$lib" | awk '$1 == "SONAME" { print $2 }')
-ln -sfn ../../release/libpyssl.so "$out/patched/${soname:-libpyssl.so}"
+ln -sfn ../../../release/libpyssl.so "$out/patched/${soname:-libpyssl.so}"
+# shellcheck disable=SC2016 # $ORIGIN is the dynamic linker's
 gcc "${cflags[@]}" -I"$root/include" "$out/patched/_ssl.c" -o "$out/patched/_ssl$ext_suffix" \
     -L"$root/target/release" -Wl,-rpath,'$ORIGIN' -lpyssl -lssl -lcrypto
 echo "the patched module loads $(readlink -f "$out/patched/${soname:-libpyssl.so}")"
@@ -119,10 +169,10 @@ if nm -D --undefined-only "$out/patched/_ssl$ext_suffix" | grep -Ew "($forbidden
     exit 1
 fi
 
-# 4. test_ssl with each module.
+# 4. The tests with each module.
 run_tests() { # name
     local name=$1 dir=$out/$1
-    log "test_ssl with the $name module"
+    log "$tests with the $name module"
     PYTHONPATH=$dir "$PYTHON" -c 'import _ssl; print("_ssl.__file__ =", _ssl.__file__)'
     local file
     file=$(PYTHONPATH=$dir "$PYTHON" -c 'import _ssl; print(_ssl.__file__)')
@@ -132,12 +182,13 @@ run_tests() { # name
     fi
     rm -f "$out/$name.xml"
     # A failing run is not an error here: the comparison decides.
-    # shellcheck disable=SC2086
     # --timeout: a hang dumps the tracebacks and ends the run.
-    PYTHONPATH=$dir "$PYTHON" -m test test_ssl --timeout 600 --junit-xml "$out/$name.xml" ${TEST_ARGS:-} \
+    # shellcheck disable=SC2086
+    PYTHONPATH=$dir "$PYTHON" -m test $tests --timeout 600 --junit-xml "$out/$name.xml" ${TEST_ARGS:-} \
         >"$out/$name.log" 2>&1 || true
     # regrtest's summary
-    grep -E '^test_ssl (passed|failed)' "$out/$name.log" || true
+    grep -E '(^|\] )test_[a-z_.]+ (passed|failed|skipped|crashed)' "$out/$name.log" |
+        sed 's/^.*\] //' || true
     sed -n '/^== Tests result/,$p' "$out/$name.log"
     if [ ! -s "$out/$name.xml" ]; then
         tail -n 50 "$out/$name.log"
@@ -152,7 +203,7 @@ log "comparing outcomes"
 status=0
 "$PYTHON" "$here/compare-junit.py" "$out/stock.xml" "$out/patched.xml" || status=1
 
-# 5. Scenarios outside test_ssl (scenarios.py), compared line by line.
+# 5. Scenarios outside the test suite (scenarios.py), compared line by line.
 for name in stock patched; do
     log "scenarios.py with the $name module"
     if ! PYTHONPATH=$out/$name "$PYTHON" "$here/scenarios.py" \
