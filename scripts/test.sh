@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every pyssl test: the Rust checks, the CMake build and CTest (cmocka
 # suite, header and symbol checks, packaging, interop), the load tests, the
-# sanitizer and valgrind runs, short fuzz runs, CPython's own test_ssl
-# on a _ssl module patched to run on pyssl, and the suites again inside
-# Debian trixie and sid chroots (integrations/debian/).
+# sanitizer and valgrind runs, short fuzz runs, CPython's own SSL tests
+# on a _ssl module patched to run on pyssl (3.11 on the host, 3.13 in the
+# trixie chroot), and the suites again inside Debian trixie and sid chroots
+# (integrations/debian/).
 #   PYSSL_BUILD_DIR   CMake build directory (default: build)
 #   PYSSL_JOBS        parallel jobs (default: nproc)
 #   PYSSL_QUICK=1     only the Rust checks and CTest (for a quick local run)
@@ -105,6 +106,9 @@ done
 
 step "CPython's test_ssl on the _ssl module patched to run on pyssl"
 integrations/cpython/test-ssl.sh
+
+step "CPython 3.13's test_ssl and asyncio SSL tests on its _ssl patched to run on pyssl (trixie chroot)"
+integrations/cpython/test-ssl.sh 3.13
 
 step "Rust and C suites in Debian trixie and sid chroots (OpenSSL 3.5/3.6, CPython 3.13/3.14 as oracles)"
 PYSSL_BUILD_DIR=$build integrations/debian/test.sh
