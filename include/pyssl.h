@@ -187,9 +187,9 @@ typedef enum {
   PYSSL_ERROR_HOST_INTERRUPT = -18,
   /*
    `RuntimeError`: an operation was started from inside a callback of
-   an operation on the same memory BIO on the same thread (e.g. the SNI
-   callback calling `pyssl_do_handshake` on its own socket). It would
-   re-enter OpenSSL on an object it is in the middle of using.
+   an operation on the same socket or memory BIO on the same thread
+   (e.g. the SNI callback calling `pyssl_do_handshake` on its own
+   socket). It would re-enter OpenSSL on an object in mid-use.
    */
   PYSSL_ERROR_REENTRANCY = -19,
 } pyssl_status;

@@ -67,9 +67,9 @@ pub enum pyssl_status {
     /// operation stopped and the host's own error is pending.
     PYSSL_ERROR_HOST_INTERRUPT = -18,
     /// `RuntimeError`: an operation was started from inside a callback of
-    /// an operation on the same memory BIO on the same thread (e.g. the SNI
-    /// callback calling `pyssl_do_handshake` on its own socket). It would
-    /// re-enter OpenSSL on an object it is in the middle of using.
+    /// an operation on the same socket or memory BIO on the same thread
+    /// (e.g. the SNI callback calling `pyssl_do_handshake` on its own
+    /// socket). It would re-enter OpenSSL on an object in mid-use.
     PYSSL_ERROR_REENTRANCY = -19,
 }
 
@@ -275,7 +275,7 @@ impl PyErr {
         Self::new(
             Status::PYSSL_ERROR_REENTRANCY,
             "RuntimeError",
-            "MemoryBIO in use: an operation on it is already running on this thread",
+            "SSL object in use: an operation on it is already running on this thread",
         )
     }
 

@@ -20,6 +20,8 @@
 //! - `compat`: the CPython versions whose behaviour pyssl can follow;
 //! - `callbacks`: OpenSSL callbacks into the host (SNI);
 //! - `hooks`: host hooks (lock release, interrupt checks);
+//! - `turn`: one OpenSSL call at a time on a socket or memory BIO, without
+//!   a lock held across it;
 //! - `handle`: opaque handle checking.
 
 pub mod callbacks;
@@ -39,5 +41,6 @@ pub mod session;
 pub mod sockbio;
 pub mod socket;
 pub mod sslerror;
+pub(crate) mod turn;
 pub mod value;
 pub mod wait;

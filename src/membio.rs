@@ -28,15 +28,9 @@ pub struct MemoryBio {
 pub(crate) struct Inner {
     pub(crate) bio: *mut ffi::BIO,
     eof_written: bool,
-    /// The thread running an OpenSSL call on this BIO ([`thread_token`]),
-    /// 0 when none.
+    /// The thread running an OpenSSL call on this BIO
+    /// ([`crate::turn::thread_token`]), 0 when none.
     user: usize,
-}
-
-/// A number for the calling thread, never 0: the address of a thread-local.
-pub(crate) fn thread_token() -> usize {
-    thread_local!(static TOKEN: u8 = const { 0 });
-    TOKEN.with(|t| t as *const u8 as usize)
 }
 
 // SAFETY: the BIO is only touched by one thread at a time: host calls with
@@ -89,7 +83,7 @@ impl MemoryBio {
     /// after that call, waited for with the host's lock released and no
     /// pyssl lock held, so that the call can finish whatever it needs.
     fn access(&self) -> MutexGuard<'_, Inner> {
-        let me = thread_token();
+        let me = crate::turn::thread_token();
         loop {
             let g = self.lock();
             if g.user == 0 || g.user == me {
@@ -113,16 +107,7 @@ impl MemoryBio {
     /// thread (an operation started from inside one of its callbacks) is
     /// `PYSSL_ERROR_REENTRANCY`.
     pub(crate) fn claim(&self) -> PyResult<Claim<'_>> {
-        let me = thread_token();
-        let g = self.lock();
-        if g.user == me {
-            return Err(PyErr::reentrancy());
-        }
-        let mut g = self
-            .idle
-            .wait_while(g, |i| i.user != 0)
-            .unwrap_or_else(|e| e.into_inner());
-        g.user = me;
+        drop(crate::turn::take(&self.inner, &self.idle, |i| &mut i.user)?);
         Ok(Claim(self))
     }
 
@@ -204,7 +189,6 @@ pub(crate) struct Claim<'a>(&'a MemoryBio);
 
 impl Drop for Claim<'_> {
     fn drop(&mut self) {
-        self.0.lock().user = 0;
-        self.0.idle.notify_all();
+        crate::turn::give(&self.0.inner, &self.0.idle, |i| &mut i.user);
     }
 }

@@ -67,7 +67,6 @@ extern "C" {
         m: *mut openssl_sys::BIO_METHOD,
         f: Option<bio_create_fn>,
     ) -> c_int;
-    pub(crate) fn BIO_meth_get_read(m: *const openssl_sys::BIO_METHOD) -> Option<bio_read_fn>;
     pub(crate) fn BIO_meth_get_ctrl(m: *const openssl_sys::BIO_METHOD) -> Option<bio_ctrl_fn>;
     pub(crate) fn BIO_meth_get_create(m: *const openssl_sys::BIO_METHOD) -> Option<bio_create_fn>;
     pub(crate) fn BIO_meth_get_destroy(m: *const openssl_sys::BIO_METHOD) -> Option<bio_create_fn>;

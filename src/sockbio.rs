@@ -1,7 +1,16 @@
 //! The BIO under sockets over an fd: OpenSSL's socket BIO, except that
-//! writes use `send(MSG_NOSIGNAL)`. A peer that went away then gives
-//! `EPIPE` (`BrokenPipeError`, as in CPython, which ignores `SIGPIPE`)
-//! instead of a `SIGPIPE` that kills a C host that did not ignore it.
+//! reads and writes never block and writes never raise `SIGPIPE`.
+//!
+//! - `send(MSG_NOSIGNAL)`: a peer that went away gives `EPIPE`
+//!   (`BrokenPipeError`, as in CPython, which ignores `SIGPIPE`) instead of
+//!   a `SIGPIPE` that kills a C host that did not ignore it.
+//! - `MSG_DONTWAIT` on both: an OpenSSL call returns `WANT_READ`/`WANT_WRITE`
+//!   instead of blocking inside OpenSSL, whatever the fd's own mode; a
+//!   blocking socket then waits in `poll()` (`wait::wait_blocking`) outside
+//!   the OpenSSL call. So one socket's OpenSSL calls can take turns (a
+//!   reader and a writer thread: OpenSSL does not support two calls on one
+//!   `SSL` at once), and a reader blocked waiting for data does not hold
+//!   the `SSL` away from a writer.
 
 use std::os::raw::{c_char, c_int, c_long, c_void};
 use std::sync::OnceLock;
@@ -14,6 +23,7 @@ const BIO_TYPE_SOCKET: c_int = 5 | 0x0400 | 0x0100;
 const BIO_C_SET_FD: c_int = 104;
 const BIO_C_GET_FD: c_int = 105;
 const BIO_NOCLOSE: c_long = 0;
+const BIO_FLAGS_IN_EOF: c_int = 0x800;
 
 struct Method(*mut ffi::BIO_METHOD);
 // SAFETY: the method table is created once, never changed afterwards and
@@ -34,7 +44,7 @@ fn method() -> Option<*mut ffi::BIO_METHOD> {
                 return Method(m);
             }
             ossl::BIO_meth_set_write(m, Some(write_nosignal));
-            ossl::BIO_meth_set_read(m, ossl::BIO_meth_get_read(base));
+            ossl::BIO_meth_set_read(m, Some(read_dontwait));
             ossl::BIO_meth_set_ctrl(m, ossl::BIO_meth_get_ctrl(base));
             ossl::BIO_meth_set_create(m, ossl::BIO_meth_get_create(base));
             ossl::BIO_meth_set_destroy(m, ossl::BIO_meth_get_destroy(base));
@@ -44,15 +54,45 @@ fn method() -> Option<*mut ffi::BIO_METHOD> {
     (!m.0.is_null()).then_some(m.0)
 }
 
-/// OpenSSL's `sock_write` with `send(MSG_NOSIGNAL)` (plain `write` for an
-/// fd that is not a socket).
+/// OpenSSL's `sock_read` with `recv(MSG_DONTWAIT)` (plain `read` for an
+/// fd that is not a socket, which then follows the fd's own mode).
+unsafe extern "C" fn read_dontwait(b: *mut ffi::BIO, buf: *mut c_char, len: c_int) -> c_int {
+    if buf.is_null() {
+        return 0;
+    }
+    // SAFETY: OpenSSL passes its BIO and `len` writable bytes.
+    unsafe {
+        let fd = ffi::BIO_ctrl(b, BIO_C_GET_FD, 0, std::ptr::null_mut()) as c_int;
+        crate::context::set_errno(0);
+        let n = len.max(0) as usize;
+        let mut ret = libc::recv(fd, buf as *mut c_void, n, libc::MSG_DONTWAIT);
+        if ret < 0 && crate::context::get_errno() == libc::ENOTSOCK {
+            ret = libc::read(fd, buf as *mut c_void, n);
+        }
+        let ret = ret as c_int;
+        ffi::BIO_clear_flags(b, ffi::BIO_FLAGS_RWS | ffi::BIO_FLAGS_SHOULD_RETRY);
+        if ret <= 0 {
+            if ossl::BIO_sock_should_retry(ret) != 0 {
+                ffi::BIO_set_flags(b, ffi::BIO_FLAGS_READ | ffi::BIO_FLAGS_SHOULD_RETRY);
+            } else if ret == 0 {
+                // What BIO_eof() reports, as OpenSSL's sock_read sets it.
+                ffi::BIO_set_flags(b, BIO_FLAGS_IN_EOF);
+            }
+        }
+        ret
+    }
+}
+
+/// OpenSSL's `sock_write` with `send(MSG_NOSIGNAL | MSG_DONTWAIT)` (plain
+/// `write` for an fd that is not a socket).
 unsafe extern "C" fn write_nosignal(b: *mut ffi::BIO, buf: *const c_char, len: c_int) -> c_int {
     // SAFETY: OpenSSL passes its BIO and `len` readable bytes.
     unsafe {
         let fd = ffi::BIO_ctrl(b, BIO_C_GET_FD, 0, std::ptr::null_mut()) as c_int;
         crate::context::set_errno(0);
         let n = len.max(0) as usize;
-        let mut ret = libc::send(fd, buf as *const c_void, n, libc::MSG_NOSIGNAL);
+        let flags = libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT;
+        let mut ret = libc::send(fd, buf as *const c_void, n, flags);
         if ret < 0 && crate::context::get_errno() == libc::ENOTSOCK {
             ret = libc::write(fd, buf as *const c_void, n);
         }

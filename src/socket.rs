@@ -137,6 +137,9 @@ pub struct Socket {
     /// The last decoded peer certificate (held, so its address cannot be
     /// reused by another certificate while cached) and its dict.
     peer_cache: Mutex<Option<(crate::certificate::Certificate, Value)>>,
+    /// Over an fd of its own: whose turn it is to call OpenSSL (a reader
+    /// and a writer thread take turns, see [`crate::sockbio`]).
+    turn: crate::turn::Turn,
     state: State,
 }
 
@@ -317,6 +320,7 @@ impl Socket {
             server_hostname: hostname,
             transport,
             peer_cache: Mutex::new(None),
+            turn: Default::default(),
             state,
         })
     }
@@ -345,6 +349,7 @@ impl Socket {
             server_hostname_c: server_hostname.and_then(|h| std::ffi::CString::new(h).ok()),
             transport: Transport::Borrowed,
             peer_cache: Mutex::new(None),
+            turn: Default::default(),
             state: State::new(ssl, FD_NONE, 0, false),
         }
     }
@@ -418,14 +423,18 @@ impl Socket {
         &self.state
     }
 
-    /// Marks the memory BIOs in use by this thread for one OpenSSL call, in
-    /// address order (two sockets may share BIOs in swapped roles).
-    fn claim_bios(&self) -> PyResult<BioClaims<'_>> {
+    /// This thread's turn for one OpenSSL call: at the socket over an fd of
+    /// its own (whose BIO never blocks), at the memory BIOs otherwise, in
+    /// address order (two sockets may share BIOs in swapped roles). None
+    /// for a borrowed `SSL*`, whose BIO may block inside OpenSSL (CPython's
+    /// own, which takes no turns either).
+    fn take_turn(&self) -> PyResult<Turns<'_>> {
         match &self.transport {
-            Transport::Fd | Transport::Borrowed => Ok(BioClaims(None, None)),
+            Transport::Borrowed => Ok(Turns::None),
+            Transport::Fd => Ok(Turns::Fd(self.turn.take()?)),
             Transport::Bio { incoming, outgoing } => {
                 if Arc::ptr_eq(incoming, outgoing) {
-                    return Ok(BioClaims(Some(incoming.claim()?), None));
+                    return Ok(Turns::Bios(incoming.claim()?, None));
                 }
                 let (first, second) = if Arc::as_ptr(incoming) < Arc::as_ptr(outgoing) {
                     (incoming, outgoing)
@@ -433,7 +442,7 @@ impl Socket {
                     (outgoing, incoming)
                 };
                 let a = first.claim()?;
-                Ok(BioClaims(Some(a), Some(second.claim()?)))
+                Ok(Turns::Bios(a, Some(second.claim()?)))
             }
         }
     }
@@ -557,9 +566,10 @@ impl Socket {
         let deadline = Deadline::new(sock_timeout);
         loop {
             let (ret, n, err) = allow_threads(|| -> PyResult<_> {
-                // The memory BIOs are this call's while OpenSSL runs, and
-                // free again before the host's lock is taken back.
-                let _claims = self.claim_bios()?;
+                // The socket (or its memory BIOs) is this call's while
+                // OpenSSL runs, and free again before the host's lock is
+                // taken back.
+                let _turn = self.take_turn()?;
                 Ok(call(st))
             })?;
             st.set_err(err);
@@ -1113,13 +1123,14 @@ fn no_socket() -> PyErr {
     )
 }
 
-/// A socket's memory BIOs, in use by one OpenSSL call.
-// Held for their Drop (releasing the claims), never read.
+/// A socket's turn at OpenSSL for one call.
+// Held for their Drop (giving the turn back), never read.
 #[allow(dead_code)]
-struct BioClaims<'a>(
-    Option<crate::membio::Claim<'a>>,
-    Option<crate::membio::Claim<'a>>,
-);
+enum Turns<'a> {
+    None,
+    Fd(crate::turn::TurnClaim<'a>),
+    Bios(crate::membio::Claim<'a>, Option<crate::membio::Claim<'a>>),
+}
 
 /// `_ssl` takes `server_hostname` as ASCII (ssl.py IDNA-encodes it first):
 /// other text fails with the `UnicodeEncodeError` CPython raises.
