@@ -1,0 +1,3 @@
+module pyssl
+
+go 1.19
