@@ -10,8 +10,10 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -24,16 +26,29 @@ import (
 // SSLSocket); DoHandshake, Shutdown and SetSession wait for both. The
 // other methods may run at any time. Close never waits: the C socket is
 // freed when the last call in progress returns.
+//
+// The C calls on one socket never overlap: pyssl runs non-blocking, each
+// call holds ioMu only while it is in C, and a call that must wait for
+// the network waits in Go's poller with ioMu released. (Overlapping
+// pyssl_read and pyssl_write on one socket, which pyssl.h allows,
+// corrupts the stream under load: see the README's Go section.)
 type Socket struct {
 	h   handle
 	ptr *C.pyssl_socket
 	// conn owns the fd pyssl uses: held so that the net package's own
 	// finalizer cannot close the fd while the Socket lives.
 	conn     net.Conn
+	raw      syscall.RawConn
 	in, out  *MemoryBIO
 	readMu   sync.Mutex
 	writeMu  sync.Mutex
+	ioMu     sync.Mutex
 	serverSd bool
+	// timeout is settimeout()'s value (< 0 None, 0 non-blocking).
+	timeoutMu sync.Mutex
+	timeout   time.Duration
+	// waiters counts calls inside the poller wait (the tests watch it).
+	waiters int32
 }
 
 // Wrap is SSLContext.wrap_socket(conn, server_side, server_hostname,
@@ -67,13 +82,14 @@ func (c *Context) Wrap(conn net.Conn, serverSide bool, serverHostname string) (*
 	if err != nil {
 		return nil, err
 	}
-	s.conn = conn
-	// Go's net package leaves the fd non-blocking; a blocking Python
-	// socket is blocking at the fd.
-	if err := s.SetTimeout(-1); err != nil {
+	s.conn, s.raw = conn, raw
+	// pyssl non-blocking (the fd is O_NONBLOCK already, as Go keeps it);
+	// the Socket itself starts blocking, Python's default.
+	if err := s.status(func(p *C.pyssl_socket) C.int { return C.pyssl_socket_set_timeout(p, 0) }); err != nil {
 		s.Close()
 		return nil, err
 	}
+	s.timeout = -1
 	return s, nil
 }
 
@@ -120,6 +136,12 @@ func (c *Context) newSocket(serverSide bool, serverHostname string,
 // not close the net.Conn.
 func (s *Socket) Close() error {
 	s.h.close()
+	if s.conn != nil {
+		// Wakes a Read or Write waiting in the poller: it then fails
+		// with the closed-socket error. (The conn's deadlines are the
+		// Socket's to manage while it is wrapped.)
+		s.conn.SetDeadline(time.Unix(1, 0))
+	}
 	return nil
 }
 
@@ -141,24 +163,97 @@ func (s *Socket) status(call func(p *C.pyssl_socket) C.int) error {
 }
 
 // SetTimeout is settimeout(): d < 0 blocking (None), 0 non-blocking
-// (SSLWantReadError/SSLWantWriteError), > 0 one deadline per call
-// (TimeoutError). Over memory BIOs it has no effect.
+// (SSLWantReadError/SSLWantWriteError), > 0 one deadline across all
+// retries of each call (TimeoutError). Over memory BIOs it has no effect.
 func (s *Socket) SetTimeout(d time.Duration) error {
-	secs := C.double(-1)
-	if d >= 0 {
-		secs = C.double(d.Seconds())
+	if d < 0 {
+		d = -1
 	}
-	return s.status(func(p *C.pyssl_socket) C.int { return C.pyssl_socket_set_timeout(p, secs) })
+	s.timeoutMu.Lock()
+	s.timeout = d
+	s.timeoutMu.Unlock()
+	return nil
 }
 
 // Timeout is gettimeout() (negative for None).
 func (s *Socket) Timeout() (time.Duration, error) {
-	var secs C.double
-	err := s.status(func(p *C.pyssl_socket) C.int { return C.pyssl_socket_get_timeout(p, &secs) })
-	if secs < 0 {
-		return -1, err
+	s.timeoutMu.Lock()
+	defer s.timeoutMu.Unlock()
+	return s.timeout, nil
+}
+
+// io runs one TLS operation the way CPython's blocking and timeout modes
+// do, waiting in Go's poller (not in C) between attempts. what names the
+// operation in CPython's timeout message ("" for the direction waited on).
+//
+// Each attempt runs inside RawConn.Read/Write's callback, as the net
+// package runs its own syscalls: the poller's readiness is reset before
+// the attempt, so data that arrives after it is never missed.
+func (s *Socket) io(what string, call func(p *C.pyssl_socket) error) error {
+	attempt := func() error {
+		s.ioMu.Lock()
+		defer s.ioMu.Unlock()
+		return s.use(call)
 	}
-	return time.Duration(float64(secs) * float64(time.Second)), err
+	s.timeoutMu.Lock()
+	timeout := s.timeout
+	s.timeoutMu.Unlock()
+	if s.raw == nil || timeout == 0 {
+		return attempt() // memory BIOs, or non-blocking: no waiting
+	}
+	var deadline time.Time // zero: no deadline
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	// The direction to wait for. A Write starts on the write side: the
+	// read side's lock is held by a Read waiting there.
+	write := what == "write"
+	for i := 0; i < 1<<20; i++ {
+		var res error
+		f := func(fd uintptr) bool {
+			res = attempt()
+			return !errors.Is(res, SSLWantReadError) && !errors.Is(res, SSLWantWriteError) ||
+				errors.Is(res, SSLWantWriteError) != write
+		}
+		var werr error
+		if write {
+			werr = s.conn.SetWriteDeadline(deadline)
+		} else {
+			werr = s.conn.SetReadDeadline(deadline)
+		}
+		if werr == nil {
+			atomic.AddInt32(&s.waiters, 1)
+			if write {
+				werr = s.raw.Write(f)
+			} else {
+				werr = s.raw.Read(f)
+			}
+			atomic.AddInt32(&s.waiters, -1)
+		}
+		if werr != nil {
+			if !s.h.acquire() {
+				return closedError("Socket") // Close woke the wait
+			}
+			s.h.release()
+			if !errors.Is(werr, os.ErrDeadlineExceeded) {
+				// The conn was closed under the socket.
+				return goError(StatusSSL, "SSLError", "Underlying socket has been closed.")
+			}
+			if what == "" {
+				what = "read"
+				if write {
+					what = "write"
+				}
+			}
+			// CPython: TimeoutError("The read operation timed out").
+			return goError(StatusTimeout, "TimeoutError", "The "+what+" operation timed out")
+		}
+		if !IsWant(res) {
+			return res
+		}
+		write = errors.Is(res, SSLWantWriteError) // the other direction
+	}
+	return goError(StatusInternal, "SystemError", "no progress")
 }
 
 // DoHandshake is do_handshake().
@@ -167,7 +262,9 @@ func (s *Socket) DoHandshake() error {
 	defer s.readMu.Unlock()
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	return s.status(func(p *C.pyssl_socket) C.int { return C.pyssl_do_handshake(p) })
+	return s.io("handshake", func(p *C.pyssl_socket) error {
+		return withErr(func() bool { return C.pyssl_do_handshake(p) < 0 })
+	})
 }
 
 // Read is read(len(p)) as an io.Reader: at most one TLS record's bytes.
@@ -181,7 +278,7 @@ func (s *Socket) Read(b []byte) (int, error) {
 	s.readMu.Lock()
 	defer s.readMu.Unlock()
 	var n C.ssize_t
-	err := s.use(func(p *C.pyssl_socket) error {
+	err := s.io("read", func(p *C.pyssl_socket) error {
 		return withErr(func() bool {
 			n = C.pyssl_read(p, bufPtr(b), C.size_t(len(b)))
 			return n < 0
@@ -202,7 +299,7 @@ func (s *Socket) Write(b []byte) (int, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	var n C.ssize_t
-	err := s.use(func(p *C.pyssl_socket) error {
+	err := s.io("write", func(p *C.pyssl_socket) error {
 		return withErr(func() bool {
 			n = C.pyssl_write(p, bufPtr(b), C.size_t(len(b)))
 			return n < 0
@@ -221,7 +318,9 @@ func (s *Socket) Shutdown() error {
 	defer s.readMu.Unlock()
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	return s.status(func(p *C.pyssl_socket) C.int { return C.pyssl_shutdown(p) })
+	return s.io("", func(p *C.pyssl_socket) error {
+		return withErr(func() bool { return C.pyssl_shutdown(p) < 0 })
+	})
 }
 
 func (s *Socket) value(call func(p *C.pyssl_socket, out **C.pyssl_value) C.int) (Value, error) {
