@@ -11,7 +11,7 @@ build_only=0
 packages=(
     build-essential ca-certificates clang cbindgen cmake curl git llvm
     gnutls-bin libcmocka-dev libssl-dev openssl pkg-config python3 valgrind
-    python3.11 python3-cryptography
+    python3.11 python3-cryptography golang-go
     debootstrap  # integrations/debian/chroot.sh: the trixie and sid chroots
 )
 

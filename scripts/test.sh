@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Runs every pyssl test: the Rust checks, the CMake build and CTest (cmocka
 # suite, header and symbol checks, packaging, interop), the load tests, the
-# sanitizer and valgrind runs, short fuzz runs, CPython's own SSL tests
-# on a _ssl module patched to run on pyssl (3.11 on the host, 3.13 in the
-# trixie chroot), and the suites again inside Debian trixie and sid chroots
-# (integrations/debian/).
+# Go host's tests (integrations/go), the sanitizer and valgrind runs,
+# short fuzz runs, CPython's own SSL tests on a _ssl module patched to run
+# on pyssl (3.11 on the host, 3.13 in the trixie chroot), and the suites
+# again inside Debian trixie and sid chroots (integrations/debian/).
 #   PYSSL_BUILD_DIR   CMake build directory (default: build)
 #   PYSSL_JOBS        parallel jobs (default: nproc)
-#   PYSSL_QUICK=1     only the Rust checks and CTest (for a quick local run)
+#   PYSSL_QUICK=1     only the Rust checks and CTest (for a quick local run;
+#                     also skips the Go host's tests)
 #   PYSSL_FUZZ_SECONDS  seconds per fuzz target (default: 30)
 set -euo pipefail
 
@@ -60,6 +61,9 @@ if [[ ${PYSSL_QUICK:-0} == 1 ]]; then
     step "quick run: all selected tests passed"
     exit 0
 fi
+
+step "Go host (integrations/go): go test -race against python3.11, the echo server and crypto/tls"
+integrations/go/test.sh
 
 step "load: 100,000 handshakes (flat RSS, no fd leak), 1,000 connections, 8 threads on one context"
 PYSSL_LOAD_HANDSHAKES=100000 PYSSL_LOAD_CONNECTIONS=1000 cargo test --release --test load
