@@ -770,6 +770,7 @@ mod names_tests {
     fn tables_follow_the_mode_and_the_openssl_version() {
         // SSL_R_TLSV1_ALERT_UNKNOWN_PSK_IDENTITY: in 3.13's OpenSSL 3.1+
         // table only; SSL_R_RECORD_LAYER_FAILURE (OpenSSL 3.2) likewise.
+        // SAFETY: a plain query of the library's version.
         let new = unsafe { ffi::OpenSSL_version_num() } >= 0x3010_0000;
         for (lib, reason, name) in [
             (20, 1115, "TLSV1_ALERT_UNKNOWN_PSK_IDENTITY"),
