@@ -14,28 +14,27 @@ use crate::ossl;
 ///
 /// OpenSSL's memory BIOs are not thread-safe, so the BIO is touched by one
 /// thread at a time: host calls hold `inner` for the length of one BIO
-/// call, and a socket operation marks the BIO in use (`Inner::user`) for
+/// call, and a socket operation marks the BIO in use (`Inner::turn`) for
 /// the length of each OpenSSL call, without holding `inner`. No lock is
 /// held while host code runs: a callback inside that OpenSSL call (on the
 /// same thread) may use the BIO, and a host call from another thread waits
 /// with the host's lock released until the OpenSSL call is over.
 pub struct MemoryBio {
     inner: Mutex<Inner>,
-    /// Signalled when `Inner::user` goes back to 0.
+    /// Signalled when the turn is given back and someone waits for it.
     idle: Condvar,
 }
 
 pub(crate) struct Inner {
     pub(crate) bio: *mut ffi::BIO,
     eof_written: bool,
-    /// The thread running an OpenSSL call on this BIO
-    /// ([`crate::turn::thread_token`]), 0 when none.
-    user: usize,
+    /// The thread running an OpenSSL call on this BIO, if any.
+    turn: crate::turn::TurnState,
 }
 
 // SAFETY: the BIO is only touched by one thread at a time: host calls with
 // `inner` locked and the BIO not in use by another thread's OpenSSL call,
-// OpenSSL calls while `user` names their thread (see MemoryBio); OpenSSL
+// OpenSSL calls while `turn` names their thread (see MemoryBio); OpenSSL
 // BIOs carry no thread affinity.
 unsafe impl Send for Inner {}
 
@@ -62,7 +61,7 @@ impl MemoryBio {
                 inner: Mutex::new(Inner {
                     bio,
                     eof_written: false,
-                    user: 0,
+                    turn: Default::default(),
                 }),
                 idle: Condvar::new(),
             })
@@ -86,17 +85,14 @@ impl MemoryBio {
         let me = crate::turn::thread_token();
         loop {
             let g = self.lock();
-            if g.user == 0 || g.user == me {
+            if g.turn.user == 0 || g.turn.user == me {
                 return g;
             }
             drop(g);
             allow_threads(|| {
-                let g = self.lock();
-                drop(
-                    self.idle
-                        .wait_while(g, |i| i.user != 0)
-                        .unwrap_or_else(|e| e.into_inner()),
-                );
+                drop(crate::turn::wait_free(self.lock(), &self.idle, |i| {
+                    &mut i.turn
+                }))
             });
         }
     }
@@ -107,7 +103,7 @@ impl MemoryBio {
     /// thread (an operation started from inside one of its callbacks) is
     /// `PYSSL_ERROR_REENTRANCY`.
     pub(crate) fn claim(&self) -> PyResult<Claim<'_>> {
-        drop(crate::turn::take(&self.inner, &self.idle, |i| &mut i.user)?);
+        drop(crate::turn::take(&self.inner, &self.idle, |i| &mut i.turn)?);
         Ok(Claim(self))
     }
 
@@ -189,6 +185,6 @@ pub(crate) struct Claim<'a>(&'a MemoryBio);
 
 impl Drop for Claim<'_> {
     fn drop(&mut self) {
-        crate::turn::give(&self.0.inner, &self.0.idle, |i| &mut i.user);
+        crate::turn::give(&self.0.inner, &self.0.idle, |i| &mut i.turn);
     }
 }

@@ -8,6 +8,7 @@
 //! a callback starting another call on the same object would re-enter
 //! OpenSSL on an object in mid-use.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
 use crate::error::{PyErr, PyResult};
@@ -19,43 +20,101 @@ pub(crate) fn thread_token() -> usize {
     TOKEN.with(|t| t as *const u8 as usize)
 }
 
-/// Takes the turn recorded in `user(&mut *m)`: waits on `cv` until it is
-/// 0, then sets it to this thread. Returns the guard of `m` (still held,
-/// for callers that use it further); the turn is given back with [`give`].
+/// Who has the turn and how many wait for it, kept under the owner's mutex.
+#[derive(Debug, Default)]
+pub(crate) struct TurnState {
+    /// The thread token of the call that has the turn, 0 when free.
+    pub(crate) user: usize,
+    /// Threads waiting on the condition variable: giving the turn back
+    /// wakes them only when there are any (a wake-up is a system call on
+    /// every OpenSSL call otherwise).
+    waiters: usize,
+}
+
+/// Waits on `cv` until no other thread has the turn in `state(&mut *g)`.
+pub(crate) fn wait_free<'a, T>(
+    mut g: MutexGuard<'a, T>,
+    cv: &Condvar,
+    state: impl Fn(&mut T) -> &mut TurnState,
+) -> MutexGuard<'a, T> {
+    let me = thread_token();
+    if state(&mut g).user == 0 || state(&mut g).user == me {
+        return g;
+    }
+    state(&mut g).waiters += 1;
+    let mut g = cv
+        .wait_while(g, |t| {
+            let u = state(t).user;
+            u != 0 && u != me
+        })
+        .unwrap_or_else(|e| e.into_inner());
+    state(&mut g).waiters -= 1;
+    g
+}
+
+/// Takes the turn in `state(&mut *m)` for this thread, waiting on `cv`
+/// while another thread has it. Returns the guard of `m` (still held, for
+/// callers that use it further); the turn is given back with [`give`].
 pub(crate) fn take<'a, T>(
     m: &'a Mutex<T>,
     cv: &Condvar,
-    user: impl Fn(&mut T) -> &mut usize,
+    state: impl Fn(&mut T) -> &mut TurnState,
 ) -> PyResult<MutexGuard<'a, T>> {
     let me = thread_token();
     let mut g = m.lock().unwrap_or_else(|e| e.into_inner());
-    if *user(&mut g) == me {
+    if state(&mut g).user == me {
         return Err(PyErr::reentrancy());
     }
-    let mut g = cv
-        .wait_while(g, |t| *user(t) != 0)
-        .unwrap_or_else(|e| e.into_inner());
-    *user(&mut g) = me;
+    let mut g = wait_free(g, cv, &state);
+    state(&mut g).user = me;
     Ok(g)
 }
 
 /// Gives the turn back and wakes whoever waits for it.
-pub(crate) fn give<T>(m: &Mutex<T>, cv: &Condvar, user: impl Fn(&mut T) -> &mut usize) {
-    *user(&mut m.lock().unwrap_or_else(|e| e.into_inner())) = 0;
-    cv.notify_all();
+pub(crate) fn give<T>(m: &Mutex<T>, cv: &Condvar, state: impl Fn(&mut T) -> &mut TurnState) {
+    let mut g = m.lock().unwrap_or_else(|e| e.into_inner());
+    let st = state(&mut g);
+    st.user = 0;
+    let wake = st.waiters > 0;
+    drop(g);
+    if wake {
+        cv.notify_all();
+    }
 }
 
 /// Whose turn it is at a socket's `SSL` over an fd (see [`crate::sockbio`]).
+/// Taken on every OpenSSL call of the socket, so the uncontended case is
+/// one atomic exchange each way; the mutex and condition variable serve
+/// only a thread that has to wait.
 #[derive(Default)]
 pub(crate) struct Turn {
-    user: Mutex<usize>,
+    user: AtomicUsize,
+    waiters: AtomicUsize,
+    lock: Mutex<()>,
     idle: Condvar,
 }
 
 impl Turn {
     /// The turn for one OpenSSL call, given back when the result drops.
     pub(crate) fn take(&self) -> PyResult<TurnClaim<'_>> {
-        drop(take(&self.user, &self.idle, |u| u)?);
+        let me = thread_token();
+        let grab = || {
+            self.user
+                .compare_exchange(0, me, Ordering::SeqCst, Ordering::SeqCst)
+        };
+        match grab() {
+            Ok(_) => return Ok(TurnClaim(self)),
+            Err(u) if u == me => return Err(PyErr::reentrancy()),
+            Err(_) => {}
+        }
+        let mut g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        // Counted before trying again, so that a give() after our failed
+        // try sees us and wakes us (both sides use SeqCst).
+        self.waiters.fetch_add(1, Ordering::SeqCst);
+        while grab().is_err() {
+            g = self.idle.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+        self.waiters.fetch_sub(1, Ordering::SeqCst);
         Ok(TurnClaim(self))
     }
 }
@@ -65,6 +124,12 @@ pub(crate) struct TurnClaim<'a>(&'a Turn);
 
 impl Drop for TurnClaim<'_> {
     fn drop(&mut self) {
-        give(&self.0.user, &self.0.idle, |u| u);
+        let t = self.0;
+        t.user.store(0, Ordering::SeqCst);
+        if t.waiters.load(Ordering::SeqCst) > 0 {
+            // Taking the lock orders the wake-up after a waiter's wait().
+            let _g = t.lock.lock().unwrap_or_else(|e| e.into_inner());
+            t.idle.notify_all();
+        }
     }
 }
