@@ -5,21 +5,14 @@ tests/certgen/gen_printable.py, which writes pyssl's Rust table).
 
     /usr/bin/python3.11 gen_printable.py > printable_table.go
 """
+import os
 import sys
 import unicodedata
 
-
-def ranges():
-    start = None
-    for cp in range(0x110000):
-        bad = not chr(cp).isprintable()
-        if bad and start is None:
-            start = cp
-        elif not bad and start is not None:
-            yield start, cp - 1
-            start = None
-    if start is not None:
-        yield start, 0x10FFFF
+# The ranges come from the Rust table's generator: one definition of which
+# code points repr() escapes.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../tests/certgen"))
+from gen_printable import ranges  # noqa: E402
 
 
 def main():
