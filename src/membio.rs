@@ -25,8 +25,8 @@ pub struct MemoryBio {
     idle: Condvar,
 }
 
-pub(crate) struct Inner {
-    pub(crate) bio: *mut ffi::BIO,
+struct Inner {
+    bio: *mut ffi::BIO,
     eof_written: bool,
     /// The thread running an OpenSSL call on this BIO, if any.
     turn: crate::turn::TurnState,
