@@ -346,58 +346,6 @@ extern "C" {
 #endif // __cplusplus
 
 /*
- CPython's `_decode_certificate` of an OpenSSL `X509 *` the caller owns
- (pyssl only reads it): 0 and `*out` set to the dict (free with
- `pyssl_value_free`), or < 0.
- */
-int pyssl_decode_x509(const void *x509, pyssl_value **out);
-
-/*
- `SSLSocket.get_verified_chain()` (`verified` nonzero) or
- `get_unverified_chain()` (CPython 3.13): 0 and `*out` set to a new list
- (free with `pyssl_cert_list_free`) or to NULL for None; < 0 on error.
- */
-int pyssl_socket_get_chain(const pyssl_socket *sock, int verified, pyssl_cert_list **out);
-
-/*
- The number of certificates in a list, or < 0.
- */
-ssize_t pyssl_cert_list_len(const pyssl_cert_list *list);
-
-/*
- Certificate `i` of a list (borrowed: valid while the list lives). NULL
- with an `IndexError` when out of range, and NULL with the last error left
- as it was for a None item (call `pyssl_error_clear()` first to tell the
- two apart): CPython 3.13 puts None first in a server's unverified chain
- when the client sent no certificate.
- */
-const pyssl_certificate *pyssl_cert_list_get(const pyssl_cert_list *list, size_t i);
-
-/*
- Frees a list and its certificates; NULL is ignored.
- */
-void pyssl_cert_list_free(pyssl_cert_list *list);
-
-/*
- `Certificate.get_info()`: 0 and `*out` set to the dict `getpeercert()`
- would return (free with `pyssl_value_free`), or < 0.
- */
-int pyssl_certificate_get_info(const pyssl_certificate *cert, pyssl_value **out);
-
-/*
- `Certificate.public_bytes(ENCODING_DER)`: copies the DER into `buf` if
- it fits and returns its length either way (call with `buflen` 0 to ask),
- or < 0.
- */
-ssize_t pyssl_certificate_der(const pyssl_certificate *cert, uint8_t *buf, size_t buflen);
-
-/*
- `Certificate.public_bytes(ENCODING_PEM)`: a new NUL-terminated string
- (free with `pyssl_string_free`), or NULL on error.
- */
-char *pyssl_certificate_pem(const pyssl_certificate *cert);
-
-/*
  `ssl.SSLContext(protocol)` with CPython 3.14's defaults. For
  `PYSSL_PROTOCOL_TLS_CLIENT`: `CERT_REQUIRED` and `check_hostname` on; for
  `PYSSL_PROTOCOL_TLS_SERVER`: `CERT_NONE`. Both: TLS 1.2 minimum. NULL on
@@ -800,6 +748,40 @@ int pyssl_memory_bio_eof(const pyssl_memory_bio *bio);
 int pyssl_memory_bio_write_eof(pyssl_memory_bio *bio);
 
 /*
+ `SSLSocket.session`: 0 and `*out` set to a new session (free with
+ `pyssl_session_free`) or to NULL for None; < 0 on error.
+ */
+int pyssl_socket_get_session(const pyssl_socket *sock, pyssl_session **out);
+
+/*
+ `SSLSocket.session = session` before a client's handshake, to resume it.
+ `ValueError` for a session of another context, a server socket, or
+ after the handshake.
+ */
+int pyssl_socket_set_session(pyssl_socket *sock, const pyssl_session *session);
+
+/*
+ Frees a session; NULL is ignored.
+ */
+void pyssl_session_free(pyssl_session *session);
+
+/*
+ `SSLSession.id`: copies it into `buf`, returns its length (at most 32),
+ or < 0 (`buflen` too small: `PYSSL_ERROR_BAD_ARGUMENT`).
+ */
+ssize_t pyssl_session_id(const pyssl_session *session, unsigned char *buf, size_t buflen);
+
+/*
+ `SSLSession.time`, `.timeout`, `.ticket_lifetime_hint` and
+ `.has_ticket` into the non-NULL out-parameters; 0 or < 0.
+ */
+int pyssl_session_info(const pyssl_session *session,
+                       int64_t *time,
+                       int64_t *timeout,
+                       uint64_t *ticket_lifetime_hint,
+                       int *has_ticket);
+
+/*
  Wraps the connected socket `fd` (`SSLContext.wrap_socket`): a server if
  `server_side` is nonzero, else a client sending SNI for and (with
  `check_hostname`) verifying `server_hostname`, which must be ASCII
@@ -982,40 +964,6 @@ int pyssl_socket_verify_client_post_handshake(pyssl_socket *sock);
 int pyssl_socket_session_reused(const pyssl_socket *sock);
 
 /*
- `SSLSocket.session`: 0 and `*out` set to a new session (free with
- `pyssl_session_free`) or to NULL for None; < 0 on error.
- */
-int pyssl_socket_get_session(const pyssl_socket *sock, pyssl_session **out);
-
-/*
- `SSLSocket.session = session` before a client's handshake, to resume it.
- `ValueError` for a session of another context, a server socket, or
- after the handshake.
- */
-int pyssl_socket_set_session(pyssl_socket *sock, const pyssl_session *session);
-
-/*
- Frees a session; NULL is ignored.
- */
-void pyssl_session_free(pyssl_session *session);
-
-/*
- `SSLSession.id`: copies it into `buf`, returns its length (at most 32),
- or < 0 (`buflen` too small: `PYSSL_ERROR_BAD_ARGUMENT`).
- */
-ssize_t pyssl_session_id(const pyssl_session *session, unsigned char *buf, size_t buflen);
-
-/*
- `SSLSession.time`, `.timeout`, `.ticket_lifetime_hint` and
- `.has_ticket` into the non-NULL out-parameters; 0 or < 0.
- */
-int pyssl_session_info(const pyssl_session *session,
-                       int64_t *time,
-                       int64_t *timeout,
-                       uint64_t *ticket_lifetime_hint,
-                       int *has_ticket);
-
-/*
  `SSLSocket.context = ctx`: switches the socket to another context (its
  certificate, verification settings...). Typically called from an SNI
  callback (`pyssl_context_set_sni_callback`) during a server handshake;
@@ -1034,6 +982,13 @@ const char *pyssl_socket_server_hostname(const pyssl_socket *sock);
  protocol, bits) tuples, or to NULL for None; < 0 on error.
  */
 int pyssl_socket_shared_ciphers(const pyssl_socket *sock, pyssl_value **out);
+
+/*
+ `SSLSocket.get_verified_chain()` (`verified` nonzero) or
+ `get_unverified_chain()` (CPython 3.13): 0 and `*out` set to a new list
+ (free with `pyssl_cert_list_free`) or to NULL for None; < 0 on error.
+ */
+int pyssl_socket_get_chain(const pyssl_socket *sock, int verified, pyssl_cert_list **out);
 
 /*
  The kind of `v` (a `pyssl_value_type`), or a negative status.
@@ -1181,6 +1136,44 @@ void pyssl_string_free(char *s);
 void pyssl_value_free(pyssl_value *v);
 
 /*
+ The number of certificates in a list, or < 0.
+ */
+ssize_t pyssl_cert_list_len(const pyssl_cert_list *list);
+
+/*
+ Certificate `i` of a list (borrowed: valid while the list lives). NULL
+ with an `IndexError` when out of range, and NULL with the last error left
+ as it was for a None item (call `pyssl_error_clear()` first to tell the
+ two apart): CPython 3.13 puts None first in a server's unverified chain
+ when the client sent no certificate.
+ */
+const pyssl_certificate *pyssl_cert_list_get(const pyssl_cert_list *list, size_t i);
+
+/*
+ Frees a list and its certificates; NULL is ignored.
+ */
+void pyssl_cert_list_free(pyssl_cert_list *list);
+
+/*
+ `Certificate.get_info()`: 0 and `*out` set to the dict `getpeercert()`
+ would return (free with `pyssl_value_free`), or < 0.
+ */
+int pyssl_certificate_get_info(const pyssl_certificate *cert, pyssl_value **out);
+
+/*
+ `Certificate.public_bytes(ENCODING_DER)`: copies the DER into `buf` if
+ it fits and returns its length either way (call with `buflen` 0 to ask),
+ or < 0.
+ */
+ssize_t pyssl_certificate_der(const pyssl_certificate *cert, uint8_t *buf, size_t buflen);
+
+/*
+ `Certificate.public_bytes(ENCODING_PEM)`: a new NUL-terminated string
+ (free with `pyssl_string_free`), or NULL on error.
+ */
+char *pyssl_certificate_pem(const pyssl_certificate *cert);
+
+/*
  `_ssl._test_decode_cert(path)`: decodes the first PEM certificate in the
  file at `path` into the dict `getpeercert()` returns. 0 with `*out` set
  to a new root (free it with `pyssl_value_free`), or a negative status
@@ -1192,6 +1185,13 @@ void pyssl_value_free(pyssl_value *v);
  or writable.
  */
 int pyssl_test_decode_cert(const char *path, pyssl_value **out);
+
+/*
+ CPython's `_decode_certificate` of an OpenSSL `X509 *` the caller owns
+ (pyssl only reads it): 0 and `*out` set to the dict (free with
+ `pyssl_value_free`), or < 0.
+ */
+int pyssl_decode_x509(const void *x509, pyssl_value **out);
 
 #ifdef __cplusplus
 }  // extern "C"

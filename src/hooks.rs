@@ -65,9 +65,9 @@ pub fn allow_threads<R>(f: impl FnOnce() -> R) -> R {
             if let Some(re) = h.reacquire {
                 // errno from the call survives the host's code, as across
                 // CPython's Py_END_ALLOW_THREADS.
-                let errno = crate::context::get_errno();
+                let errno = crate::errno::get();
                 re(h.userdata, token.unwrap_or(std::ptr::null_mut()));
-                crate::context::set_errno(errno);
+                crate::errno::set(errno);
             }
             r
         }

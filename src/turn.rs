@@ -82,7 +82,7 @@ pub(crate) fn give<T>(m: &Mutex<T>, cv: &Condvar, state: impl Fn(&mut T) -> &mut
     }
 }
 
-/// Whose turn it is at a socket's `SSL` over an fd (see [`crate::sockbio`]).
+/// Whose turn it is at a socket's `SSL` over an fd (see [`crate::socket::sockbio`]).
 /// Taken on every OpenSSL call of the socket, so the uncontended case is
 /// one atomic exchange each way; the mutex and condition variable serve
 /// only a thread that has to wait.

@@ -39,12 +39,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::rc::Rc;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use pyssl::capi::certificate::*;
-use pyssl::capi::context::*;
-use pyssl::capi::errors::*;
-use pyssl::capi::membio::*;
-use pyssl::capi::socket::*;
-use pyssl::capi::value::*;
+use pyssl::capi::*;
 use sslobject_common::{
     capi_exc, cmd, diff, hex, strip_location, unhex, Exc, Failures, Json, Mode,
 };

@@ -7,10 +7,7 @@ use std::ffi::{c_int, c_void, CStr};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 
-use pyssl::capi::context::*;
-use pyssl::capi::errors::*;
-use pyssl::capi::hooks::*;
-use pyssl::capi::socket::*;
+use pyssl::capi::*;
 
 static RELEASED: AtomicUsize = AtomicUsize::new(0);
 static REACQUIRED: AtomicUsize = AtomicUsize::new(0);

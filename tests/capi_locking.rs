@@ -17,11 +17,7 @@ use std::sync::{Condvar, Mutex, Once};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use pyssl::capi::context::*;
-use pyssl::capi::errors::*;
-use pyssl::capi::hooks::*;
-use pyssl::capi::membio::*;
-use pyssl::capi::socket::*;
+use pyssl::capi::*;
 
 /// `PYSSL_ERROR_REENTRANCY`.
 const REENTRANCY: isize = pyssl::error::Status::PYSSL_ERROR_REENTRANCY as isize;

@@ -5,10 +5,7 @@ mod common;
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::thread;
 
-use pyssl::capi::certificate::*;
-use pyssl::capi::context::*;
-use pyssl::capi::errors::*;
-use pyssl::capi::socket::*;
+use pyssl::capi::*;
 
 const KEY: &[u8] = b"0123456789abcdef";
 

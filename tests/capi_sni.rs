@@ -7,9 +7,7 @@ use std::ffi::{c_char, c_int, c_void, CStr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
-use pyssl::capi::context::*;
-use pyssl::capi::errors::*;
-use pyssl::capi::socket::*;
+use pyssl::capi::*;
 
 static CALLS: AtomicUsize = AtomicUsize::new(0);
 

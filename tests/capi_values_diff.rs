@@ -7,8 +7,7 @@ mod common;
 use std::ffi::CStr;
 use std::process::Command;
 
-use pyssl::capi::context::*;
-use pyssl::capi::value::*;
+use pyssl::capi::*;
 
 fn python(exe: &str, code: &str, arg: &str) -> Option<String> {
     let oracle_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oracle");

@@ -20,7 +20,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use pyssl::capi::value::*;
+use pyssl::capi::*;
 use pyssl::error::PyErr;
 use pyssl::value::{decode_utf8, Value};
 
@@ -221,7 +221,7 @@ fn outcome_via_c(path: &CStr) -> String {
         let rc = pyssl_test_decode_cert(path.as_ptr(), &mut out);
         if rc != 0 {
             assert!(rc < 0 && out.is_null());
-            let e = pyssl::error::last().expect("a failed call records its error");
+            let e = pyssl::capi::error::last().expect("a failed call records its error");
             assert_eq!(e.status as i32, rc);
             return outcome(Err(e));
         }
@@ -294,7 +294,7 @@ fn certificates_decode_like_cpython() {
         // Start from an empty OpenSSL error queue, as the generator does.
         // SAFETY: only touches this thread's error queue.
         unsafe { openssl_sys::ERR_clear_error() };
-        let direct = outcome(pyssl::cert::test_decode_cert(&path));
+        let direct = outcome(pyssl::x509::decode::test_decode_cert(&path));
         // SAFETY: as above.
         unsafe { openssl_sys::ERR_clear_error() };
         let via_c = outcome_via_c(&path);

@@ -118,9 +118,9 @@ fn one_context_shared_by_eight_threads() {
                 }
                 // The last error is this thread's own.
                 let msg = format!("thread {t}");
-                pyssl::error::set_last(pyssl::error::PyErr::value_error(msg.clone()));
+                pyssl::capi::error::set_last(pyssl::error::PyErr::value_error(msg.clone()));
                 thread::yield_now();
-                assert_eq!(pyssl::error::last().unwrap().message, msg);
+                assert_eq!(pyssl::capi::error::last().unwrap().message, msg);
             })
         })
         .collect();

@@ -8,7 +8,7 @@ use std::ptr::null_mut;
 
 use libfuzzer_sys::fuzz_target;
 use pyssl::capi::context::*;
-use pyssl::capi::errors::*;
+use pyssl::capi::error::*;
 use pyssl::capi::membio::*;
 use pyssl::capi::socket::*;
 use pyssl::capi::value::*;

@@ -4,10 +4,10 @@ use std::os::raw::{c_char, c_int, c_uchar};
 use std::sync::Arc;
 
 use super::{guard, opt_cstr, ssize_t, write_opt, write_out};
+use crate::capi::handle::{self, HandleKind};
 use crate::compat::Compat;
 use crate::context::Context;
 use crate::error::{PyErr, PyResult};
-use crate::handle::{self, HandleKind};
 
 /// An `SSLContext`: configuration shared by sockets. Thread-safe: one
 /// context may be used by many threads at once, and sockets keep it alive,
@@ -435,8 +435,10 @@ pub extern "C" fn pyssl_context_set_sni_callback(
     guard(|| {
         // SAFETY: handle checked by ctx_ref.
         let ctx = unsafe { ctx_ref(ctx) }?;
-        ctx.set_sni_callback(callback.map(|callback| crate::callbacks::Sni { callback, userdata }))
-            .map(|_| 0)
+        ctx.set_sni_callback(
+            callback.map(|callback| crate::context::callbacks::Sni { callback, userdata }),
+        )
+        .map(|_| 0)
     })
 }
 
@@ -544,7 +546,7 @@ pub extern "C" fn pyssl_context_set_psk_client_callback(
         // SAFETY: handle checked by ctx_ref.
         let ctx = unsafe { ctx_ref(ctx) }?;
         ctx.set_psk_client_callback(
-            callback.map(|callback| crate::callbacks::Psk { callback, userdata }),
+            callback.map(|callback| crate::context::callbacks::Psk { callback, userdata }),
         )
         .map(|_| 0)
     })
@@ -563,7 +565,7 @@ pub extern "C" fn pyssl_context_set_psk_server_callback(
         // SAFETY: handle checked; string NULL or NUL-terminated.
         let (ctx, hint) = unsafe { (ctx_ref(ctx)?, opt_cstr(identity_hint)) };
         ctx.set_psk_server_callback(
-            callback.map(|callback| crate::callbacks::Psk { callback, userdata }),
+            callback.map(|callback| crate::context::callbacks::Psk { callback, userdata }),
             hint,
         )
         .map(|_| 0)

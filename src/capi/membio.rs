@@ -4,8 +4,8 @@ use std::os::raw::{c_int, c_void};
 use std::sync::Arc;
 
 use super::{guard, ssize_t};
+use crate::capi::handle::{self, HandleKind};
 use crate::error::PyResult;
-use crate::handle::{self, HandleKind};
 use crate::membio::MemoryBio;
 
 /// A memory BIO (`ssl.MemoryBIO`): a byte pipe for `pyssl_socket_new_bio`.

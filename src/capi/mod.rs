@@ -11,17 +11,23 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::error::{set_last, PyErr, PyResult, Status};
+use crate::error::{PyErr, PyResult, Status};
 
-pub mod cert;
-pub mod certificate;
 pub mod context;
-pub mod errors;
+pub mod error;
+pub mod handle;
 pub mod hooks;
 pub mod info;
 pub mod membio;
+pub mod session;
 pub mod socket;
 pub mod value;
+pub mod x509;
+
+// One flat namespace, as in the header.
+pub use self::{
+    context::*, error::*, hooks::*, info::*, membio::*, session::*, socket::*, value::*, x509::*,
+};
 
 /// C's `ssize_t` (a byte count or a negative status); declared by
 /// `<sys/types.h>`, so the header does not define it.

@@ -6,9 +6,10 @@ use std::sync::Arc;
 use super::context::{ctx_ref, pyssl_context};
 use super::membio::{bio_ref, pyssl_memory_bio};
 use super::value::{pyssl_value, value_into_raw};
+use super::x509::{pyssl_cert_list, CertList};
 use super::{copy_out, guard, opt_cstr, ssize_t, write_opt, write_out};
+use crate::capi::handle::{self, HandleKind};
 use crate::error::{PyErr, PyResult};
-use crate::handle::{self, HandleKind};
 use crate::socket::Socket;
 
 /// A TLS connection: `SSLSocket` over a connected fd, or `SSLObject` over
@@ -386,100 +387,6 @@ pub extern "C" fn pyssl_socket_session_reused(sock: *const pyssl_socket) -> c_in
     guard(|| Ok(unsafe { sock_ref(sock) }?.session_reused()? as c_int))
 }
 
-/// A TLS session (`ssl.SSLSession`) for resumption. Immutable and
-/// thread-safe; keeps its context alive.
-pub struct pyssl_session {
-    _private: [u8; 0],
-}
-
-impl HandleKind for crate::session::Session {
-    const MAGIC: u64 = 0x7079_7373_6c73_6573; // "pysslses"
-    const NAME: &'static str = "pyssl_session";
-}
-
-/// # Safety
-/// `s` must be NULL or a handle from `pyssl_socket_get_session`.
-unsafe fn session_ref<'a>(s: *const pyssl_session) -> PyResult<&'a crate::session::Session> {
-    // SAFETY: forwarded contract.
-    unsafe { handle::borrow::<crate::session::Session, _>(s) }
-}
-
-/// `SSLSocket.session`: 0 and `*out` set to a new session (free with
-/// `pyssl_session_free`) or to NULL for None; < 0 on error.
-#[no_mangle]
-pub extern "C" fn pyssl_socket_get_session(
-    sock: *const pyssl_socket,
-    out: *mut *mut pyssl_session,
-) -> c_int {
-    guard(|| {
-        // SAFETY: handle checked by sock_ref.
-        let s = unsafe { sock_ref(sock) }?;
-        if out.is_null() {
-            return Err(PyErr::bad_argument("out is NULL"));
-        }
-        let raw = s.session()?.map_or(std::ptr::null_mut(), handle::into_raw);
-        write_out(out, raw, "out")?;
-        Ok(0)
-    })
-}
-
-/// `SSLSocket.session = session` before a client's handshake, to resume it.
-/// `ValueError` for a session of another context, a server socket, or
-/// after the handshake.
-#[no_mangle]
-pub extern "C" fn pyssl_socket_set_session(
-    sock: *mut pyssl_socket,
-    session: *const pyssl_session,
-) -> c_int {
-    // SAFETY: handles checked by sock_ref/session_ref.
-    guard(|| unsafe { sock_ref(sock)?.set_session(session_ref(session)?) }.map(|_| 0))
-}
-
-/// Frees a session; NULL is ignored.
-#[no_mangle]
-pub extern "C" fn pyssl_session_free(session: *mut pyssl_session) {
-    guard(|| {
-        // SAFETY: NULL or a session handle; checked by take().
-        unsafe { handle::take::<crate::session::Session, _>(session) }.map(drop)
-    })
-}
-
-/// `SSLSession.id`: copies it into `buf`, returns its length (at most 32),
-/// or < 0 (`buflen` too small: `PYSSL_ERROR_BAD_ARGUMENT`).
-#[no_mangle]
-pub extern "C" fn pyssl_session_id(
-    session: *const pyssl_session,
-    buf: *mut c_uchar,
-    buflen: usize,
-) -> ssize_t {
-    guard(|| {
-        // SAFETY: handle checked by session_ref.
-        let id = unsafe { session_ref(session) }?.id();
-        copy_out(&id, buf, buflen, "session id")
-    })
-}
-
-/// `SSLSession.time`, `.timeout`, `.ticket_lifetime_hint` and
-/// `.has_ticket` into the non-NULL out-parameters; 0 or < 0.
-#[no_mangle]
-pub extern "C" fn pyssl_session_info(
-    session: *const pyssl_session,
-    time: *mut i64,
-    timeout: *mut i64,
-    ticket_lifetime_hint: *mut u64,
-    has_ticket: *mut c_int,
-) -> c_int {
-    guard(|| {
-        // SAFETY: handle checked by session_ref.
-        let s = unsafe { session_ref(session) }?;
-        write_opt(time, s.time());
-        write_opt(timeout, s.timeout());
-        write_opt(ticket_lifetime_hint, s.ticket_lifetime_hint());
-        write_opt(has_ticket, s.has_ticket() as c_int);
-        Ok(0)
-    })
-}
-
 /// `SSLSocket.context = ctx`: switches the socket to another context (its
 /// certificate, verification settings...). Typically called from an SNI
 /// callback (`pyssl_context_set_sni_callback`) during a server handshake;
@@ -523,6 +430,32 @@ pub extern "C" fn pyssl_socket_shared_ciphers(
                 l.iter().map(|c| c.to_tuple()).collect(),
             ))
         });
+        write_out(out, raw, "out")?;
+        Ok(0)
+    })
+}
+
+/// `SSLSocket.get_verified_chain()` (`verified` nonzero) or
+/// `get_unverified_chain()` (CPython 3.13): 0 and `*out` set to a new list
+/// (free with `pyssl_cert_list_free`) or to NULL for None; < 0 on error.
+#[no_mangle]
+pub extern "C" fn pyssl_socket_get_chain(
+    sock: *const pyssl_socket,
+    verified: c_int,
+    out: *mut *mut pyssl_cert_list,
+) -> c_int {
+    guard(|| {
+        // SAFETY: handle checked by sock_ref.
+        let s = unsafe { sock_ref(sock) }?;
+        if out.is_null() {
+            return Err(PyErr::bad_argument("out is NULL"));
+        }
+        let chain = if verified != 0 {
+            s.verified_chain()?
+        } else {
+            s.unverified_chain()?
+        };
+        let raw = chain.map_or(std::ptr::null_mut(), |c| handle::into_raw(CertList::new(c)));
         write_out(out, raw, "out")?;
         Ok(0)
     })

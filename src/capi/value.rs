@@ -530,37 +530,10 @@ pub extern "C" fn pyssl_value_free(v: *mut pyssl_value) {
     })
 }
 
-/// `_ssl._test_decode_cert(path)`: decodes the first PEM certificate in the
-/// file at `path` into the dict `getpeercert()` returns. 0 with `*out` set
-/// to a new root (free it with `pyssl_value_free`), or a negative status
-/// with the thread's last error (`SSLError` "Can't open file" / "Error
-/// decoding PEM-encoded file", `UnicodeDecodeError`, ...).
-///
-/// # Safety
-/// `path` must be NULL or a NUL-terminated string; `out` must be NULL
-/// or writable.
-#[no_mangle]
-pub extern "C" fn pyssl_test_decode_cert(path: *const c_char, out: *mut *mut pyssl_value) -> c_int {
-    guard(|| {
-        if path.is_null() {
-            return Err(PyErr::bad_argument("path is NULL"));
-        }
-        if out.is_null() {
-            return Err(PyErr::bad_argument("out is NULL"));
-        }
-        // SAFETY: path is a non-NULL C string per the header's contract.
-        let path = unsafe { CStr::from_ptr(path) };
-        let v = crate::cert::test_decode_cert(path)?;
-        // SAFETY: out is non-NULL and writable per the contract.
-        unsafe { out.write(value_into_raw(v)) };
-        Ok(0)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::last;
+    use crate::capi::error::last;
 
     fn sample() -> Value {
         Value::Dict(vec![
@@ -707,20 +680,5 @@ mod tests {
         pyssl_value_free(std::ptr::null_mut());
         pyssl_value_free(root);
         pyssl_string_free(std::ptr::null_mut());
-    }
-
-    #[test]
-    fn test_decode_cert_checks_arguments() {
-        let mut out: *mut pyssl_value = std::ptr::null_mut();
-        // the arguments are NULL, string literals or a local.
-        assert!(pyssl_test_decode_cert(std::ptr::null(), &mut out) < 0);
-        assert!(pyssl_test_decode_cert(c"/nonexistent".as_ptr(), std::ptr::null_mut()) < 0);
-        assert!(pyssl_test_decode_cert(c"/nonexistent".as_ptr(), &mut out) < 0);
-        assert!(out.is_null());
-        let e = last().unwrap();
-        assert_eq!(
-            (e.exc_type, e.message.as_str()),
-            ("SSLError", "(\"Can't open file\",)")
-        );
     }
 }

@@ -1151,11 +1151,7 @@ impl Peer for RustPeer {
 
 // ---------------------------------------------------------------- C API peer
 
-use pyssl::capi::context::*;
-use pyssl::capi::errors::*;
-use pyssl::capi::membio::*;
-use pyssl::capi::socket::*;
-use pyssl::capi::value::*;
+use pyssl::capi::*;
 
 struct CapiObj {
     sock: *mut pyssl_socket,

@@ -19,6 +19,8 @@ use crate::ossl;
 use crate::value::Value;
 
 /// CPython's `_SSLMethod` values.
+pub mod callbacks;
+
 pub mod protocol {
     pub(crate) const TLS: i32 = 2;
     pub(crate) const TLS_CLIENT: i32 = 16;
@@ -61,9 +63,11 @@ struct Settings {
     /// `SSLContext._host_flags`.
     host_flags: c_uint,
     /// `SSLContext.sni_callback`.
-    sni: Option<crate::callbacks::Sni>,
-    psk_client: Option<crate::callbacks::Psk<crate::callbacks::PskClientCallback>>,
-    psk_server: Option<crate::callbacks::Psk<crate::callbacks::PskServerCallback>>,
+    sni: Option<crate::context::callbacks::Sni>,
+    psk_client:
+        Option<crate::context::callbacks::Psk<crate::context::callbacks::PskClientCallback>>,
+    psk_server:
+        Option<crate::context::callbacks::Psk<crate::context::callbacks::PskServerCallback>>,
     /// `SSLContext.keylog_filename` and the open file.
     keylog: Option<(String, std::sync::Arc<std::sync::Mutex<std::fs::File>>)>,
 }
@@ -435,7 +439,7 @@ impl Context {
 
     /// `SSLContext.sni_callback = cb` (None removes it). Server side only,
     /// as CPython only calls it there.
-    pub fn set_sni_callback(&self, sni: Option<crate::callbacks::Sni>) -> PyResult<()> {
+    pub fn set_sni_callback(&self, sni: Option<crate::context::callbacks::Sni>) -> PyResult<()> {
         if self.protocol == protocol::TLS_CLIENT {
             return Err(PyErr::value_error(
                 "sni_callback cannot be set on TLS_CLIENT context",
@@ -444,14 +448,14 @@ impl Context {
         let mut s = self.write();
         s.sni = sni;
         // SAFETY: our SSL_CTX, under the write lock.
-        unsafe { crate::callbacks::install_sni(self.ctx, self, sni.is_some()) };
+        unsafe { crate::context::callbacks::install_sni(self.ctx, self, sni.is_some()) };
         Ok(())
     }
 
     /// `SSLContext.set_psk_client_callback(cb)` (CPython 3.13).
     pub fn set_psk_client_callback(
         &self,
-        cb: Option<crate::callbacks::Psk<crate::callbacks::PskClientCallback>>,
+        cb: Option<crate::context::callbacks::Psk<crate::context::callbacks::PskClientCallback>>,
     ) -> PyResult<()> {
         if self.protocol == protocol::TLS_SERVER {
             return Err(set_ssl_error(
@@ -463,7 +467,7 @@ impl Context {
         }
         let mut s = self.write();
         s.psk_client = cb;
-        let f = cb.map(|_| crate::callbacks::psk_client_trampoline as _);
+        let f = cb.map(|_| crate::context::callbacks::psk_client_trampoline as _);
         // SAFETY: our SSL_CTX under the write lock.
         unsafe { ffi::SSL_CTX_set_psk_client_callback(self.ctx, f) };
         Ok(())
@@ -472,7 +476,7 @@ impl Context {
     /// `SSLContext.set_psk_server_callback(cb, identity_hint)` (3.13).
     pub fn set_psk_server_callback(
         &self,
-        cb: Option<crate::callbacks::Psk<crate::callbacks::PskServerCallback>>,
+        cb: Option<crate::context::callbacks::Psk<crate::context::callbacks::PskServerCallback>>,
         identity_hint: Option<&CStr>,
     ) -> PyResult<()> {
         if self.protocol == protocol::TLS_CLIENT {
@@ -492,7 +496,7 @@ impl Context {
                 return Err(PyErr::value_error("failed to set identity hint"));
             }
             s.psk_server = cb;
-            let f = cb.map(|_| crate::callbacks::psk_server_trampoline as _);
+            let f = cb.map(|_| crate::context::callbacks::psk_server_trampoline as _);
             ffi::SSL_CTX_set_psk_server_callback(self.ctx, f);
         }
         Ok(())
@@ -500,7 +504,7 @@ impl Context {
 
     pub(crate) fn psk_client_callback(
         &self,
-    ) -> Option<crate::callbacks::Psk<crate::callbacks::PskClientCallback>> {
+    ) -> Option<crate::context::callbacks::Psk<crate::context::callbacks::PskClientCallback>> {
         self.settings
             .read()
             .unwrap_or_else(|e| e.into_inner())
@@ -509,14 +513,14 @@ impl Context {
 
     pub(crate) fn psk_server_callback(
         &self,
-    ) -> Option<crate::callbacks::Psk<crate::callbacks::PskServerCallback>> {
+    ) -> Option<crate::context::callbacks::Psk<crate::context::callbacks::PskServerCallback>> {
         self.settings
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .psk_server
     }
 
-    pub(crate) fn sni_callback(&self) -> Option<crate::callbacks::Sni> {
+    pub(crate) fn sni_callback(&self) -> Option<crate::context::callbacks::Sni> {
         self.settings.read().unwrap_or_else(|e| e.into_inner()).sni
     }
 
@@ -562,20 +566,20 @@ impl Context {
         // SAFETY: NUL-terminated path and mode; the BIO, the DH and the
         // file are released on every path.
         unsafe {
-            set_errno(0);
+            crate::errno::set(0);
             let bio = ossl::BIO_new_file(cpath.as_ptr(), c"rb".as_ptr());
             if bio.is_null() {
-                let errno = get_errno();
+                let errno = crate::errno::get();
                 ffi::ERR_clear_error();
                 return Err(PyErr::os_error_with_filename(
                     if errno != 0 { errno } else { libc::ENOENT },
                     path,
                 ));
             }
-            set_errno(0);
+            crate::errno::set(0);
             let dh =
                 ffi::PEM_read_bio_DHparams(bio, std::ptr::null_mut(), None, std::ptr::null_mut());
-            let errno = get_errno();
+            let errno = crate::errno::get();
             ossl::BIO_free(bio);
             if dh.is_null() {
                 if errno != 0 {
@@ -683,9 +687,9 @@ impl Context {
                     continue;
                 }
                 out.push(if binary_form {
-                    crate::cert::certificate_to_der(cert)?
+                    crate::x509::decode::certificate_to_der(cert)?
                 } else {
-                    crate::cert::decode_certificate(cert)?
+                    crate::x509::decode::decode_certificate(cert)?
                 });
             }
         }
@@ -867,11 +871,11 @@ impl Context {
         // inside, so it is never held while the host's hooks run.
         let (r, errno) = hooks::allow_threads(|| {
             let _s = self.write();
-            set_errno(0);
+            crate::errno::set(0);
             // SAFETY: valid SSL_CTX under the write lock; paths are
             // NUL-terminated or NULL.
             let r = unsafe { ffi::SSL_CTX_load_verify_locations(self.ctx, ca, cp) };
-            (r, get_errno())
+            (r, crate::errno::get())
         });
         if r != 1 {
             if errno != 0 {
@@ -1014,7 +1018,7 @@ impl Context {
         // run (the password callback is pyssl's own).
         hooks::allow_threads(|| {
             let _s = self.write();
-            set_errno(0);
+            crate::errno::set(0);
             let mut pw = PasswordInfo {
                 password,
                 error: None,
@@ -1053,7 +1057,7 @@ impl Context {
                 crate::error::clear_error_queue();
                 return e;
             }
-            let errno = get_errno();
+            let errno = crate::errno::get();
             if errno != 0 {
                 crate::error::clear_error_queue();
                 return PyErr::os_error(errno);
@@ -1327,16 +1331,6 @@ fn wire_find(list: &[u8], name: &[u8]) -> Option<usize> {
         i += 1 + n as usize;
     }
     None
-}
-
-pub(crate) fn set_errno(v: c_int) {
-    // SAFETY: __errno_location returns this thread's errno.
-    unsafe { *libc::__errno_location() = v };
-}
-
-pub(crate) fn get_errno() -> c_int {
-    // SAFETY: as above.
-    unsafe { *libc::__errno_location() }
 }
 
 #[cfg(test)]

@@ -77,7 +77,7 @@ unsafe extern "C" fn sni_trampoline(ssl: *mut ffi::SSL, al: *mut c_int, arg: *mu
     // (NULL for sockets made through the Rust API only).
     let handle = unsafe { ffi::SSL_get_ex_data(ssl, 0) } as *mut pyssl_socket;
     // SAFETY: a bound handle is alive for as long as its SSL.
-    let sock = unsafe { crate::handle::borrow::<Socket, _>(handle) }.ok();
+    let sock = unsafe { crate::capi::handle::borrow::<Socket, _>(handle) }.ok();
     // SAFETY: valid SSL; the name is owned by the SSL.
     let name = unsafe { ffi::SSL_get_servername(ssl, TLSEXT_NAMETYPE_HOST_NAME) };
     // Only a live handle of ours goes to the host.

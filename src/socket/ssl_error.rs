@@ -35,7 +35,7 @@ impl SslErr {
         if !failed {
             return SslErr::default();
         }
-        let c = crate::context::get_errno();
+        let c = crate::errno::get();
         // SAFETY: valid SSL*, as the caller guarantees.
         let code = unsafe { ffi::SSL_get_error(ssl, ret) };
         SslErr { ssl: code, c }

@@ -1,13 +1,13 @@
 //! C surface of `Certificate` and certificate chains.
 
-use std::os::raw::{c_char, c_int};
+use std::ffi::CStr;
+use std::os::raw::{c_char, c_int, c_void};
 
-use super::socket::{pyssl_socket, sock_ref};
 use super::value::{pyssl_value, value_into_raw};
 use super::{guard, ssize_t, write_out};
-use crate::certificate::Certificate;
+use crate::capi::handle::{self, HandleKind};
 use crate::error::{PyErr, PyResult};
-use crate::handle::{self, HandleKind};
+use crate::x509::certificate::Certificate;
 
 /// A list of certificates (`get_verified_chain()` /
 /// `get_unverified_chain()`), owning its certificates.
@@ -26,7 +26,7 @@ pub struct pyssl_certificate {
 pub(crate) struct CertList(Vec<Option<handle::Boxed<CertHandle>>>);
 
 impl CertList {
-    fn new(chain: Vec<Option<Certificate>>) -> CertList {
+    pub(crate) fn new(chain: Vec<Option<Certificate>>) -> CertList {
         CertList(
             chain
                 .into_iter()
@@ -68,32 +68,6 @@ unsafe fn list_ref<'a>(l: *const pyssl_cert_list) -> PyResult<&'a CertList> {
 unsafe fn cert_ref<'a>(c: *const pyssl_certificate) -> PyResult<&'a Certificate> {
     // SAFETY: forwarded contract.
     unsafe { handle::borrow::<CertHandle, _>(c) }.map(|h| &h.0)
-}
-
-/// `SSLSocket.get_verified_chain()` (`verified` nonzero) or
-/// `get_unverified_chain()` (CPython 3.13): 0 and `*out` set to a new list
-/// (free with `pyssl_cert_list_free`) or to NULL for None; < 0 on error.
-#[no_mangle]
-pub extern "C" fn pyssl_socket_get_chain(
-    sock: *const pyssl_socket,
-    verified: c_int,
-    out: *mut *mut pyssl_cert_list,
-) -> c_int {
-    guard(|| {
-        // SAFETY: handle checked by sock_ref.
-        let s = unsafe { sock_ref(sock) }?;
-        if out.is_null() {
-            return Err(PyErr::bad_argument("out is NULL"));
-        }
-        let chain = if verified != 0 {
-            s.verified_chain()?
-        } else {
-            s.unverified_chain()?
-        };
-        let raw = chain.map_or(std::ptr::null_mut(), |c| handle::into_raw(CertList::new(c)));
-        write_out(out, raw, "out")?;
-        Ok(0)
-    })
 }
 
 /// The number of certificates in a list, or < 0.
@@ -186,4 +160,68 @@ pub extern "C" fn pyssl_certificate_pem(cert: *const pyssl_certificate) -> *mut 
             .map_err(|_| PyErr::value_error("PEM contains NUL"))?
             .into_raw())
     })
+}
+
+/// `_ssl._test_decode_cert(path)`: decodes the first PEM certificate in the
+/// file at `path` into the dict `getpeercert()` returns. 0 with `*out` set
+/// to a new root (free it with `pyssl_value_free`), or a negative status
+/// with the thread's last error (`SSLError` "Can't open file" / "Error
+/// decoding PEM-encoded file", `UnicodeDecodeError`, ...).
+///
+/// # Safety
+/// `path` must be NULL or a NUL-terminated string; `out` must be NULL
+/// or writable.
+#[no_mangle]
+pub extern "C" fn pyssl_test_decode_cert(path: *const c_char, out: *mut *mut pyssl_value) -> c_int {
+    guard(|| {
+        if path.is_null() {
+            return Err(PyErr::bad_argument("path is NULL"));
+        }
+        if out.is_null() {
+            return Err(PyErr::bad_argument("out is NULL"));
+        }
+        // SAFETY: path is a non-NULL C string per the header's contract.
+        let path = unsafe { CStr::from_ptr(path) };
+        let v = crate::x509::decode::test_decode_cert(path)?;
+        // SAFETY: out is non-NULL and writable per the contract.
+        unsafe { out.write(value_into_raw(v)) };
+        Ok(0)
+    })
+}
+
+/// CPython's `_decode_certificate` of an OpenSSL `X509 *` the caller owns
+/// (pyssl only reads it): 0 and `*out` set to the dict (free with
+/// `pyssl_value_free`), or < 0.
+#[no_mangle]
+pub extern "C" fn pyssl_decode_x509(x509: *const c_void, out: *mut *mut pyssl_value) -> c_int {
+    guard(|| {
+        if x509.is_null() || out.is_null() {
+            return Err(PyErr::bad_argument("x509 and out must not be NULL"));
+        }
+        // SAFETY: the caller passes a live X509*; decoding only reads it.
+        let v = unsafe { crate::x509::decode::decode_certificate(x509 as *mut openssl_sys::X509) }?;
+        write_out(out, value_into_raw(v), "out")?;
+        Ok(0)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capi::error::last;
+
+    #[test]
+    fn test_decode_cert_checks_arguments() {
+        let mut out: *mut pyssl_value = std::ptr::null_mut();
+        // the arguments are NULL, string literals or a local.
+        assert!(pyssl_test_decode_cert(std::ptr::null(), &mut out) < 0);
+        assert!(pyssl_test_decode_cert(c"/nonexistent".as_ptr(), std::ptr::null_mut()) < 0);
+        assert!(pyssl_test_decode_cert(c"/nonexistent".as_ptr(), &mut out) < 0);
+        assert!(out.is_null());
+        let e = last().unwrap();
+        assert_eq!(
+            (e.exc_type, e.message.as_str()),
+            ("SSLError", "(\"Can't open file\",)")
+        );
+    }
 }

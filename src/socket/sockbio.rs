@@ -63,10 +63,10 @@ unsafe extern "C" fn read_dontwait(b: *mut ffi::BIO, buf: *mut c_char, len: c_in
     // SAFETY: OpenSSL passes its BIO and `len` writable bytes.
     unsafe {
         let fd = ffi::BIO_ctrl(b, BIO_C_GET_FD, 0, std::ptr::null_mut()) as c_int;
-        crate::context::set_errno(0);
+        crate::errno::set(0);
         let n = len.max(0) as usize;
         let mut ret = libc::recv(fd, buf as *mut c_void, n, libc::MSG_DONTWAIT);
-        if ret < 0 && crate::context::get_errno() == libc::ENOTSOCK {
+        if ret < 0 && crate::errno::get() == libc::ENOTSOCK {
             ret = libc::read(fd, buf as *mut c_void, n);
         }
         let ret = ret as c_int;
@@ -89,11 +89,11 @@ unsafe extern "C" fn write_nosignal(b: *mut ffi::BIO, buf: *const c_char, len: c
     // SAFETY: OpenSSL passes its BIO and `len` readable bytes.
     unsafe {
         let fd = ffi::BIO_ctrl(b, BIO_C_GET_FD, 0, std::ptr::null_mut()) as c_int;
-        crate::context::set_errno(0);
+        crate::errno::set(0);
         let n = len.max(0) as usize;
         let flags = libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT;
         let mut ret = libc::send(fd, buf as *const c_void, n, flags);
-        if ret < 0 && crate::context::get_errno() == libc::ENOTSOCK {
+        if ret < 0 && crate::errno::get() == libc::ENOTSOCK {
             ret = libc::write(fd, buf as *const c_void, n);
         }
         let ret = ret as c_int;

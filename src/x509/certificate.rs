@@ -51,7 +51,7 @@ impl Certificate {
     /// `Certificate.get_info()`: the dict `getpeercert()` returns.
     pub fn info(&self) -> PyResult<Value> {
         // SAFETY: valid X509 for our lifetime.
-        unsafe { crate::cert::decode_certificate(self.x509) }
+        unsafe { crate::x509::decode::decode_certificate(self.x509) }
     }
 
     /// `Certificate.public_bytes(ENCODING_DER)`.

@@ -5,7 +5,10 @@
 //! host's lock released), capture `SSL_get_error` and `errno`, run the host's
 //! interrupt check, wait with `poll()` for the direction OpenSSL wants, and
 //! retry until done, timed out, or (non-blocking) asked to come back. The
-//! exception for a failure is chosen in [`crate::sslerror`].
+//! exception for a failure is chosen in [`crate::socket::ssl_error`].
+
+pub(crate) mod sockbio;
+pub(crate) mod ssl_error;
 
 use std::ffi::CStr;
 use std::os::raw::{c_int, c_uint};
@@ -21,7 +24,7 @@ use crate::here;
 use crate::hooks::{allow_threads, check_interrupt};
 use crate::membio::MemoryBio;
 use crate::ossl;
-use crate::sslerror::{set_error, ErrorSite, SslErr};
+use crate::socket::ssl_error::{set_error, ErrorSite, SslErr};
 use crate::value::Value;
 use crate::wait::{select, Deadline, SockState, TimeoutNs};
 
@@ -136,9 +139,9 @@ pub struct Socket {
     transport: Transport,
     /// The last decoded peer certificate (held, so its address cannot be
     /// reused by another certificate while cached) and its dict.
-    peer_cache: Mutex<Option<(crate::certificate::Certificate, Value)>>,
+    peer_cache: Mutex<Option<(crate::x509::certificate::Certificate, Value)>>,
     /// Over an fd of its own: whose turn it is to call OpenSSL (a reader
-    /// and a writer thread take turns, see [`crate::sockbio`]).
+    /// and a writer thread take turns, see [`crate::socket::sockbio`]).
     turn: crate::turn::Turn,
     state: State,
 }
@@ -258,7 +261,7 @@ impl Socket {
             unsafe {
                 match &transport {
                     Transport::Fd => {
-                        if !crate::sockbio::set_fd(ssl, fd) {
+                        if !crate::socket::sockbio::set_fd(ssl, fd) {
                             return Err(set_ssl_error(
                                 ctx.compat(),
                                 None,
@@ -398,7 +401,7 @@ impl Socket {
     /// callbacks (not for a borrowed SSL, whose app data is the host's).
     pub(crate) fn bind_handle(&self, handle: *mut crate::capi::socket::pyssl_socket) {
         if self.original_ctx.is_some() {
-            crate::callbacks::bind(self.ssl, handle);
+            crate::context::callbacks::bind(self.ssl, handle);
         }
     }
 
@@ -492,7 +495,7 @@ impl Socket {
         let st = self.state();
         if fd >= 0 {
             // SAFETY: valid SSL; the new BIO replaces the old one (which it frees).
-            if !unsafe { crate::sockbio::set_fd(st.ssl, fd) } {
+            if !unsafe { crate::socket::sockbio::set_fd(st.ssl, fd) } {
                 return Err(set_ssl_error(
                     self.compat,
                     None,
@@ -768,7 +771,7 @@ impl Socket {
             if raw.is_null() {
                 return Ok(None);
             }
-            crate::certificate::Certificate::from_owned(raw)
+            crate::x509::certificate::Certificate::from_owned(raw)
         };
         if binary_form {
             return cert.der().map(|d| Some(Value::Bytes(d)));
@@ -797,12 +800,12 @@ impl Socket {
     /// (3.14: the whole answer is None then). None without a chain.
     pub fn unverified_chain(
         &self,
-    ) -> PyResult<Option<Vec<Option<crate::certificate::Certificate>>>> {
+    ) -> PyResult<Option<Vec<Option<crate::x509::certificate::Certificate>>>> {
         let st = self.state();
         // SAFETY: valid SSL; the stack and certificates are borrowed from it
         // and each copied certificate takes its own reference.
         unsafe {
-            let stack = crate::certificate::from_stack(ffi::SSL_get_peer_cert_chain(st.ssl));
+            let stack = crate::x509::certificate::from_stack(ffi::SSL_get_peer_cert_chain(st.ssl));
             if self.server_side && self.compat == Compat::Py314 {
                 // 3.14.10: the client's certificate first whenever there is
                 // one (also on resumption, where OpenSSL keeps no chain),
@@ -811,7 +814,7 @@ impl Socket {
                 if peer.is_null() {
                     return Ok(None);
                 }
-                let peer = crate::certificate::Certificate::from_owned(peer);
+                let peer = crate::x509::certificate::Certificate::from_owned(peer);
                 let rest = stack.unwrap_or_default().into_iter().map(Some);
                 return Ok(Some(std::iter::once(Some(peer)).chain(rest).collect()));
             }
@@ -821,8 +824,8 @@ impl Socket {
             let mut chain: Vec<_> = chain.into_iter().map(Some).collect();
             if self.server_side {
                 let peer = ffi::SSL_get1_peer_certificate(st.ssl);
-                let first =
-                    (!peer.is_null()).then(|| crate::certificate::Certificate::from_owned(peer));
+                let first = (!peer.is_null())
+                    .then(|| crate::x509::certificate::Certificate::from_owned(peer));
                 chain.insert(0, first);
             }
             Ok(Some(chain))
@@ -831,10 +834,13 @@ impl Socket {
 
     /// `SSLSocket.get_verified_chain()` (3.13): the chain OpenSSL built and
     /// verified, None without one.
-    pub fn verified_chain(&self) -> PyResult<Option<Vec<Option<crate::certificate::Certificate>>>> {
+    pub fn verified_chain(
+        &self,
+    ) -> PyResult<Option<Vec<Option<crate::x509::certificate::Certificate>>>> {
         let st = self.state();
         // SAFETY: valid SSL; as for unverified_chain.
-        let chain = unsafe { crate::certificate::from_stack(ffi::SSL_get0_verified_chain(st.ssl)) };
+        let chain =
+            unsafe { crate::x509::certificate::from_stack(ffi::SSL_get0_verified_chain(st.ssl)) };
         Ok(chain.map(|c| c.into_iter().map(Some).collect()))
     }
 
@@ -1225,7 +1231,7 @@ fn set_nonblocking(fd: c_int, nonblocking: bool) -> PyResult<()> {
     let mut on: c_int = nonblocking as c_int;
     // SAFETY: FIONBIO reads one int from the pointer; failures are reported.
     if unsafe { libc::ioctl(fd, libc::FIONBIO, &mut on) } < 0 {
-        return Err(PyErr::os_error(crate::context::get_errno()));
+        return Err(PyErr::os_error(crate::errno::get()));
     }
     Ok(())
 }

@@ -1,0 +1,247 @@
+//! C surface of the thread-local last error.
+//!
+//! After a call fails, these describe the exception CPython would have
+//! raised. Successful calls leave the last error as it was (like `errno`),
+//! including those that answer NULL for "none". Returned strings stay valid
+//! until the next failing pyssl call on the same thread (or
+//! `pyssl_error_clear`); these accessors never change them.
+
+use std::os::raw::{c_char, c_int, c_long};
+
+use std::cell::{OnceCell, RefCell};
+use std::ffi::{CStr, CString};
+
+use crate::error::{PyErr, Status};
+
+/// The exception class CPython raises, e.g. `"SSLEOFError"`,
+/// `"SSLCertVerificationError"`, `"TimeoutError"`, `"ConnectionResetError"`;
+/// NULL when no error was recorded on this thread. Valid until the next
+/// failing pyssl call on this thread (successful calls keep it).
+#[no_mangle]
+pub extern "C" fn pyssl_error_type() -> *const c_char {
+    last_c_str(|v| v.exc_type())
+}
+
+/// `str(exc)` exactly as CPython builds it (the `(file:line)` location is
+/// pyssl's own); NULL when no error was recorded. Valid as for
+/// `pyssl_error_type`.
+#[no_mangle]
+pub extern "C" fn pyssl_error_message() -> *const c_char {
+    last_c_str(|v| v.message())
+}
+
+/// The status the failing call returned (`PYSSL_OK` when none).
+#[no_mangle]
+pub extern "C" fn pyssl_error_status() -> c_int {
+    last_with(Status::PYSSL_OK as c_int, |e| e.status as c_int)
+}
+
+/// `exc.errno`: the `PY_SSL_ERROR_*` number for `SSLError`s, the OS errno
+/// for `OSError`s; 0 when CPython leaves it None (see `pyssl_error_has_errno`).
+#[no_mangle]
+pub extern "C" fn pyssl_error_errno() -> c_int {
+    last_with(0, |e| e.errno.unwrap_or(0))
+}
+
+/// 1 if `exc.errno` is set (not None), else 0.
+#[no_mangle]
+pub extern "C" fn pyssl_error_has_errno() -> c_int {
+    last_with(0, |e| e.errno.is_some() as c_int)
+}
+
+/// `exc.strerror`, NULL when None.
+#[no_mangle]
+pub extern "C" fn pyssl_error_strerror() -> *const c_char {
+    last_c_str(|v| v.strerror())
+}
+
+/// `exc.library` (OpenSSL library name such as `"SSL"`), NULL when None.
+#[no_mangle]
+pub extern "C" fn pyssl_error_library() -> *const c_char {
+    last_c_str(|v| v.library())
+}
+
+/// `exc.reason` (OpenSSL reason such as `"CERTIFICATE_VERIFY_FAILED"`), NULL
+/// when None.
+#[no_mangle]
+pub extern "C" fn pyssl_error_reason() -> *const c_char {
+    last_c_str(|v| v.reason())
+}
+
+/// OpenSSL's library number (`ERR_GET_LIB`), 0 when none.
+#[no_mangle]
+pub extern "C" fn pyssl_error_lib_code() -> c_int {
+    last_with(0, |e| e.lib_code)
+}
+
+/// OpenSSL's reason number (`ERR_GET_REASON`), 0 when none.
+#[no_mangle]
+pub extern "C" fn pyssl_error_reason_code() -> c_int {
+    last_with(0, |e| e.reason_code)
+}
+
+/// `exc.verify_code` of an `SSLCertVerificationError` (an `X509_V_ERR_*`
+/// value), -1 for other errors.
+#[no_mangle]
+pub extern "C" fn pyssl_error_verify_code() -> c_long {
+    last_with(-1, |e| e.verify_code.map_or(-1, |c| c as c_long))
+}
+
+/// `exc.verify_message` of an `SSLCertVerificationError`, NULL otherwise.
+#[no_mangle]
+pub extern "C" fn pyssl_error_verify_message() -> *const c_char {
+    last_c_str(|v| v.verify_message())
+}
+
+/// Forgets this thread's last error.
+#[no_mangle]
+pub extern "C" fn pyssl_error_clear() {
+    clear_last();
+}
+
+/// `exc.args` of the last error as a new tuple value (free with
+/// `pyssl_value_free`), or NULL when none is recorded: what a host passes to
+/// the exception class to rebuild the exception (e.g. `(1, "[SSL: ...] ...")`
+/// for an `SSLError`, `("text",)` for one raised with a message only, the
+/// five arguments of a `UnicodeDecodeError`). Does not change the last error,
+/// but walking the tuple can (`pyssl_value_len` of a scalar fails with a
+/// `TypeError`, as `len()` does): read the other `pyssl_error_*` fields first.
+#[no_mangle]
+pub extern "C" fn pyssl_error_args() -> *mut super::value::pyssl_value {
+    match crate::capi::error::last() {
+        Some(e) => super::value::value_into_raw(crate::value::Value::Tuple(e.args.clone())),
+        None => std::ptr::null_mut(),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The calling thread's last error, as the C surface hands it out.
+
+/// The last error in C-ready form: strings stay valid until the next error
+/// is recorded on this thread.
+struct LastError {
+    err: PyErr,
+    // Made on first use: most errors (WANT_READ in a non-blocking loop) are
+    // never read as text.
+    exc_type: OnceCell<CString>,
+    message: OnceCell<CString>,
+    strerror: OnceCell<Option<CString>>,
+    library: OnceCell<Option<CString>>,
+    reason: OnceCell<Option<CString>>,
+    verify_message: OnceCell<Option<CString>>,
+}
+
+fn c_string(s: &str) -> CString {
+    // Python strings can hold NUL; C sees them cut at the first NUL.
+    match CString::new(s) {
+        Ok(c) => c,
+        Err(e) => {
+            let pos = e.nul_position();
+            CString::new(&s.as_bytes()[..pos]).unwrap_or_default()
+        }
+    }
+}
+
+thread_local! {
+    static LAST: RefCell<Option<LastError>> = const { RefCell::new(None) };
+}
+
+/// Records `err` as the calling thread's last error and returns its status.
+pub fn set_last(err: PyErr) -> Status {
+    let status = err.status;
+    let last = LastError {
+        err,
+        exc_type: OnceCell::new(),
+        message: OnceCell::new(),
+        strerror: OnceCell::new(),
+        library: OnceCell::new(),
+        reason: OnceCell::new(),
+        verify_message: OnceCell::new(),
+    };
+    LAST.with(|l| *l.borrow_mut() = Some(last));
+    status
+}
+
+/// Forgets the calling thread's last error.
+pub fn clear_last() {
+    LAST.with(|l| *l.borrow_mut() = None);
+}
+
+/// A copy of the calling thread's last error, if any.
+pub fn last() -> Option<PyErr> {
+    LAST.with(|l| l.borrow().as_ref().map(|l| l.err.clone()))
+}
+
+/// Reads a C string field of the last error; NULL when there is none.
+pub(crate) fn last_c_str(
+    pick: for<'a> fn(&'a LastErrorView<'a>) -> Option<&'a CStr>,
+) -> *const c_char {
+    LAST.with(|l| {
+        let guard = l.borrow();
+        match guard.as_ref() {
+            Some(last) => {
+                let view = LastErrorView(last);
+                pick(&view).map_or(std::ptr::null(), CStr::as_ptr)
+            }
+            None => std::ptr::null(),
+        }
+    })
+}
+
+/// Reads a scalar of the last error.
+pub(crate) fn last_with<T>(default: T, pick: fn(&PyErr) -> T) -> T {
+    LAST.with(|l| l.borrow().as_ref().map_or(default, |last| pick(&last.err)))
+}
+
+/// Borrowed access to the C strings of the last error.
+pub(crate) struct LastErrorView<'a>(&'a LastError);
+
+impl LastErrorView<'_> {
+    pub fn exc_type(&self) -> Option<&CStr> {
+        let e = self.0;
+        Some(e.exc_type.get_or_init(|| c_string(e.err.exc_type)))
+    }
+    pub fn message(&self) -> Option<&CStr> {
+        let e = self.0;
+        Some(e.message.get_or_init(|| c_string(&e.err.message)))
+    }
+    pub fn strerror(&self) -> Option<&CStr> {
+        let e = self.0;
+        e.strerror
+            .get_or_init(|| e.err.strerror.as_deref().map(c_string))
+            .as_deref()
+    }
+    pub fn library(&self) -> Option<&CStr> {
+        let e = self.0;
+        e.library
+            .get_or_init(|| e.err.library.map(c_string))
+            .as_deref()
+    }
+    pub fn reason(&self) -> Option<&CStr> {
+        let e = self.0;
+        e.reason
+            .get_or_init(|| e.err.reason.map(c_string))
+            .as_deref()
+    }
+    pub fn verify_message(&self) -> Option<&CStr> {
+        let e = self.0;
+        e.verify_message
+            .get_or_init(|| e.err.verify_message.as_deref().map(c_string))
+            .as_deref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_error_is_per_thread() {
+        set_last(PyErr::value_error("here"));
+        let other = std::thread::spawn(|| last().is_none()).join().unwrap();
+        assert!(other);
+        assert_eq!(last().unwrap().message, "here");
+        clear_last();
+        assert!(last().is_none());
+    }
+}
