@@ -136,7 +136,7 @@ impl MemoryBio {
             return Err(set_ssl_error(
                 crate::compat::Compat::default(),
                 None,
-                Status::PYSSL_ERROR_SSL,
+                Status::Ssl,
                 here!(),
             ));
         }
@@ -161,7 +161,7 @@ impl MemoryBio {
             return Err(set_ssl_error(
                 crate::compat::Compat::default(),
                 None,
-                Status::PYSSL_ERROR_SSL,
+                Status::Ssl,
                 here!(),
             ));
         }

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use pyssl::capi::*;
 
 /// `PYSSL_ERROR_REENTRANCY`.
-const REENTRANCY: isize = pyssl::error::Status::PYSSL_ERROR_REENTRANCY as isize;
+const REENTRANCY: isize = pyssl_status::PYSSL_ERROR_REENTRANCY as isize;
 
 /// How long a call may take before the test calls it a deadlock.
 const STUCK: Duration = Duration::from_secs(20);

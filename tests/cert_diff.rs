@@ -222,7 +222,7 @@ fn outcome_via_c(path: &CStr) -> String {
         if rc != 0 {
             assert!(rc < 0 && out.is_null());
             let e = pyssl::capi::error::last().expect("a failed call records its error");
-            assert_eq!(e.status as i32, rc);
+            assert_eq!(pyssl_status::from(e.status) as i32, rc);
             return outcome(Err(e));
         }
         let v = from_c(out);

@@ -11,6 +11,7 @@ use std::os::raw::{c_char, c_int, c_long};
 use std::cell::{OnceCell, RefCell};
 use std::ffi::{CStr, CString};
 
+use super::status::pyssl_status;
 use crate::error::{PyErr, Status};
 
 /// The exception class CPython raises, e.g. `"SSLEOFError"`,
@@ -33,7 +34,9 @@ pub extern "C" fn pyssl_error_message() -> *const c_char {
 /// The status the failing call returned (`PYSSL_OK` when none).
 #[no_mangle]
 pub extern "C" fn pyssl_error_status() -> c_int {
-    last_with(Status::PYSSL_OK as c_int, |e| e.status as c_int)
+    last_with(pyssl_status::PYSSL_OK as c_int, |e| {
+        pyssl_status::from(e.status) as c_int
+    })
 }
 
 /// `exc.errno`: the `PY_SSL_ERROR_*` number for `SSLError`s, the OS errno

@@ -21,12 +21,14 @@ pub mod info;
 pub mod membio;
 pub mod session;
 pub mod socket;
+pub mod status;
 pub mod value;
 pub mod x509;
 
 // One flat namespace, as in the header.
 pub use self::{
-    context::*, error::*, hooks::*, info::*, membio::*, session::*, socket::*, value::*, x509::*,
+    context::*, error::*, hooks::*, info::*, membio::*, session::*, socket::*, status::*, value::*,
+    x509::*,
 };
 
 /// C's `ssize_t` (a byte count or a negative status); declared by
@@ -40,13 +42,13 @@ pub trait FfiReturn {
 
 impl FfiReturn for std::os::raw::c_int {
     fn from_status(status: Status) -> Self {
-        status as Self
+        pyssl_status::from(status) as Self
     }
 }
 
 impl FfiReturn for isize {
     fn from_status(status: Status) -> Self {
-        status as Self
+        pyssl_status::from(status) as Self
     }
 }
 

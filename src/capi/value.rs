@@ -200,7 +200,7 @@ fn type_error(what: &str, n: &Node) -> PyErr {
 
 fn index_error(what: &str) -> PyErr {
     PyErr::new(
-        crate::error::Status::PYSSL_ERROR_VALUE,
+        crate::error::Status::Value,
         "IndexError",
         format!("{what} index out of range"),
     )
@@ -661,17 +661,11 @@ mod tests {
         // A foreign pointer with no magic is refused.
         let junk = [0u64; 4];
         assert!(pyssl_value_kind(junk.as_ptr().cast()) < 0);
-        assert_eq!(
-            last().unwrap().status,
-            crate::error::Status::PYSSL_ERROR_BAD_HANDLE
-        );
+        assert_eq!(last().unwrap().status, crate::error::Status::BadHandle);
 
         // A child cannot be freed; the tree stays usable.
         pyssl_value_free(version.cast_mut());
-        assert_eq!(
-            last().unwrap().status,
-            crate::error::Status::PYSSL_ERROR_BAD_ARGUMENT
-        );
+        assert_eq!(last().unwrap().status, crate::error::Status::BadArgument);
         assert_eq!(
             pyssl_value_kind(version),
             pyssl_value_type::PYSSL_VALUE_INT as c_int

@@ -92,7 +92,7 @@ pub extern "C" fn pyssl_cert_list_get(
         let l = unsafe { list_ref(list) }?;
         let c = l.0.get(i).ok_or_else(|| {
             PyErr::new(
-                crate::error::Status::PYSSL_ERROR_VALUE,
+                crate::error::Status::Value,
                 "IndexError",
                 "list index out of range",
             )

@@ -146,12 +146,7 @@ impl Context {
         // SAFETY: method is a valid static method table.
         let raw = hooks::allow_threads(|| unsafe { ffi::SSL_CTX_new(method) });
         if raw.is_null() {
-            return Err(set_ssl_error(
-                compat,
-                None,
-                Status::PYSSL_ERROR_SSL,
-                here!(),
-            ));
+            return Err(set_ssl_error(compat, None, Status::Ssl, here!()));
         }
         let ctx = Arc::new(Context {
             ctx: raw,
@@ -203,12 +198,7 @@ impl Context {
             ffi::SSL_CTX_set_options(self.ctx, options as _);
             // pyssl keeps TLS 1.2 as the floor in every mode (see README).
             if ffi::SSL_CTX_set_min_proto_version(self.ctx, ffi::TLS1_2_VERSION as _) == 0 {
-                return Err(set_ssl_error(
-                    self.compat,
-                    None,
-                    Status::PYSSL_ERROR_SSL,
-                    here!(),
-                ));
+                return Err(set_ssl_error(self.compat, None, Status::Ssl, here!()));
             }
             ffi::SSL_CTX_set_mode(self.ctx, SSL_MODE_RELEASE_BUFFERS as _);
             // 3.13 stopped setting it on client contexts (it broke TLS 1.3
@@ -424,12 +414,7 @@ impl Context {
         unsafe {
             let ssl = ffi::SSL_new(g.raw());
             if ssl.is_null() {
-                return Err(set_ssl_error(
-                    self.compat,
-                    None,
-                    Status::PYSSL_ERROR_SSL,
-                    here!(),
-                ));
+                return Err(set_ssl_error(self.compat, None, Status::Ssl, here!()));
             }
             let list = cipher_list(ossl::SSL_get_ciphers(ssl)).unwrap_or_default();
             ffi::SSL_free(ssl);
@@ -461,7 +446,7 @@ impl Context {
             return Err(set_ssl_error(
                 self.compat,
                 Some("Cannot add PSK client callback to a PROTOCOL_TLS_SERVER context"),
-                Status::PYSSL_ERROR_SSL,
+                Status::Ssl,
                 here!(),
             ));
         }
@@ -483,7 +468,7 @@ impl Context {
             return Err(set_ssl_error(
                 self.compat,
                 Some("Cannot add PSK server callback to a PROTOCOL_TLS_CLIENT context"),
-                Status::PYSSL_ERROR_SSL,
+                Status::Ssl,
                 here!(),
             ));
         }
@@ -586,22 +571,12 @@ impl Context {
                     ffi::ERR_clear_error();
                     return Err(PyErr::os_error_with_filename(errno, path));
                 }
-                return Err(set_ssl_error(
-                    self.compat,
-                    None,
-                    Status::PYSSL_ERROR_SSL,
-                    here!(),
-                ));
+                return Err(set_ssl_error(self.compat, None, Status::Ssl, here!()));
             }
             let ok = ffi::SSL_CTX_set_tmp_dh(self.ctx, dh);
             ffi::DH_free(dh);
             if ok == 0 {
-                return Err(set_ssl_error(
-                    self.compat,
-                    None,
-                    Status::PYSSL_ERROR_SSL,
-                    here!(),
-                ));
+                return Err(set_ssl_error(self.compat, None, Status::Ssl, here!()));
             }
         }
         Ok(())
@@ -624,12 +599,7 @@ impl Context {
             }
             let key = ffi::EC_KEY_new_by_curve_name(nid);
             if key.is_null() {
-                return Err(set_ssl_error(
-                    self.compat,
-                    None,
-                    Status::PYSSL_ERROR_SSL,
-                    here!(),
-                ));
+                return Err(set_ssl_error(self.compat, None, Status::Ssl, here!()));
             }
             ffi::SSL_CTX_set_tmp_ecdh(self.ctx, key);
             ffi::EC_KEY_free(key);
@@ -741,20 +711,10 @@ impl Context {
             let clear = cur & !new;
             let set = !cur & new;
             if clear != 0 && ffi::X509_VERIFY_PARAM_clear_flags(param, clear as _) == 0 {
-                return Err(set_ssl_error(
-                    self.compat,
-                    None,
-                    Status::PYSSL_ERROR_SSL,
-                    here!(),
-                ));
+                return Err(set_ssl_error(self.compat, None, Status::Ssl, here!()));
             }
             if set != 0 && ffi::X509_VERIFY_PARAM_set_flags(param, set as _) == 0 {
-                return Err(set_ssl_error(
-                    self.compat,
-                    None,
-                    Status::PYSSL_ERROR_SSL,
-                    here!(),
-                ));
+                return Err(set_ssl_error(self.compat, None, Status::Ssl, here!()));
             }
         }
         Ok(())
@@ -882,12 +842,7 @@ impl Context {
                 crate::error::clear_error_queue();
                 return Err(PyErr::os_error(errno));
             }
-            return Err(set_ssl_error(
-                self.compat,
-                None,
-                Status::PYSSL_ERROR_SSL,
-                here!(),
-            ));
+            return Err(set_ssl_error(self.compat, None, Status::Ssl, here!()));
         }
         Ok(())
     }
@@ -916,7 +871,7 @@ impl Context {
                 return Err(set_ssl_error(
                     self.compat,
                     Some("Can't allocate buffer"),
-                    Status::PYSSL_ERROR_SSL,
+                    Status::Ssl,
                     here!(),
                 ));
             }
@@ -956,24 +911,14 @@ impl Context {
                 } else {
                     "not enough data: cadata does not contain a certificate"
                 };
-                Err(set_ssl_error(
-                    self.compat,
-                    Some(msg),
-                    Status::PYSSL_ERROR_SSL,
-                    here!(),
-                ))
+                Err(set_ssl_error(self.compat, Some(msg), Status::Ssl, here!()))
             } else if (!pem && lib == ossl::ERR_LIB_ASN1 && reason == ossl::ASN1_R_HEADER_TOO_LONG)
                 || (pem && lib == ossl::ERR_LIB_PEM && reason == ossl::PEM_R_NO_START_LINE)
             {
                 ffi::ERR_clear_error();
                 Ok(())
             } else if e != 0 {
-                Err(set_ssl_error(
-                    self.compat,
-                    None,
-                    Status::PYSSL_ERROR_SSL,
-                    here!(),
-                ))
+                Err(set_ssl_error(self.compat, None, Status::Ssl, here!()))
             } else {
                 Ok(())
             }
@@ -987,12 +932,7 @@ impl Context {
         clear_openssl_errors();
         // SAFETY: valid SSL_CTX.
         if unsafe { ffi::SSL_CTX_set_default_verify_paths(self.ctx) } != 1 {
-            return Err(set_ssl_error(
-                self.compat,
-                None,
-                Status::PYSSL_ERROR_SSL,
-                here!(),
-            ));
+            return Err(set_ssl_error(self.compat, None, Status::Ssl, here!()));
         }
         Ok(())
     }
@@ -1062,7 +1002,7 @@ impl Context {
                 crate::error::clear_error_queue();
                 return PyErr::os_error(errno);
             }
-            set_ssl_error(self.compat, None, Status::PYSSL_ERROR_SSL, here!())
+            set_ssl_error(self.compat, None, Status::Ssl, here!())
         };
         // SAFETY: valid SSL_CTX, NUL-terminated path.
         let r = unsafe { ffi::SSL_CTX_use_certificate_chain_file(self.ctx, certfile.as_ptr()) };
@@ -1079,12 +1019,7 @@ impl Context {
         }
         // SAFETY: valid SSL_CTX.
         if unsafe { ffi::SSL_CTX_check_private_key(self.ctx) } != 1 {
-            return Err(set_ssl_error(
-                self.compat,
-                None,
-                Status::PYSSL_ERROR_SSL,
-                here!(),
-            ));
+            return Err(set_ssl_error(self.compat, None, Status::Ssl, here!()));
         }
         Ok(())
     }

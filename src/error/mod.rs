@@ -15,65 +15,31 @@ use openssl_sys as ffi;
 pub(crate) mod names;
 
 
-/// Result statuses returned by every fallible C function. Success is `0` (or
-/// a byte count); the negative values are CPython's `PY_SSL_ERROR_*` negated,
-/// followed by pyssl's own.
-#[repr(C)]
-#[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+/// What kind of failure an error is: CPython's `PY_SSL_ERROR_*` classes,
+/// then the kinds pyssl adds. The C surface gives each its status code
+/// (`capi::status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum pyssl_status {
-    /// Success.
-    PYSSL_OK = 0,
-    /// `SSL_ERROR_SSL`: `SSLError`, or `SSLCertVerificationError` for a
-    /// certificate verification failure; also plain `SSLError`s CPython raises
-    /// with a message only ("Underlying socket has been closed.", ...).
-    PYSSL_ERROR_SSL = -1,
-    /// `SSLWantReadError`: non-blocking socket or memory BIO needs input.
-    PYSSL_ERROR_WANT_READ = -2,
-    /// `SSLWantWriteError`: non-blocking socket cannot take output now.
-    PYSSL_ERROR_WANT_WRITE = -3,
-    /// `SSL_ERROR_WANT_X509_LOOKUP` (`SSLError`).
-    PYSSL_ERROR_WANT_X509_LOOKUP = -4,
-    /// `SSL_ERROR_SYSCALL` reported as `SSLSyscallError` or `SSLError`.
-    PYSSL_ERROR_SYSCALL = -5,
-    /// `SSLZeroReturnError`: the peer closed the TLS session.
-    PYSSL_ERROR_ZERO_RETURN = -6,
-    /// `SSL_ERROR_WANT_CONNECT` (`SSLError`).
-    PYSSL_ERROR_WANT_CONNECT = -7,
-    /// `SSLEOFError`: EOF in violation of the protocol.
-    PYSSL_ERROR_EOF = -8,
-    /// `SSLError` "Underlying socket connection gone".
-    PYSSL_ERROR_NO_SOCKET = -9,
-    /// `SSLError` "Invalid error code".
-    PYSSL_ERROR_INVALID_ERROR_CODE = -10,
-    /// `TimeoutError`: the socket's timeout expired.
-    PYSSL_ERROR_TIMEOUT = -11,
-    /// `OSError` or one of its errno subclasses (`ConnectionResetError`,
-    /// `FileNotFoundError`, ...); `pyssl_error_errno()` has the errno.
-    PYSSL_ERROR_OS = -12,
-    /// `ValueError` or a subclass (`UnicodeDecodeError`), or another
-    /// argument error CPython raises (`TypeError`, `OverflowError`).
-    PYSSL_ERROR_VALUE = -13,
-    /// A NULL pointer or impossible length where a value is required.
-    PYSSL_ERROR_BAD_ARGUMENT = -14,
-    /// A handle that is not a live pyssl handle of the expected kind
-    /// (detected where cheap: freed or foreign handles are not always caught).
-    PYSSL_ERROR_BAD_HANDLE = -15,
-    /// `MemoryError`: an allocation failed.
-    PYSSL_ERROR_MEMORY = -16,
-    /// A bug in pyssl (a caught panic); the handle may be unusable.
-    PYSSL_ERROR_INTERNAL = -17,
-    /// The host's interrupt check (see `pyssl_set_host_hooks`) failed: the
-    /// operation stopped and the host's own error is pending.
-    PYSSL_ERROR_HOST_INTERRUPT = -18,
-    /// `RuntimeError`: an operation was started from inside a callback of
-    /// an operation on the same socket or memory BIO on the same thread
-    /// (e.g. the SNI callback calling `pyssl_do_handshake` on its own
-    /// socket). It would re-enter OpenSSL on an object in mid-use.
-    PYSSL_ERROR_REENTRANCY = -19,
+pub enum Status {
+    Ssl,
+    WantRead,
+    WantWrite,
+    WantX509Lookup,
+    Syscall,
+    ZeroReturn,
+    WantConnect,
+    Eof,
+    NoSocket,
+    InvalidErrorCode,
+    Timeout,
+    Os,
+    Value,
+    BadArgument,
+    BadHandle,
+    Memory,
+    Internal,
+    HostInterrupt,
+    Reentrancy,
 }
-
-pub use pyssl_status as Status;
 
 /// CPython's `PY_SSL_ERROR_*` codes (the positive `errno` of an `SSLError`).
 pub mod py_ssl {
@@ -192,27 +158,27 @@ impl PyErr {
     }
 
     pub fn value_error(message: impl Into<String>) -> Self {
-        Self::new(Status::PYSSL_ERROR_VALUE, "ValueError", message)
+        Self::new(Status::Value, "ValueError", message)
     }
 
     pub fn type_error(message: impl Into<String>) -> Self {
-        Self::new(Status::PYSSL_ERROR_VALUE, "TypeError", message)
+        Self::new(Status::Value, "TypeError", message)
     }
 
     pub fn overflow_error(message: impl Into<String>) -> Self {
-        Self::new(Status::PYSSL_ERROR_VALUE, "OverflowError", message)
+        Self::new(Status::Value, "OverflowError", message)
     }
 
     pub fn bad_argument(message: impl Into<String>) -> Self {
-        Self::new(Status::PYSSL_ERROR_BAD_ARGUMENT, "ValueError", message)
+        Self::new(Status::BadArgument, "ValueError", message)
     }
 
     pub fn memory_error() -> Self {
-        Self::new(Status::PYSSL_ERROR_MEMORY, "MemoryError", "")
+        Self::new(Status::Memory, "MemoryError", "")
     }
 
     pub fn timeout(message: impl Into<String>) -> Self {
-        Self::new(Status::PYSSL_ERROR_TIMEOUT, "TimeoutError", message)
+        Self::new(Status::Timeout, "TimeoutError", message)
     }
 
     /// `PyErr_SetString(PySSLErrorObject, msg)`: a plain SSLError with a
@@ -221,7 +187,7 @@ impl PyErr {
     pub fn ssl_message(message: impl Into<String>) -> Self {
         let args = vec![crate::value::Value::Str(message.into())];
         let text = crate::value::Value::Tuple(args.clone()).repr();
-        let mut e = Self::new(Status::PYSSL_ERROR_SSL, "SSLError", text);
+        let mut e = Self::new(Status::Ssl, "SSLError", text);
         e.args = args;
         e
     }
@@ -231,11 +197,7 @@ impl PyErr {
     pub fn os_error(errno: i32) -> Self {
         let strerror = strerror(errno);
         let exc_type = os_error_class(errno);
-        let mut e = Self::new(
-            Status::PYSSL_ERROR_OS,
-            exc_type,
-            format!("[Errno {errno}] {strerror}"),
-        );
+        let mut e = Self::new(Status::Os, exc_type, format!("[Errno {errno}] {strerror}"));
         e.errno = Some(errno);
         e.args = vec![
             crate::value::Value::Int(errno as i64),
@@ -257,7 +219,7 @@ impl PyErr {
     /// The error of a caught panic.
     pub fn internal(what: &str) -> Self {
         Self::new(
-            Status::PYSSL_ERROR_INTERNAL,
+            Status::Internal,
             "SystemError",
             format!("pyssl internal error: {what}"),
         )
@@ -265,7 +227,7 @@ impl PyErr {
 
     pub fn bad_handle(kind: &str) -> Self {
         Self::new(
-            Status::PYSSL_ERROR_BAD_HANDLE,
+            Status::BadHandle,
             "ValueError",
             format!("invalid {kind} handle"),
         )
@@ -273,7 +235,7 @@ impl PyErr {
 
     pub fn reentrancy() -> Self {
         Self::new(
-            Status::PYSSL_ERROR_REENTRANCY,
+            Status::Reentrancy,
             "RuntimeError",
             "SSL object in use: an operation on it is already running on this thread",
         )
@@ -281,7 +243,7 @@ impl PyErr {
 
     pub fn host_interrupt() -> Self {
         Self::new(
-            Status::PYSSL_ERROR_HOST_INTERRUPT,
+            Status::HostInterrupt,
             "HostError",
             "interrupted by the host's check",
         )
@@ -566,7 +528,7 @@ mod tests {
             line: 7,
         };
         let e = fill_ssl_error(
-            Status::PYSSL_ERROR_EOF,
+            Status::Eof,
             "SSLEOFError",
             8,
             Some("EOF"),
@@ -579,7 +541,7 @@ mod tests {
         assert_eq!(e.errno, Some(8));
         let code = (20u64 << 23) | 134;
         let e = fill_ssl_error(
-            Status::PYSSL_ERROR_SSL,
+            Status::Ssl,
             "SSLCertVerificationError",
             1,
             None,
@@ -616,7 +578,7 @@ mod tests {
             line: 1,
         };
         let e = fill_ssl_error(
-            Status::PYSSL_ERROR_EOF,
+            Status::Eof,
             "SSLEOFError",
             8,
             Some("EOF"),

@@ -231,7 +231,7 @@ impl Socket {
                 return Err(set_ssl_error(
                     ctx.compat(),
                     Some("Cannot create a server socket with a PROTOCOL_TLS_CLIENT context"),
-                    Status::PYSSL_ERROR_SSL,
+                    Status::Ssl,
                     here!(),
                 ));
             }
@@ -239,7 +239,7 @@ impl Socket {
                 return Err(set_ssl_error(
                     ctx.compat(),
                     Some("Cannot create a client socket with a PROTOCOL_TLS_SERVER context"),
-                    Status::PYSSL_ERROR_SSL,
+                    Status::Ssl,
                     here!(),
                 ));
             }
@@ -247,12 +247,7 @@ impl Socket {
             // SAFETY: valid SSL_CTX under the context's read lock.
             let ssl = unsafe { ffi::SSL_new(guard.raw()) };
             if ssl.is_null() {
-                return Err(set_ssl_error(
-                    ctx.compat(),
-                    None,
-                    Status::PYSSL_ERROR_SSL,
-                    here!(),
-                ));
+                return Err(set_ssl_error(ctx.compat(), None, Status::Ssl, here!()));
             }
             let state = State::new(ssl, fd, -1, true);
             // From here on `state` frees the SSL on every error path.
@@ -262,12 +257,7 @@ impl Socket {
                 match &transport {
                     Transport::Fd => {
                         if !crate::socket::sockbio::set_fd(ssl, fd) {
-                            return Err(set_ssl_error(
-                                ctx.compat(),
-                                None,
-                                Status::PYSSL_ERROR_SSL,
-                                here!(),
-                            ));
+                            return Err(set_ssl_error(ctx.compat(), None, Status::Ssl, here!()));
                         }
                     }
                     Transport::Bio { incoming, outgoing } => {
@@ -496,12 +486,7 @@ impl Socket {
         if fd >= 0 {
             // SAFETY: valid SSL; the new BIO replaces the old one (which it frees).
             if !unsafe { crate::socket::sockbio::set_fd(st.ssl, fd) } {
-                return Err(set_ssl_error(
-                    self.compat,
-                    None,
-                    Status::PYSSL_ERROR_SSL,
-                    here!(),
-                ));
+                return Err(set_ssl_error(self.compat, None, Status::Ssl, here!()));
             }
         }
         st.fd.store(fd.max(-1), Ordering::Relaxed);
@@ -947,12 +932,7 @@ impl Socket {
         clear_openssl_errors();
         // SAFETY: valid SSL.
         if unsafe { ossl::SSL_verify_client_post_handshake(st.ssl) } == 0 {
-            return Err(set_ssl_error(
-                self.compat,
-                None,
-                Status::PYSSL_ERROR_SSL,
-                here!(),
-            ));
+            return Err(set_ssl_error(self.compat, None, Status::Ssl, here!()));
         }
         Ok(())
     }
@@ -1008,12 +988,7 @@ impl Socket {
                 r
             };
             if r == 0 {
-                return Err(set_ssl_error(
-                    self.compat,
-                    None,
-                    Status::PYSSL_ERROR_SSL,
-                    here!(),
-                ));
+                return Err(set_ssl_error(self.compat, None, Status::Ssl, here!()));
             }
         }
         Ok(())
@@ -1124,7 +1099,7 @@ fn no_socket() -> PyErr {
     set_ssl_error(
         Compat::default(), // a message of its own: no name is looked up
         Some("Underlying socket connection gone"),
-        Status::PYSSL_ERROR_NO_SOCKET,
+        Status::NoSocket,
         here!(),
     )
 }
@@ -1159,7 +1134,7 @@ fn ascii_hostname(h: &CStr) -> PyResult<String> {
             format!("\\U{code:08x}")
         };
         return Err(PyErr::new(
-            Status::PYSSL_ERROR_VALUE,
+            Status::Value,
             "UnicodeEncodeError",
             format!("'ascii' codec can't encode character '{esc}' in position {pos}: ordinal not in range(128)"),
         ));
@@ -1190,12 +1165,7 @@ unsafe fn configure_hostname(
         // ASN1_OCTET_STRING when non-null.
         unsafe {
             if ip.is_null() && ffi::SSL_set_tlsext_host_name(ssl, c.as_ptr() as *mut _) == 0 {
-                return Err(set_ssl_error(
-                    compat,
-                    None,
-                    Status::PYSSL_ERROR_SSL,
-                    here!(),
-                ));
+                return Err(set_ssl_error(compat, None, Status::Ssl, here!()));
             }
             if check_hostname {
                 let param = ffi::SSL_get0_param(ssl);
@@ -1207,12 +1177,7 @@ unsafe fn configure_hostname(
                     ffi::X509_VERIFY_PARAM_set1_ip(param, data, len as usize)
                 };
                 if ok == 0 {
-                    return Err(set_ssl_error(
-                        compat,
-                        None,
-                        Status::PYSSL_ERROR_SSL,
-                        here!(),
-                    ));
+                    return Err(set_ssl_error(compat, None, Status::Ssl, here!()));
                 }
             }
         }

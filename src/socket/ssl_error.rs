@@ -65,7 +65,7 @@ pub fn set_error(site: &ErrorSite<'_>, ret: c_int, loc: Location) -> PyErr {
     let is_verify_failure =
         e != 0 && lib == ossl::ERR_LIB_SSL && reason == ossl::SSL_R_CERTIFICATE_VERIFY_FAILED;
     let mut exc_type = "SSLError";
-    let mut status = Status::PYSSL_ERROR_SSL;
+    let mut status = Status::Ssl;
     let mut errstr: Option<&str> = None;
     let mut p;
 
@@ -73,33 +73,33 @@ pub fn set_error(site: &ErrorSite<'_>, ret: c_int, loc: Location) -> PyErr {
         ffi::SSL_ERROR_ZERO_RETURN => {
             errstr = Some("TLS/SSL connection has been closed (EOF)");
             exc_type = "SSLZeroReturnError";
-            status = Status::PYSSL_ERROR_ZERO_RETURN;
+            status = Status::ZeroReturn;
             p = py_ssl::ZERO_RETURN;
         }
         ffi::SSL_ERROR_WANT_READ => {
             errstr = Some("The operation did not complete (read)");
             exc_type = "SSLWantReadError";
-            status = Status::PYSSL_ERROR_WANT_READ;
+            status = Status::WantRead;
             p = py_ssl::WANT_READ;
         }
         ffi::SSL_ERROR_WANT_WRITE => {
             errstr = Some("The operation did not complete (write)");
             exc_type = "SSLWantWriteError";
-            status = Status::PYSSL_ERROR_WANT_WRITE;
+            status = Status::WantWrite;
             p = py_ssl::WANT_WRITE;
         }
         ffi::SSL_ERROR_WANT_X509_LOOKUP => {
             errstr = Some("The operation did not complete (X509 lookup)");
-            status = Status::PYSSL_ERROR_WANT_X509_LOOKUP;
+            status = Status::WantX509Lookup;
             p = py_ssl::WANT_X509_LOOKUP;
         }
         ffi::SSL_ERROR_WANT_CONNECT => {
             errstr = Some("The operation did not complete (connect)");
-            status = Status::PYSSL_ERROR_WANT_CONNECT;
+            status = Status::WantConnect;
             p = py_ssl::WANT_CONNECT;
         }
         ffi::SSL_ERROR_SYSCALL => {
-            status = Status::PYSSL_ERROR_SYSCALL;
+            status = Status::Syscall;
             p = py_ssl::SYSCALL;
             if e == 0 {
                 match site.compat {
@@ -161,7 +161,7 @@ pub fn set_error(site: &ErrorSite<'_>, ret: c_int, loc: Location) -> PyErr {
             }
         }
         _ => {
-            status = Status::PYSSL_ERROR_INVALID_ERROR_CODE;
+            status = Status::InvalidErrorCode;
             p = py_ssl::INVALID_ERROR_CODE;
             errstr = Some("Invalid error code");
         }
@@ -188,7 +188,7 @@ pub fn set_error(site: &ErrorSite<'_>, ret: c_int, loc: Location) -> PyErr {
 const EOF_TEXT: &str = "EOF occurred in violation of protocol";
 
 fn eof() -> (&'static str, Status, i32) {
-    ("SSLEOFError", Status::PYSSL_ERROR_EOF, py_ssl::EOF)
+    ("SSLEOFError", Status::Eof, py_ssl::EOF)
 }
 
 /// `verify_code` and `verify_message` for `SSLCertVerificationError`.

@@ -237,7 +237,7 @@ fn utf8_error(bytes: &[u8], start: usize) -> PyErr {
             start + len - 1
         )
     };
-    let mut e = PyErr::new(Status::PYSSL_ERROR_VALUE, "UnicodeDecodeError", message);
+    let mut e = PyErr::new(Status::Value, "UnicodeDecodeError", message);
     // UnicodeDecodeError(encoding, object, start, end, reason)
     e.args = vec![
         Value::Str("utf-8".to_owned()),

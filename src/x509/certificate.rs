@@ -64,7 +64,7 @@ impl Certificate {
                 return Err(set_ssl_error(
                     crate::compat::Compat::default(),
                     None,
-                    Status::PYSSL_ERROR_SSL,
+                    Status::Ssl,
                     here!(),
                 ));
             }
@@ -74,7 +74,7 @@ impl Certificate {
                 return Err(set_ssl_error(
                     crate::compat::Compat::default(),
                     None,
-                    Status::PYSSL_ERROR_SSL,
+                    Status::Ssl,
                     here!(),
                 ));
             }
@@ -110,7 +110,7 @@ impl Certificate {
                 return Err(set_ssl_error(
                     crate::compat::Compat::default(),
                     None,
-                    Status::PYSSL_ERROR_SSL,
+                    Status::Ssl,
                     here!(),
                 ));
             }

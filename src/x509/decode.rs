@@ -97,7 +97,7 @@ impl Bio {
             return Err(set_ssl_error(
                 crate::compat::Compat::default(),
                 None,
-                Status::PYSSL_ERROR_SSL,
+                Status::Ssl,
                 crate::here!(),
             ));
         }
@@ -147,12 +147,7 @@ unsafe fn sk_value<S, T>(sk: *const S, i: usize) -> *mut T {
 
 /// `_setSSLError(NULL, 0, ...)`: an `SSLError` from the error queue.
 fn ssl_error(loc: crate::error::Location) -> PyErr {
-    set_ssl_error(
-        crate::compat::Compat::default(),
-        None,
-        Status::PYSSL_ERROR_SSL,
-        loc,
-    )
+    set_ssl_error(crate::compat::Compat::default(), None, Status::Ssl, loc)
 }
 
 /// The bytes of an ASN1_STRING (`ASN1_STRING_get0_data`, `_length`);
@@ -239,7 +234,7 @@ fn second_ssl_error(first: PyErr) -> PyErr {
         .is_some();
     if named {
         PyErr::new(
-            Status::PYSSL_ERROR_SSL,
+            Status::Ssl,
             "SystemError",
             "<class 'ssl.SSLError'> returned a result with an exception set",
         )
@@ -781,7 +776,7 @@ eHh4eHh4eHh4eHh4eHh4eHh4eHg=\n\
         assert_eq!(der, Value::Bytes(base64_decode(&body)));
         // SAFETY: NULL is rejected before use.
         let e = unsafe { certificate_to_der(ptr::null_mut()) }.unwrap_err();
-        assert_eq!(e.status, Status::PYSSL_ERROR_BAD_ARGUMENT);
+        assert_eq!(e.status, Status::BadArgument);
     }
 
     #[test]
@@ -816,6 +811,6 @@ eHh4eHh4eHh4eHh4eHh4eHh4eHg=\n\
     fn null_certificate_is_an_error() {
         // SAFETY: NULL is handled before any use.
         let e = unsafe { decode_certificate(ptr::null_mut()) }.unwrap_err();
-        assert_eq!(e.status, Status::PYSSL_ERROR_BAD_ARGUMENT);
+        assert_eq!(e.status, Status::BadArgument);
     }
 }
