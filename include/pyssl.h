@@ -682,7 +682,8 @@ pyssl_value *pyssl_error_args(void);
  `check_interrupt` runs after each OpenSSL call of a handshake, read or
  write loop (CPython's `PyErr_CheckSignals`); when it returns nonzero the
  call stops with `PYSSL_ERROR_HOST_INTERRUPT` and the host raises its own
- pending error. Set hooks once, before sockets are in use.
+ pending error. Set hooks once, before sockets are in use. The hooks run
+ on whichever thread makes the pyssl call.
 
  No pyssl lock is held while a hook or callback runs, so the host may
  take its lock inside callbacks and call back into pyssl. A host with

@@ -1,12 +1,14 @@
 //! C surface of `SSLContext`.
 
-use std::os::raw::{c_char, c_int, c_uchar};
+use std::ffi::CStr;
+use std::os::raw::{c_char, c_int, c_uchar, c_void};
 use std::sync::Arc;
 
+use super::socket::pyssl_socket;
 use super::{guard, opt_cstr, ssize_t, write_opt, write_out};
 use crate::capi::handle::{self, HandleKind};
 use crate::compat::Compat;
-use crate::context::Context;
+use crate::context::{Context, PskClientCallback, PskServerCallback, SniCallback};
 use crate::error::{PyErr, PyResult};
 
 /// An `SSLContext`: configuration shared by sockets. Thread-safe: one
@@ -410,6 +412,23 @@ pub extern "C" fn pyssl_context_get_security_level(ctx: *const pyssl_context) ->
     guard(|| Ok(unsafe { ctx_ref(ctx) }?.security_level()))
 }
 
+/// A host's callback `userdata`, handed back to it untouched.
+#[derive(Clone, Copy)]
+struct UserData(*mut c_void);
+
+// SAFETY: the header says callbacks run on the handshaking thread, which
+// may be any thread; pyssl never dereferences the pointer.
+unsafe impl Send for UserData {}
+// SAFETY: as above.
+unsafe impl Sync for UserData {}
+
+impl UserData {
+    // A method, so that closures capture the whole (Send) wrapper.
+    fn get(self) -> *mut c_void {
+        self.0
+    }
+}
+
 /// The SNI callback type: called during a server handshake with the socket,
 /// the server name the client sent (ASCII A-label, NULL when none) and the
 /// registered `userdata`. Return 0 to go on (CPython's None), a positive TLS
@@ -418,7 +437,7 @@ pub extern "C" fn pyssl_context_get_security_level(ctx: *const pyssl_context) ->
 /// The callback may call `pyssl_socket_set_context` on the socket.
 pub type pyssl_sni_callback = Option<
     extern "C" fn(
-        sock: *mut super::socket::pyssl_socket,
+        sock: *mut pyssl_socket,
         server_name: *const c_char,
         userdata: *mut std::os::raw::c_void,
     ) -> c_int,
@@ -435,9 +454,24 @@ pub extern "C" fn pyssl_context_set_sni_callback(
     guard(|| {
         // SAFETY: handle checked by ctx_ref.
         let ctx = unsafe { ctx_ref(ctx) }?;
-        ctx.set_sni_callback(
-            callback.map(|callback| crate::context::callbacks::Sni { callback, userdata }),
-        )
+        let user = UserData(userdata);
+        ctx.set_sni_callback(callback.map(|cb| -> SniCallback {
+            Arc::new(move |tag, name| {
+                // The tag is the socket's handle (see socket::into_handle);
+                // only a live one of ours reaches the host.
+                let mut sock = tag as *mut pyssl_socket;
+                // SAFETY: a bound handle is alive for as long as its SSL;
+                // borrow checks the magic.
+                if unsafe { super::socket::sock_ref(sock) }.is_err() {
+                    sock = std::ptr::null_mut();
+                }
+                cb(
+                    sock,
+                    name.map_or(std::ptr::null(), CStr::as_ptr),
+                    user.get(),
+                )
+            })
+        }))
         .map(|_| 0)
     })
 }
@@ -545,9 +579,19 @@ pub extern "C" fn pyssl_context_set_psk_client_callback(
     guard(|| {
         // SAFETY: handle checked by ctx_ref.
         let ctx = unsafe { ctx_ref(ctx) }?;
-        ctx.set_psk_client_callback(
-            callback.map(|callback| crate::context::callbacks::Psk { callback, userdata }),
-        )
+        let user = UserData(userdata);
+        ctx.set_psk_client_callback(callback.map(|cb| -> PskClientCallback {
+            Arc::new(move |hint, identity, psk| {
+                cb(
+                    hint.map_or(std::ptr::null(), CStr::as_ptr),
+                    identity.as_mut_ptr().cast(),
+                    identity.len(),
+                    psk.as_mut_ptr(),
+                    psk.len(),
+                    user.get(),
+                )
+            })
+        }))
         .map(|_| 0)
     })
 }
@@ -564,8 +608,18 @@ pub extern "C" fn pyssl_context_set_psk_server_callback(
     guard(|| {
         // SAFETY: handle checked; string NULL or NUL-terminated.
         let (ctx, hint) = unsafe { (ctx_ref(ctx)?, opt_cstr(identity_hint)) };
+        let user = UserData(userdata);
         ctx.set_psk_server_callback(
-            callback.map(|callback| crate::context::callbacks::Psk { callback, userdata }),
+            callback.map(|cb| -> PskServerCallback {
+                Arc::new(move |identity, psk| {
+                    cb(
+                        identity.map_or(std::ptr::null(), CStr::as_ptr),
+                        psk.as_mut_ptr(),
+                        psk.len(),
+                        user.get(),
+                    )
+                })
+            }),
             hint,
         )
         .map(|_| 0)

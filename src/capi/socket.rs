@@ -37,7 +37,7 @@ fn into_handle(sock: Socket) -> *mut pyssl_socket {
     let h: *mut pyssl_socket = handle::into_raw(sock);
     // SAFETY: just created, live handle of the right kind.
     if let Ok(s) = unsafe { sock_ref(h) } {
-        s.bind_handle(h);
+        s.bind_host_tag(h as usize);
     }
     h
 }

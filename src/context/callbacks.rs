@@ -8,33 +8,35 @@
 //! the socket's memory BIOs). Starting another operation on the same memory
 //! BIOs from there is refused (`PYSSL_ERROR_REENTRANCY`).
 
+use std::ffi::CStr;
 use std::os::raw::{c_char, c_int, c_void};
+use std::sync::Arc;
 
 use openssl_sys as ffi;
 
-use crate::capi::socket::pyssl_socket;
 use crate::context::Context;
-use crate::socket::Socket;
 
-/// The host's SNI callback (see `pyssl_sni_callback`).
-pub type SniCallback = extern "C" fn(
-    sock: *mut pyssl_socket,
-    server_name: *const c_char,
-    userdata: *mut c_void,
-) -> c_int;
+/// The host's SNI callback, called during a server handshake with the
+/// socket's host tag (see [`crate::socket::Socket::bind_host_tag`]; 0 when
+/// none) and the server name the client sent. 0 goes on (CPython's None), a
+/// positive value aborts with that TLS alert (an int result), a negative one
+/// with `handshake_failure` (an exception).
+pub type SniCallback = Arc<dyn Fn(usize, Option<&CStr>) -> i32 + Send + Sync>;
 
-/// An SNI callback with its userdata.
-#[derive(Clone, Copy, Debug)]
-pub struct Sni {
-    pub callback: SniCallback,
-    pub userdata: *mut c_void,
-}
+/// The host's PSK client callback: the server's identity hint (None when
+/// empty), the identity buffer (write a NUL-terminated identity), the key
+/// buffer; returns the key's length, or < 0 to fail the handshake.
+pub type PskClientCallback =
+    Arc<dyn Fn(Option<&CStr>, &mut [u8], &mut [u8]) -> isize + Send + Sync>;
 
-/// Stores the socket's handle in its SSL (ex_data 0, `SSL_set_app_data`).
-pub(crate) fn bind(ssl: *mut ffi::SSL, handle: *mut pyssl_socket) {
-    // SAFETY: valid SSL; the handle outlives the SSL (the SSL is freed when
-    // the handle is).
-    unsafe { ffi::SSL_set_ex_data(ssl, 0, handle.cast()) };
+/// The host's PSK server callback: the client's identity (None when empty)
+/// and the key buffer; returns the key's length, or < 0 to fail.
+pub type PskServerCallback = Arc<dyn Fn(Option<&CStr>, &mut [u8]) -> isize + Send + Sync>;
+
+/// Stores the socket's host tag in its SSL (ex_data 0, `SSL_set_app_data`).
+pub(crate) fn bind(ssl: *mut ffi::SSL, tag: usize) {
+    // SAFETY: valid SSL; the tag is an integer OpenSSL only stores.
+    unsafe { ffi::SSL_set_ex_data(ssl, 0, tag as *mut c_void) };
 }
 
 const SSL_CTRL_SET_TLSEXT_SERVERNAME_ARG: c_int = 54;
@@ -73,20 +75,13 @@ unsafe extern "C" fn sni_trampoline(ssl: *mut ffi::SSL, al: *mut c_int, arg: *mu
     let Some(sni) = ctx.sni_callback() else {
         return ffi::SSL_TLSEXT_ERR_OK;
     };
-    // SAFETY: valid SSL; ex_data 0 is the handle bound at socket creation
-    // (NULL for sockets made through the Rust API only).
-    let handle = unsafe { ffi::SSL_get_ex_data(ssl, 0) } as *mut pyssl_socket;
-    // SAFETY: a bound handle is alive for as long as its SSL.
-    let sock = unsafe { crate::capi::handle::borrow::<Socket, _>(handle) }.ok();
-    // SAFETY: valid SSL; the name is owned by the SSL.
+    // SAFETY: valid SSL; ex_data 0 is the host tag (0 when none was bound).
+    let tag = unsafe { ffi::SSL_get_ex_data(ssl, 0) } as usize;
+    // SAFETY: valid SSL; the name is NULL or a string owned by the SSL.
     let name = unsafe { ffi::SSL_get_servername(ssl, TLSEXT_NAMETYPE_HOST_NAME) };
-    // Only a live handle of ours goes to the host.
-    let handle = if sock.is_some() {
-        handle
-    } else {
-        std::ptr::null_mut()
-    };
-    let result = std::panic::catch_unwind(|| (sni.callback)(handle, name, sni.userdata));
+    // SAFETY: as above.
+    let name = (!name.is_null()).then(|| unsafe { CStr::from_ptr(name) });
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sni(tag, name)));
     let alert = match result {
         Ok(0) => return ffi::SSL_TLSEXT_ERR_OK,
         Ok(r) if r > 0 => r,
@@ -95,31 +90,6 @@ unsafe extern "C" fn sni_trampoline(ssl: *mut ffi::SSL, al: *mut c_int, arg: *mu
     // SAFETY: OpenSSL passes a valid alert slot.
     unsafe { *al = alert };
     ffi::SSL_TLSEXT_ERR_ALERT_FATAL
-}
-
-/// The host's PSK client callback (see `pyssl_psk_client_callback`).
-pub type PskClientCallback = extern "C" fn(
-    hint: *const c_char,
-    identity: *mut c_char,
-    max_identity_len: usize,
-    psk: *mut u8,
-    max_psk_len: usize,
-    userdata: *mut c_void,
-) -> isize;
-
-/// The host's PSK server callback (see `pyssl_psk_server_callback`).
-pub type PskServerCallback = extern "C" fn(
-    identity: *const c_char,
-    psk: *mut u8,
-    max_psk_len: usize,
-    userdata: *mut c_void,
-) -> isize;
-
-/// A PSK callback with its userdata.
-#[derive(Clone, Copy, Debug)]
-pub struct Psk<F> {
-    pub callback: F,
-    pub userdata: *mut c_void,
 }
 
 /// The Context owning the SSL's current SSL_CTX (its app data).
@@ -151,30 +121,24 @@ pub(crate) extern "C" fn psk_client_trampoline(
         return 0;
     };
     // SAFETY: hint is NULL or NUL-terminated.
-    let hint = if hint.is_null() || unsafe { *hint } == 0 {
-        std::ptr::null()
-    } else {
-        hint
-    };
+    let hint = (!hint.is_null()).then(|| unsafe { CStr::from_ptr(hint) });
+    let hint = hint.filter(|h| !h.is_empty());
     if max_identity_len == 0 {
         return 0;
     }
-    // SAFETY: OpenSSL's buffers have the sizes it passes; we clear the
-    // identity so an unterminated answer is detected below.
-    let n = std::panic::catch_unwind(|| unsafe {
-        std::ptr::write_bytes(identity, 0, max_identity_len as usize);
-        (cb.callback)(
-            hint,
-            identity,
-            max_identity_len as usize,
-            psk,
-            max_psk_len as usize,
-            cb.userdata,
+    // SAFETY: OpenSSL's buffers have the sizes it passes and are not
+    // otherwise used while the callback runs.
+    let (identity, psk) = unsafe {
+        (
+            std::slice::from_raw_parts_mut(identity.cast::<u8>(), max_identity_len as usize),
+            std::slice::from_raw_parts_mut(psk, max_psk_len as usize),
         )
-    })
-    .unwrap_or(-1);
-    // SAFETY: identity has max_identity_len bytes.
-    let terminated = unsafe { *identity.add(max_identity_len as usize - 1) } == 0;
+    };
+    // Cleared, so that an unterminated answer is detected below.
+    identity.fill(0);
+    let n = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cb(hint, identity, psk)))
+        .unwrap_or(-1);
+    let terminated = identity.last() == Some(&0);
     if n < 0 || n as u64 > max_psk_len as u64 || !terminated {
         return 0;
     }
@@ -192,17 +156,14 @@ pub(crate) extern "C" fn psk_server_trampoline(
     let Some(cb) = (unsafe { context_of(ssl) }).and_then(Context::psk_server_callback) else {
         return 0;
     };
-    // An empty identity reaches the host as NULL (CPython's None).
+    // An empty identity reaches the host as None (CPython's None).
     // SAFETY: identity is NULL or NUL-terminated.
-    let identity = if identity.is_null() || unsafe { *identity } == 0 {
-        std::ptr::null()
-    } else {
-        identity
-    };
-    let n = std::panic::catch_unwind(|| {
-        (cb.callback)(identity, psk, max_psk_len as usize, cb.userdata)
-    })
-    .unwrap_or(-1);
+    let identity = (!identity.is_null()).then(|| unsafe { CStr::from_ptr(identity) });
+    let identity = identity.filter(|i| !i.is_empty());
+    // SAFETY: OpenSSL's key buffer has the size it passes.
+    let psk = unsafe { std::slice::from_raw_parts_mut(psk, max_psk_len as usize) };
+    let n =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cb(identity, psk))).unwrap_or(-1);
     if n < 0 || n as u64 > max_psk_len as u64 {
         return 0;
     }

@@ -21,6 +21,8 @@ use crate::value::Value;
 /// CPython's `_SSLMethod` values.
 pub mod callbacks;
 
+pub use callbacks::{PskClientCallback, PskServerCallback, SniCallback};
+
 pub mod protocol {
     pub(crate) const TLS: i32 = 2;
     pub(crate) const TLS_CLIENT: i32 = 16;
@@ -52,7 +54,6 @@ const X509_V_FLAG_TRUSTED_FIRST: std::os::raw::c_ulong = 0x8000;
 const SSL_MODE_RELEASE_BUFFERS: std::os::raw::c_long = 0x10;
 
 /// Settings that live beside the `SSL_CTX`.
-#[derive(Debug)]
 struct Settings {
     check_hostname: bool,
     /// ALPN protocols in wire format (server side selection list), shared
@@ -63,11 +64,9 @@ struct Settings {
     /// `SSLContext._host_flags`.
     host_flags: c_uint,
     /// `SSLContext.sni_callback`.
-    sni: Option<crate::context::callbacks::Sni>,
-    psk_client:
-        Option<crate::context::callbacks::Psk<crate::context::callbacks::PskClientCallback>>,
-    psk_server:
-        Option<crate::context::callbacks::Psk<crate::context::callbacks::PskServerCallback>>,
+    sni: Option<SniCallback>,
+    psk_client: Option<PskClientCallback>,
+    psk_server: Option<PskServerCallback>,
     /// `SSLContext.keylog_filename` and the open file.
     keylog: Option<(String, std::sync::Arc<std::sync::Mutex<std::fs::File>>)>,
 }
@@ -424,24 +423,22 @@ impl Context {
 
     /// `SSLContext.sni_callback = cb` (None removes it). Server side only,
     /// as CPython only calls it there.
-    pub fn set_sni_callback(&self, sni: Option<crate::context::callbacks::Sni>) -> PyResult<()> {
+    pub fn set_sni_callback(&self, sni: Option<SniCallback>) -> PyResult<()> {
         if self.protocol == protocol::TLS_CLIENT {
             return Err(PyErr::value_error(
                 "sni_callback cannot be set on TLS_CLIENT context",
             ));
         }
         let mut s = self.write();
+        let on = sni.is_some();
         s.sni = sni;
         // SAFETY: our SSL_CTX, under the write lock.
-        unsafe { crate::context::callbacks::install_sni(self.ctx, self, sni.is_some()) };
+        unsafe { callbacks::install_sni(self.ctx, self, on) };
         Ok(())
     }
 
     /// `SSLContext.set_psk_client_callback(cb)` (CPython 3.13).
-    pub fn set_psk_client_callback(
-        &self,
-        cb: Option<crate::context::callbacks::Psk<crate::context::callbacks::PskClientCallback>>,
-    ) -> PyResult<()> {
+    pub fn set_psk_client_callback(&self, cb: Option<PskClientCallback>) -> PyResult<()> {
         if self.protocol == protocol::TLS_SERVER {
             return Err(set_ssl_error(
                 self.compat,
@@ -451,8 +448,8 @@ impl Context {
             ));
         }
         let mut s = self.write();
+        let f = cb.as_ref().map(|_| callbacks::psk_client_trampoline as _);
         s.psk_client = cb;
-        let f = cb.map(|_| crate::context::callbacks::psk_client_trampoline as _);
         // SAFETY: our SSL_CTX under the write lock.
         unsafe { ffi::SSL_CTX_set_psk_client_callback(self.ctx, f) };
         Ok(())
@@ -461,7 +458,7 @@ impl Context {
     /// `SSLContext.set_psk_server_callback(cb, identity_hint)` (3.13).
     pub fn set_psk_server_callback(
         &self,
-        cb: Option<crate::context::callbacks::Psk<crate::context::callbacks::PskServerCallback>>,
+        cb: Option<PskServerCallback>,
         identity_hint: Option<&CStr>,
     ) -> PyResult<()> {
         if self.protocol == protocol::TLS_CLIENT {
@@ -480,33 +477,35 @@ impl Context {
                 crate::error::clear_error_queue();
                 return Err(PyErr::value_error("failed to set identity hint"));
             }
+            let f = cb.as_ref().map(|_| callbacks::psk_server_trampoline as _);
             s.psk_server = cb;
-            let f = cb.map(|_| crate::context::callbacks::psk_server_trampoline as _);
             ffi::SSL_CTX_set_psk_server_callback(self.ctx, f);
         }
         Ok(())
     }
 
-    pub(crate) fn psk_client_callback(
-        &self,
-    ) -> Option<crate::context::callbacks::Psk<crate::context::callbacks::PskClientCallback>> {
+    pub(crate) fn psk_client_callback(&self) -> Option<PskClientCallback> {
         self.settings
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .psk_client
+            .clone()
     }
 
-    pub(crate) fn psk_server_callback(
-        &self,
-    ) -> Option<crate::context::callbacks::Psk<crate::context::callbacks::PskServerCallback>> {
+    pub(crate) fn psk_server_callback(&self) -> Option<PskServerCallback> {
         self.settings
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .psk_server
+            .clone()
     }
 
-    pub(crate) fn sni_callback(&self) -> Option<crate::context::callbacks::Sni> {
-        self.settings.read().unwrap_or_else(|e| e.into_inner()).sni
+    pub(crate) fn sni_callback(&self) -> Option<SniCallback> {
+        self.settings
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .sni
+            .clone()
     }
 
     /// `SSLContext.keylog_filename = path` (None stops logging): appends

@@ -387,11 +387,12 @@ impl Socket {
         Ok(())
     }
 
-    /// Makes the socket's handle findable from its SSL in OpenSSL
-    /// callbacks (not for a borrowed SSL, whose app data is the host's).
-    pub(crate) fn bind_handle(&self, handle: *mut crate::capi::socket::pyssl_socket) {
+    /// Sets the tag the SNI callback receives for this socket (the C
+    /// surface's handle). Not for a borrowed SSL, whose app data is the
+    /// host's.
+    pub fn bind_host_tag(&self, tag: usize) {
         if self.original_ctx.is_some() {
-            crate::context::callbacks::bind(self.ssl, handle);
+            crate::context::callbacks::bind(self.ssl, tag);
         }
     }
 
