@@ -12,6 +12,22 @@
 
 
 /*
+ Behave as Debian's CPython 3.11.2 (see README, "CPython versions").
+ */
+#define PYSSL_COMPAT_3_11 311
+
+/*
+ Behave as Debian 13's CPython 3.13.5 (differs from 3.14 only where
+ docs/behaviour.md says).
+ */
+#define PYSSL_COMPAT_3_13 313
+
+/*
+ Behave as CPython 3.14 (Debian sid's 3.14.10; the default).
+ */
+#define PYSSL_COMPAT_3_14 314
+
+/*
  `ssl.PROTOCOL_TLS` (deprecated in CPython; client or server).
  */
 #define PYSSL_PROTOCOL_TLS 2
@@ -40,22 +56,6 @@
  `ssl.CERT_REQUIRED`.
  */
 #define PYSSL_CERT_REQUIRED 2
-
-/*
- Behave as Debian's CPython 3.11.2 (see README, "CPython versions").
- */
-#define PYSSL_COMPAT_3_11 311
-
-/*
- Behave as Debian 13's CPython 3.13.5 (differs from 3.14 only where
- docs/behaviour.md says).
- */
-#define PYSSL_COMPAT_3_13 313
-
-/*
- Behave as CPython 3.14 (Debian sid's 3.14.10; the default).
- */
-#define PYSSL_COMPAT_3_14 314
 
 /*
  `ssl.TLSVersion.MINIMUM_SUPPORTED`.

@@ -18,6 +18,15 @@
 //! |---|---|---|
 //! | a server's `get_unverified_chain()` without a client certificate | `[None]` | `None` |
 
+// C sees these and the other Python constants as `PYSSL_` + the name.
+/// Behave as Debian's CPython 3.11.2 (see README, "CPython versions").
+pub const COMPAT_3_11: i32 = 311;
+/// Behave as Debian 13's CPython 3.13.5 (differs from 3.14 only where
+/// docs/behaviour.md says).
+pub const COMPAT_3_13: i32 = 313;
+/// Behave as CPython 3.14 (Debian sid's 3.14.10; the default).
+pub const COMPAT_3_14: i32 = 314;
+
 /// Which CPython's rules a context (and its sockets) follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Compat {
@@ -34,18 +43,18 @@ impl Compat {
     /// From the C constant (`311`, `313` or `314`).
     pub fn from_code(code: i32) -> Option<Compat> {
         match code {
-            311 => Some(Compat::Py311),
-            313 => Some(Compat::Py313),
-            314 => Some(Compat::Py314),
+            COMPAT_3_11 => Some(Compat::Py311),
+            COMPAT_3_13 => Some(Compat::Py313),
+            COMPAT_3_14 => Some(Compat::Py314),
             _ => None,
         }
     }
 
     pub fn code(self) -> i32 {
         match self {
-            Compat::Py311 => 311,
-            Compat::Py313 => 313,
-            Compat::Py314 => 314,
+            Compat::Py311 => COMPAT_3_11,
+            Compat::Py313 => COMPAT_3_13,
+            Compat::Py314 => COMPAT_3_14,
         }
     }
 }

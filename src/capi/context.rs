@@ -18,33 +18,22 @@ pub struct pyssl_context {
     _private: [u8; 0],
 }
 
-/// `ssl.PROTOCOL_TLS` (deprecated in CPython; client or server).
-pub const PYSSL_PROTOCOL_TLS: c_int = 2;
-/// `ssl.PROTOCOL_TLS_CLIENT`: verifies certificates and host names.
-pub const PYSSL_PROTOCOL_TLS_CLIENT: c_int = 16;
-/// `ssl.PROTOCOL_TLS_SERVER`.
-pub const PYSSL_PROTOCOL_TLS_SERVER: c_int = 17;
-/// `ssl.CERT_NONE`.
-pub const PYSSL_CERT_NONE: c_int = 0;
-/// `ssl.CERT_OPTIONAL`.
-pub const PYSSL_CERT_OPTIONAL: c_int = 1;
-/// `ssl.CERT_REQUIRED`.
-pub const PYSSL_CERT_REQUIRED: c_int = 2;
-/// Behave as Debian's CPython 3.11.2 (see README, "CPython versions").
-pub const PYSSL_COMPAT_3_11: c_int = 311;
-/// Behave as Debian 13's CPython 3.13.5 (differs from 3.14 only where
-/// docs/behaviour.md says).
-pub const PYSSL_COMPAT_3_13: c_int = 313;
-/// Behave as CPython 3.14 (Debian sid's 3.14.10; the default).
-pub const PYSSL_COMPAT_3_14: c_int = 314;
-/// `ssl.TLSVersion.MINIMUM_SUPPORTED`.
-pub const PYSSL_TLS_VERSION_MINIMUM_SUPPORTED: c_int = -2;
-/// `ssl.TLSVersion.MAXIMUM_SUPPORTED`.
-pub const PYSSL_TLS_VERSION_MAXIMUM_SUPPORTED: c_int = -1;
-/// `ssl.TLSVersion.TLSv1_2`.
-pub const PYSSL_TLS_VERSION_TLSV1_2: c_int = 0x303;
-/// `ssl.TLSVersion.TLSv1_3`.
-pub const PYSSL_TLS_VERSION_TLSV1_3: c_int = 0x304;
+// The constants are defined once, in the core; these are their C names
+// for Rust callers of the C surface (the header gets them from the core).
+pub use crate::compat::{
+    COMPAT_3_11 as PYSSL_COMPAT_3_11, COMPAT_3_13 as PYSSL_COMPAT_3_13,
+    COMPAT_3_14 as PYSSL_COMPAT_3_14,
+};
+pub use crate::context::{
+    CERT_NONE as PYSSL_CERT_NONE, CERT_OPTIONAL as PYSSL_CERT_OPTIONAL,
+    CERT_REQUIRED as PYSSL_CERT_REQUIRED, PROTOCOL_TLS as PYSSL_PROTOCOL_TLS,
+    PROTOCOL_TLS_CLIENT as PYSSL_PROTOCOL_TLS_CLIENT,
+    PROTOCOL_TLS_SERVER as PYSSL_PROTOCOL_TLS_SERVER,
+    TLS_VERSION_MAXIMUM_SUPPORTED as PYSSL_TLS_VERSION_MAXIMUM_SUPPORTED,
+    TLS_VERSION_MINIMUM_SUPPORTED as PYSSL_TLS_VERSION_MINIMUM_SUPPORTED,
+    TLS_VERSION_TLSV1_2 as PYSSL_TLS_VERSION_TLSV1_2,
+    TLS_VERSION_TLSV1_3 as PYSSL_TLS_VERSION_TLSV1_3,
+};
 
 pub(crate) struct ContextHandle(pub Arc<Context>);
 

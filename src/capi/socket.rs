@@ -280,17 +280,10 @@ pub extern "C" fn pyssl_socket_server_side(sock: *const pyssl_socket) -> c_int {
     guard(|| Ok(unsafe { sock_ref(sock) }?.server_side() as c_int))
 }
 
-/// `pyssl_socket_set_io` fd: the host's socket object is gone (CPython's
-/// `Py_None` socket): operations fail with `PYSSL_ERROR_NO_SOCKET`.
-pub const PYSSL_FD_GONE: c_int = -1;
-/// `pyssl_socket_set_io` fd: there is no socket, the `SSL*` runs over
-/// memory BIOs (CPython's `sock == NULL`).
-pub const PYSSL_FD_NONE: c_int = -2;
-/// `pyssl_socket_set_io` fd: the host's socket object is alive but closed
-/// (CPython's `sock_fd == -1`): OpenSSL keeps using its old fd, a wait in
-/// timeout mode fails with "Underlying socket has been closed.", and
-/// shutdown with "Underlying socket connection gone".
-pub const PYSSL_FD_CLOSED: c_int = -3;
+/// The `pyssl_socket_set_io` fd markers (defined in the core).
+pub use crate::socket::{
+    FD_CLOSED as PYSSL_FD_CLOSED, FD_GONE as PYSSL_FD_GONE, FD_NONE as PYSSL_FD_NONE,
+};
 
 /// Wraps an `SSL*` the host created, configured and keeps owning (pyssl
 /// never frees it): for a patched CPython `_ssl.c` that delegates I/O to

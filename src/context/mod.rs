@@ -18,34 +18,39 @@ use crate::hooks;
 use crate::ossl;
 use crate::value::Value;
 
-/// CPython's `_SSLMethod` values.
 pub mod callbacks;
 
 pub use callbacks::{PskClientCallback, PskServerCallback, SniCallback};
 
-pub mod protocol {
-    pub(crate) const TLS: i32 = 2;
-    pub(crate) const TLS_CLIENT: i32 = 16;
-    pub(crate) const TLS_SERVER: i32 = 17;
-}
+// Python's `ssl` constants. The C header has each as `PYSSL_` + its name
+// (cbindgen.toml renames them); this is their only definition.
 
-/// CPython's `VerifyMode` values.
-pub mod cert_reqs {
-    pub(crate) const NONE: i32 = 0;
-    pub(crate) const OPTIONAL: i32 = 1;
-    pub(crate) const REQUIRED: i32 = 2;
-}
-
-/// CPython's `TLSVersion` sentinels.
-pub mod tls_version {
-    pub(crate) const MINIMUM_SUPPORTED: i32 = -2;
-    pub(crate) const MAXIMUM_SUPPORTED: i32 = -1;
-    pub(crate) const SSLV3: i32 = 0x300;
-    pub(crate) const TLSV1: i32 = 0x301;
-    pub(crate) const TLSV1_1: i32 = 0x302;
-    pub(crate) const TLSV1_2: i32 = 0x303;
-    pub(crate) const TLSV1_3: i32 = 0x304;
-}
+/// `ssl.PROTOCOL_TLS` (deprecated in CPython; client or server).
+pub const PROTOCOL_TLS: i32 = 2;
+/// `ssl.PROTOCOL_TLS_CLIENT`: verifies certificates and host names.
+pub const PROTOCOL_TLS_CLIENT: i32 = 16;
+/// `ssl.PROTOCOL_TLS_SERVER`.
+pub const PROTOCOL_TLS_SERVER: i32 = 17;
+/// `ssl.CERT_NONE`.
+pub const CERT_NONE: i32 = 0;
+/// `ssl.CERT_OPTIONAL`.
+pub const CERT_OPTIONAL: i32 = 1;
+/// `ssl.CERT_REQUIRED`.
+pub const CERT_REQUIRED: i32 = 2;
+/// `ssl.TLSVersion.MINIMUM_SUPPORTED`.
+pub const TLS_VERSION_MINIMUM_SUPPORTED: i32 = -2;
+/// `ssl.TLSVersion.MAXIMUM_SUPPORTED`.
+pub const TLS_VERSION_MAXIMUM_SUPPORTED: i32 = -1;
+/// `ssl.TLSVersion.SSLv3` (refused by OpenSSL 3 builds, as in CPython).
+pub(crate) const TLS_VERSION_SSLV3: i32 = 0x300;
+/// `ssl.TLSVersion.TLSv1`.
+pub(crate) const TLS_VERSION_TLSV1: i32 = 0x301;
+/// `ssl.TLSVersion.TLSv1_1`.
+pub(crate) const TLS_VERSION_TLSV1_1: i32 = 0x302;
+/// `ssl.TLSVersion.TLSv1_2`.
+pub const TLS_VERSION_TLSV1_2: i32 = 0x303;
+/// `ssl.TLSVersion.TLSv1_3`.
+pub const TLS_VERSION_TLSV1_3: i32 = 0x304;
 
 const SSL_OP_IGNORE_UNEXPECTED_EOF: u64 = 1 << 7;
 const X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS: c_uint = 0x4;
@@ -132,9 +137,9 @@ impl Context {
         // SAFETY: plain constructors without arguments.
         let method = unsafe {
             match proto {
-                protocol::TLS => ffi::TLS_method(),
-                protocol::TLS_CLIENT => ffi::TLS_client_method(),
-                protocol::TLS_SERVER => ffi::TLS_server_method(),
+                PROTOCOL_TLS => ffi::TLS_method(),
+                PROTOCOL_TLS_CLIENT => ffi::TLS_client_method(),
+                PROTOCOL_TLS_SERVER => ffi::TLS_server_method(),
                 _ => {
                     return Err(PyErr::value_error(format!(
                         "invalid or unsupported protocol version {proto}"
@@ -170,16 +175,12 @@ impl Context {
     }
 
     fn apply_defaults(&self) -> PyResult<()> {
-        let client = self.protocol == protocol::TLS_CLIENT;
+        let client = self.protocol == PROTOCOL_TLS_CLIENT;
         {
             let mut s = self.settings.write().unwrap_or_else(|e| e.into_inner());
             s.check_hostname = client;
         }
-        self.set_verify_raw(if client {
-            cert_reqs::REQUIRED
-        } else {
-            cert_reqs::NONE
-        })?;
+        self.set_verify_raw(if client { CERT_REQUIRED } else { CERT_NONE })?;
         let mut options: u64 = ffi::SSL_OP_ALL & !ffi::SSL_OP_DONT_INSERT_EMPTY_FRAGMENTS;
         // SSL_OP_NO_SSLv2 is 0 in OpenSSL 3.
         options |= ossl::SSL_OP_NO_SSLV3;
@@ -202,7 +203,7 @@ impl Context {
             ffi::SSL_CTX_set_mode(self.ctx, SSL_MODE_RELEASE_BUFFERS as _);
             // 3.13 stopped setting it on client contexts (it broke TLS 1.3
             // PSK there); 3.11 sets it on every context.
-            if self.compat == Compat::Py311 || self.protocol != protocol::TLS_CLIENT {
+            if self.compat == Compat::Py311 || self.protocol != PROTOCOL_TLS_CLIENT {
                 let sid = b"Python\0";
                 ffi::SSL_CTX_set_session_id_context(self.ctx, sid.as_ptr(), sid.len() as c_uint);
             }
@@ -243,9 +244,9 @@ impl Context {
     /// `_set_verify_mode`.
     fn set_verify_raw(&self, mode: i32) -> PyResult<()> {
         let m = match mode {
-            cert_reqs::NONE => ffi::SSL_VERIFY_NONE,
-            cert_reqs::OPTIONAL => ffi::SSL_VERIFY_PEER,
-            cert_reqs::REQUIRED => ffi::SSL_VERIFY_PEER | ffi::SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+            CERT_NONE => ffi::SSL_VERIFY_NONE,
+            CERT_OPTIONAL => ffi::SSL_VERIFY_PEER,
+            CERT_REQUIRED => ffi::SSL_VERIFY_PEER | ffi::SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
             _ => return Err(PyErr::value_error("invalid value for verify_mode")),
         };
         // SAFETY: valid SSL_CTX; keeping the current verify callback.
@@ -259,7 +260,7 @@ impl Context {
     /// `SSLContext.verify_mode = mode`.
     pub fn set_verify_mode(&self, mode: i32) -> PyResult<()> {
         let s = self.write();
-        if mode == cert_reqs::NONE && s.check_hostname {
+        if mode == CERT_NONE && s.check_hostname {
             return Err(PyErr::value_error(
                 "Cannot set verify_mode to CERT_NONE when check_hostname is enabled.",
             ));
@@ -273,9 +274,9 @@ impl Context {
         // SAFETY: valid SSL_CTX.
         let m = unsafe { ffi::SSL_CTX_get_verify_mode(self.ctx) };
         match m {
-            ffi::SSL_VERIFY_NONE => cert_reqs::NONE,
-            ffi::SSL_VERIFY_PEER => cert_reqs::OPTIONAL,
-            _ => cert_reqs::REQUIRED,
+            ffi::SSL_VERIFY_NONE => CERT_NONE,
+            ffi::SSL_VERIFY_PEER => CERT_OPTIONAL,
+            _ => CERT_REQUIRED,
         }
     }
 
@@ -285,7 +286,7 @@ impl Context {
         let mut s = self.write();
         // SAFETY: valid SSL_CTX.
         if enabled && unsafe { ffi::SSL_CTX_get_verify_mode(self.ctx) } == ffi::SSL_VERIFY_NONE {
-            self.set_verify_raw(cert_reqs::REQUIRED)?;
+            self.set_verify_raw(CERT_REQUIRED)?;
         }
         s.check_hostname = enabled;
         Ok(())
@@ -332,7 +333,7 @@ impl Context {
     pub fn set_proto_version(&self, v: i32, maximum: bool) -> PyResult<()> {
         let _s = self.write();
         match self.protocol {
-            protocol::TLS | protocol::TLS_CLIENT | protocol::TLS_SERVER => {}
+            PROTOCOL_TLS | PROTOCOL_TLS_CLIENT | PROTOCOL_TLS_SERVER => {}
             _ => {
                 return Err(PyErr::value_error(
                     "The context's protocol doesn't support modification of highest and lowest version.",
@@ -341,13 +342,13 @@ impl Context {
         }
         let valid = matches!(
             v,
-            tls_version::SSLV3
-                | tls_version::TLSV1
-                | tls_version::TLSV1_1
-                | tls_version::TLSV1_2
-                | tls_version::TLSV1_3
-                | tls_version::MINIMUM_SUPPORTED
-                | tls_version::MAXIMUM_SUPPORTED
+            TLS_VERSION_SSLV3
+                | TLS_VERSION_TLSV1
+                | TLS_VERSION_TLSV1_1
+                | TLS_VERSION_TLSV1_2
+                | TLS_VERSION_TLSV1_3
+                | TLS_VERSION_MINIMUM_SUPPORTED
+                | TLS_VERSION_MAXIMUM_SUPPORTED
         );
         if !valid {
             return Err(PyErr::value_error(format!(
@@ -357,16 +358,16 @@ impl Context {
         }
         let raw = if !maximum {
             match v {
-                tls_version::MINIMUM_SUPPORTED => 0,
-                tls_version::MAXIMUM_SUPPORTED => tls_version::TLSV1_3,
+                TLS_VERSION_MINIMUM_SUPPORTED => 0,
+                TLS_VERSION_MAXIMUM_SUPPORTED => TLS_VERSION_TLSV1_3,
                 v => v,
             }
         } else {
             match v {
-                tls_version::MAXIMUM_SUPPORTED => 0,
+                TLS_VERSION_MAXIMUM_SUPPORTED => 0,
                 // PY_PROTO_MINIMUM_AVAILABLE: OpenSSL 3 is built without
                 // SSLv3 here, so CPython's lowest available is TLSv1.
-                tls_version::MINIMUM_SUPPORTED => tls_version::TLSV1,
+                TLS_VERSION_MINIMUM_SUPPORTED => TLS_VERSION_TLSV1,
                 v => v,
             }
         };
@@ -399,8 +400,8 @@ impl Context {
             }
         } as i32;
         match (v, maximum) {
-            (0, false) => tls_version::MINIMUM_SUPPORTED,
-            (0, true) => tls_version::MAXIMUM_SUPPORTED,
+            (0, false) => TLS_VERSION_MINIMUM_SUPPORTED,
+            (0, true) => TLS_VERSION_MAXIMUM_SUPPORTED,
             (v, _) => v,
         }
     }
@@ -424,7 +425,7 @@ impl Context {
     /// `SSLContext.sni_callback = cb` (None removes it). Server side only,
     /// as CPython only calls it there.
     pub fn set_sni_callback(&self, sni: Option<SniCallback>) -> PyResult<()> {
-        if self.protocol == protocol::TLS_CLIENT {
+        if self.protocol == PROTOCOL_TLS_CLIENT {
             return Err(PyErr::value_error(
                 "sni_callback cannot be set on TLS_CLIENT context",
             ));
@@ -439,7 +440,7 @@ impl Context {
 
     /// `SSLContext.set_psk_client_callback(cb)` (CPython 3.13).
     pub fn set_psk_client_callback(&self, cb: Option<PskClientCallback>) -> PyResult<()> {
-        if self.protocol == protocol::TLS_SERVER {
+        if self.protocol == PROTOCOL_TLS_SERVER {
             return Err(set_ssl_error(
                 self.compat,
                 Some("Cannot add PSK client callback to a PROTOCOL_TLS_SERVER context"),
@@ -461,7 +462,7 @@ impl Context {
         cb: Option<PskServerCallback>,
         identity_hint: Option<&CStr>,
     ) -> PyResult<()> {
-        if self.protocol == protocol::TLS_CLIENT {
+        if self.protocol == PROTOCOL_TLS_CLIENT {
             return Err(set_ssl_error(
                 self.compat,
                 Some("Cannot add PSK server callback to a PROTOCOL_TLS_CLIENT context"),
@@ -759,7 +760,7 @@ impl Context {
         if n < 0 {
             return Err(PyErr::value_error("value must be non-negative"));
         }
-        if self.protocol != protocol::TLS_SERVER {
+        if self.protocol != PROTOCOL_TLS_SERVER {
             return Err(PyErr::value_error("SSLContext is not a server context."));
         }
         let _s = self.write();
@@ -1303,7 +1304,7 @@ mod tests {
     /// setter on another thread may free before OpenSSL copies the answer.
     #[test]
     fn alpn_answer_points_into_the_clients_list() {
-        let ctx = Context::new(protocol::TLS_SERVER, Compat::Py314).unwrap();
+        let ctx = Context::new(PROTOCOL_TLS_SERVER, Compat::Py314).unwrap();
         ctx.set_alpn_protocols(b"\x08http/1.1\x02h2").unwrap();
         let client = b"\x02h2\x08http/1.1".to_vec();
         let (r, out, outlen) = select(&ctx, &client);

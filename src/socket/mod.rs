@@ -18,7 +18,9 @@ use std::sync::{Arc, Mutex};
 use openssl_sys as ffi;
 
 use crate::compat::Compat;
-use crate::context::{cert_reqs, protocol, Context};
+use crate::context::{
+    Context, CERT_NONE, CERT_OPTIONAL, CERT_REQUIRED, PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER,
+};
 use crate::error::{clear_openssl_errors, set_ssl_error, PyErr, PyResult, Status};
 use crate::here;
 use crate::hooks::{allow_threads, check_interrupt};
@@ -47,13 +49,20 @@ enum Transport {
     Borrowed,
 }
 
-/// `State::fd` of a socket whose socket object is gone (CPython's `Py_None`).
-pub(crate) const FD_GONE: c_int = -1;
-/// `State::fd` of a borrowed `SSL*` over memory BIOs (CPython's `sock == NULL`).
-pub(crate) const FD_NONE: c_int = -2;
-/// `State::fd` of a borrowed `SSL*` whose socket object is still alive but
-/// closed (CPython's `sock_fd == INVALID_SOCKET`): OpenSSL keeps its old fd.
-pub(crate) const FD_CLOSED: c_int = -3;
+// The markers a borrowed `SSL*` gets for its fd (`set_io`), from CPython's
+// socket states. The C header has them as `PYSSL_FD_*`.
+
+/// `pyssl_socket_set_io` fd: the host's socket object is gone (CPython's
+/// `Py_None` socket): operations fail with `PYSSL_ERROR_NO_SOCKET`.
+pub const FD_GONE: c_int = -1;
+/// `pyssl_socket_set_io` fd: there is no socket, the `SSL*` runs over
+/// memory BIOs (CPython's `sock == NULL`).
+pub const FD_NONE: c_int = -2;
+/// `pyssl_socket_set_io` fd: the host's socket object is alive but closed
+/// (CPython's `sock_fd == -1`): OpenSSL keeps using its old fd, a wait in
+/// timeout mode fails with "Underlying socket has been closed.", and
+/// shutdown with "Underlying socket connection gone".
+pub const FD_CLOSED: c_int = -3;
 
 /// Per-connection state. Like CPython's `PySSLSocket`, it may be used by
 /// several threads at once (a reader and a writer): every field a call
@@ -227,7 +236,7 @@ impl Socket {
                 None => None,
             };
             // _ssl's checks in newPySSLSocket.
-            if server_side && guard.protocol() == protocol::TLS_CLIENT {
+            if server_side && guard.protocol() == PROTOCOL_TLS_CLIENT {
                 return Err(set_ssl_error(
                     ctx.compat(),
                     Some("Cannot create a server socket with a PROTOCOL_TLS_CLIENT context"),
@@ -235,7 +244,7 @@ impl Socket {
                     here!(),
                 ));
             }
-            if !server_side && guard.protocol() == protocol::TLS_SERVER {
+            if !server_side && guard.protocol() == PROTOCOL_TLS_SERVER {
                 return Err(set_ssl_error(
                     ctx.compat(),
                     Some("Cannot create a client socket with a PROTOCOL_TLS_SERVER context"),
@@ -1051,9 +1060,9 @@ impl Socket {
         // SAFETY: valid SSL.
         let m = unsafe { ffi::SSL_get_verify_mode(st.ssl) };
         Ok(match m {
-            ffi::SSL_VERIFY_NONE => cert_reqs::NONE,
-            ffi::SSL_VERIFY_PEER => cert_reqs::OPTIONAL,
-            _ => cert_reqs::REQUIRED,
+            ffi::SSL_VERIFY_NONE => CERT_NONE,
+            ffi::SSL_VERIFY_PEER => CERT_OPTIONAL,
+            _ => CERT_REQUIRED,
         })
     }
 }
