@@ -25,6 +25,7 @@
 //! - `handle`: opaque handle checking.
 
 pub mod capi;
+pub mod cipher;
 pub mod compat;
 pub mod context;
 pub(crate) mod errno;

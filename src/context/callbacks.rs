@@ -14,7 +14,11 @@ use std::sync::Arc;
 
 use openssl_sys as ffi;
 
+use super::{PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER};
 use crate::context::Context;
+use crate::error::{set_ssl_error, PyErr, PyResult, Status};
+use crate::here;
+use crate::ossl;
 
 /// The host's SNI callback, called during a server handshake with the
 /// socket's host tag (see [`crate::socket::Socket::bind_host_tag`]; 0 when
@@ -168,4 +172,93 @@ pub(crate) extern "C" fn psk_server_trampoline(
         return 0;
     }
     n as std::os::raw::c_uint
+}
+
+impl Context {
+    /// `SSLContext.sni_callback = cb` (None removes it). Server side only,
+    /// as CPython only calls it there.
+    pub fn set_sni_callback(&self, sni: Option<SniCallback>) -> PyResult<()> {
+        if self.protocol == PROTOCOL_TLS_CLIENT {
+            return Err(PyErr::value_error(
+                "sni_callback cannot be set on TLS_CLIENT context",
+            ));
+        }
+        let mut s = self.write();
+        let on = sni.is_some();
+        s.sni = sni;
+        // SAFETY: our SSL_CTX, under the write lock.
+        unsafe { install_sni(self.ctx, self, on) };
+        Ok(())
+    }
+
+    /// `SSLContext.set_psk_client_callback(cb)` (CPython 3.13).
+    pub fn set_psk_client_callback(&self, cb: Option<PskClientCallback>) -> PyResult<()> {
+        if self.protocol == PROTOCOL_TLS_SERVER {
+            return Err(set_ssl_error(
+                self.compat,
+                Some("Cannot add PSK client callback to a PROTOCOL_TLS_SERVER context"),
+                Status::Ssl,
+                here!(),
+            ));
+        }
+        let mut s = self.write();
+        let f = cb.as_ref().map(|_| psk_client_trampoline as _);
+        s.psk_client = cb;
+        // SAFETY: our SSL_CTX under the write lock.
+        unsafe { ffi::SSL_CTX_set_psk_client_callback(self.ctx, f) };
+        Ok(())
+    }
+
+    /// `SSLContext.set_psk_server_callback(cb, identity_hint)` (3.13).
+    pub fn set_psk_server_callback(
+        &self,
+        cb: Option<PskServerCallback>,
+        identity_hint: Option<&CStr>,
+    ) -> PyResult<()> {
+        if self.protocol == PROTOCOL_TLS_CLIENT {
+            return Err(set_ssl_error(
+                self.compat,
+                Some("Cannot add PSK server callback to a PROTOCOL_TLS_CLIENT context"),
+                Status::Ssl,
+                here!(),
+            ));
+        }
+        let mut s = self.write();
+        // SAFETY: our SSL_CTX under the write lock; the hint is copied.
+        unsafe {
+            let hint = identity_hint.map_or(std::ptr::null(), CStr::as_ptr);
+            if ossl::SSL_CTX_use_psk_identity_hint(self.ctx, hint) != 1 {
+                crate::error::clear_error_queue();
+                return Err(PyErr::value_error("failed to set identity hint"));
+            }
+            let f = cb.as_ref().map(|_| psk_server_trampoline as _);
+            s.psk_server = cb;
+            ffi::SSL_CTX_set_psk_server_callback(self.ctx, f);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn psk_client_callback(&self) -> Option<PskClientCallback> {
+        self.settings
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .psk_client
+            .clone()
+    }
+
+    pub(crate) fn psk_server_callback(&self) -> Option<PskServerCallback> {
+        self.settings
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .psk_server
+            .clone()
+    }
+
+    pub(crate) fn sni_callback(&self) -> Option<SniCallback> {
+        self.settings
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .sni
+            .clone()
+    }
 }

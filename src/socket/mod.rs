@@ -1015,7 +1015,7 @@ impl Socket {
     /// (`SSL_get_ciphers`). 3.13 and later: the server's ciphers that the
     /// client offered, in the server's order, None without both lists (so
     /// on the client side and before the handshake).
-    pub fn shared_ciphers(&self) -> PyResult<Option<Vec<crate::context::CipherInfo>>> {
+    pub fn shared_ciphers(&self) -> PyResult<Option<Vec<crate::cipher::CipherInfo>>> {
         let st = self.state();
         // SAFETY: valid SSL; both stacks belong to it and are only read here
         // (concurrent calls on one socket are the host's, as in CPython);
@@ -1023,13 +1023,13 @@ impl Socket {
         unsafe {
             let server = ossl::SSL_get_ciphers(st.ssl);
             if self.compat == Compat::Py311 {
-                return Ok(crate::context::cipher_list(server));
+                return Ok(crate::cipher::cipher_list(server));
             }
             let client = ossl::SSL_get_client_ciphers(st.ssl);
             if server.is_null() || client.is_null() {
                 return Ok(None);
             }
-            let all = crate::context::cipher_list(server).unwrap_or_default();
+            let all = crate::cipher::cipher_list(server).unwrap_or_default();
             let n = ffi::OPENSSL_sk_num(server as *const ffi::OPENSSL_STACK);
             let shared = (0..n)
                 .zip(all)

@@ -21,8 +21,9 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::rc::Rc;
 use std::sync::Arc;
 
+use pyssl::cipher::CipherInfo;
 use pyssl::compat::Compat;
-use pyssl::context::{CipherInfo, Context};
+use pyssl::context::Context;
 use pyssl::error::PyErr;
 use pyssl::membio::MemoryBio;
 use pyssl::session::Session;
