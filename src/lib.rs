@@ -35,6 +35,7 @@ pub mod membio;
 pub mod ossl;
 pub mod session;
 pub mod socket;
+pub mod ssl_error;
 pub(crate) mod turn;
 pub mod value;
 pub mod wait;

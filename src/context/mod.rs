@@ -61,7 +61,6 @@ pub const TLS_VERSION_TLSV1_2: i32 = 0x303;
 /// `ssl.TLSVersion.TLSv1_3`.
 pub const TLS_VERSION_TLSV1_3: i32 = 0x304;
 
-const SSL_OP_IGNORE_UNEXPECTED_EOF: u64 = 1 << 7;
 const X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS: c_uint = 0x4;
 const X509_CHECK_FLAG_NEVER_CHECK_SUBJECT: c_uint = 0x20;
 const X509_V_FLAG_TRUSTED_FIRST: std::os::raw::c_ulong = 0x8000;
@@ -196,10 +195,7 @@ impl Context {
         options |= ffi::SSL_OP_NO_COMPRESSION;
         options |= ffi::SSL_OP_CIPHER_SERVER_PREFERENCE;
         options |= ffi::SSL_OP_SINGLE_DH_USE | ffi::SSL_OP_SINGLE_ECDH_USE;
-        if self.compat == Compat::Py311 {
-            // Debian's 3.11 makes OpenSSL 3 treat an EOF like 1.1.1 did.
-            options |= SSL_OP_IGNORE_UNEXPECTED_EOF;
-        }
+        options |= crate::ssl_error::context_options(self.compat);
         // OpenSSL's default cipher list in every mode: Debian builds CPython
         // with --with-ssl-default-suites=openssl (3.11, 3.13 and 3.14 alike).
         // SAFETY: valid SSL_CTX owned by self.

@@ -1,9 +1,16 @@
-//! `PySSL_SetError`: which exception an OpenSSL failure becomes.
+//! `PySSL_SetError`: which exception an OpenSSL failure becomes, and every
+//! EOF rule of every mode.
 //!
 //! This is where `pyssl_read` (and handshake, write, shutdown) decide on
-//! `SSLEOFError`, `SSLZeroReturnError`, `SSLWantReadError`, `OSError`,
-//! `SSLCertVerificationError` and friends, following the selected CPython
-//! version (see [`crate::compat`]).
+//! `b''`, `SSLEOFError`, `SSLZeroReturnError`, `SSLWantReadError`,
+//! `OSError`, `SSLCertVerificationError` and friends, following the selected
+//! CPython version (see [`crate::compat`]). The EOF rules, all here:
+//! - a close_notify received (and none sent) reads as `b''`:
+//!   [`read_reached_close_notify`];
+//! - 3.11 makes OpenSSL 3 treat an EOF without close_notify as a clean
+//!   one, so such a read is `b''` too: [`context_options`], applied when a
+//!   context is created;
+//! - every other failure, ragged EOFs in 3.13/3.14 included: [`set_error`].
 
 use std::ffi::CStr;
 use std::os::raw::c_int;
@@ -51,6 +58,31 @@ pub struct ErrorSite<'a> {
     pub socket: Option<bool>,
     pub server_hostname: Option<&'a str>,
     pub compat: Compat,
+}
+
+const SSL_RECEIVED_SHUTDOWN: c_int = 2;
+const SSL_OP_IGNORE_UNEXPECTED_EOF: u64 = 1 << 7;
+
+/// The EOF-related `SSL_CTX` options of a mode: Debian's 3.11 sets
+/// `SSL_OP_IGNORE_UNEXPECTED_EOF`, so that OpenSSL 3 reports an EOF without
+/// close_notify as a clean close (as 1.1.1 did); 3.13 and 3.14 do not.
+pub(crate) fn context_options(compat: Compat) -> u64 {
+    if compat == Compat::Py311 {
+        SSL_OP_IGNORE_UNEXPECTED_EOF
+    } else {
+        0
+    }
+}
+
+/// `read()`'s clean end: the call failed with `SSL_ERROR_ZERO_RETURN`
+/// after a close_notify was received and none sent yet (`b''`).
+///
+/// # Safety
+/// `ssl` must be a valid `SSL*`.
+pub(crate) unsafe fn read_reached_close_notify(ssl: *mut ffi::SSL, err: SslErr) -> bool {
+    // SAFETY: valid SSL, as the caller guarantees.
+    err.ssl == ffi::SSL_ERROR_ZERO_RETURN
+        && unsafe { ffi::SSL_get_shutdown(ssl) } == SSL_RECEIVED_SHUTDOWN
 }
 
 const ERR_LIB_SYS: i32 = 2;

@@ -1,0 +1,69 @@
+//! TLS sessions on a socket: `SSLSocket.session` and resumption.
+
+use super::*;
+
+impl Socket {
+    /// `SSLSocket.session`: None before a session exists.
+    pub fn session(&self) -> PyResult<Option<crate::session::Session>> {
+        let st = self.state();
+        // SAFETY: valid SSL; SSL_get1_session gives us a reference.
+        let raw = unsafe { ossl::SSL_get1_session(st.ssl) };
+        if raw.is_null() {
+            return Ok(None);
+        }
+        Ok(Some(crate::session::Session {
+            raw,
+            ctx: self.context(),
+        }))
+    }
+
+    /// `SSLSocket.session = session` (CPython's `PySSL_set_session`).
+    pub fn set_session(&self, session: &crate::session::Session) -> PyResult<()> {
+        let st = self.state();
+        let same_ctx = match (&self.context(), &session.ctx) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        if !same_ctx {
+            return Err(PyErr::value_error(
+                "Session refers to a different SSLContext.",
+            ));
+        }
+        if self.server_side {
+            return Err(PyErr::value_error(
+                "Cannot set session for server-side SSLSocket.",
+            ));
+        }
+        // SAFETY: valid SSL and session; SSL_set_session takes its own
+        // reference to the duplicate, which we release.
+        unsafe {
+            if ffi::SSL_is_init_finished(st.ssl) != 0 {
+                return Err(PyErr::value_error("Cannot set session after handshake."));
+            }
+            // CPython resumes a serialized copy, so a session stays usable
+            // after its socket was freed without a shutdown (which marks the
+            // original not resumable).
+            // Sharing a session that is still resumable behaves the same
+            // and spares the re-parse of the DER round trip.
+            let r = if ossl::SSL_SESSION_is_resumable(session.raw) != 0 {
+                ffi::SSL_set_session(st.ssl, session.raw)
+            } else {
+                let dup = session.duplicate()?;
+                let r = ffi::SSL_set_session(st.ssl, dup);
+                ffi::SSL_SESSION_free(dup);
+                r
+            };
+            if r == 0 {
+                return Err(set_ssl_error(self.compat, None, Status::Ssl, here!()));
+            }
+        }
+        Ok(())
+    }
+
+    /// `SSLSocket.session_reused`.
+    pub fn session_reused(&self) -> PyResult<bool> {
+        let st = self.state();
+        // SAFETY: valid SSL.
+        Ok(unsafe { ffi::SSL_session_reused(st.ssl) } != 0)
+    }
+}
