@@ -1,28 +1,38 @@
 //! pyssl: the I/O and certificate core of CPython's `Modules/_ssl.c` as a
 //! library with a C ABI.
 //!
-//! Layout, one concept per module:
-//! - `capi`: the `extern "C"` shims (the header is generated from these);
-//! - `error`: Python exceptions as values, OpenSSL error mapping helpers,
-//!   and the thread-local last error;
-//! - `context`: `SSLContext` (defaults, loading, verification settings);
-//! - `socket`: `_SSLSocket`, the handshake/read/write/shutdown state
-//!   machine and its retry loop;
-//! - `sslerror`: `PySSL_SetError`, mapping an OpenSSL failure to the
-//!   exception CPython raises (where `pyssl_read` decides on `SSLEOFError`);
-//! - `sockbio`: the socket BIO without SIGPIPE;
-//! - `wait`: `poll()` with deadlines (CPython's `PySSL_select`);
-//! - `membio`: `MemoryBIO`;
-//! - `session`: `SSLSession`;
-//! - `certificate`: `Certificate` (one certificate of a chain);
-//! - `cert`: certificate decoding (`_decode_certificate`);
-//! - `value`: the Python value tree returned to C and its `repr()`;
-//! - `compat`: the CPython versions whose behaviour pyssl can follow;
-//! - `callbacks`: OpenSSL callbacks into the host (SNI);
-//! - `hooks`: host hooks (lock release, interrupt checks);
-//! - `turn`: one OpenSSL call at a time on a socket or memory BIO, without
-//!   a lock held across it;
-//! - `handle`: opaque handle checking.
+//! Two layers. The core is CPython's `_ssl` in Rust and names no C type;
+//! `capi` is the only layer with handles, statuses and raw pointers, and
+//! nothing in the core imports it.
+//!
+//! The core, one concept per module:
+//! - `context/`: `SSLContext` (creation, defaults, settings); `trust` (CA
+//!   loading, `get_ca_certs`), `identity` (`load_cert_chain`, passwords),
+//!   `alpn`, `keylog`, `callbacks` (SNI and PSK into the host);
+//! - `socket/`: `_SSLSocket` over an fd, memory BIOs or a borrowed `SSL*`;
+//!   `io` (the retry loop, handshake, read, write, shutdown), `info` (the
+//!   accessors, `getpeercert`), `session`, `hostname`, `sockbio` (the socket
+//!   BIO without SIGPIPE);
+//! - `ssl_error`: `PySSL_SetError` and every EOF rule of every mode (where
+//!   `pyssl_read` decides on `b''` or `SSLEOFError`);
+//! - `error/`: Python exceptions as values (`PyErr`), OpenSSL error helpers,
+//!   `names` (CPython's library and reason tables), `unicode`
+//!   (`UnicodeDecodeError`);
+//! - `x509/`: `decode` (`_decode_certificate`), `certificate`
+//!   (`_ssl.Certificate`);
+//! - `value/`: the Python values `_ssl` returns and their `repr()`;
+//! - `membio`: `MemoryBIO`; `session`: `SSLSession`; `cipher`: a cipher as
+//!   CPython reports it;
+//! - `compat`: the CPython versions pyssl follows;
+//! - `hooks`: the host's lock and interrupt check; `wait`: `poll()` with
+//!   deadlines; `turn`: one OpenSSL call at a time on a socket or BIO;
+//!   `errno`; `ossl`: OpenSSL declarations `openssl-sys` lacks.
+//!
+//! `capi/`, one file per C concept: `context`, `socket`, `session`,
+//! `membio`, `x509` (certificates and chains), `value`, `error` (the
+//! thread's last error), `status` (`pyssl_status`), `hooks`, `info`, and
+//! `handle` (magic-checked opaque handles) with the `guard` boundary in
+//! `mod.rs`. The header `include/pyssl.h` is generated from it.
 
 pub mod capi;
 pub mod cipher;

@@ -21,8 +21,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pyssl::capi::*;
+use pyssl::error::decode_utf8;
 use pyssl::error::PyErr;
-use pyssl::value::{decode_utf8, Value};
+use pyssl::value::Value;
 
 /// Debian's CPython 3.11 (not whatever `python3.11` is first on PATH).
 const ORACLE: &str = "/usr/bin/python3.11";

@@ -21,8 +21,9 @@ use std::ptr;
 use openssl_sys as ossl;
 use openssl_sys::{ASN1_OBJECT, ASN1_STRING, BIO, GENERAL_NAME, OPENSSL_STACK, X509, X509_NAME};
 
+use crate::error::decode_utf8;
 use crate::error::{clear_openssl_errors, set_ssl_error, PyErr, PyResult, Status};
-use crate::value::{decode_utf8, Value};
+use crate::value::Value;
 
 /// OpenSSL functions and macros `openssl-sys` does not declare (kept out
 /// of pyssl's C header).
