@@ -1176,10 +1176,11 @@ char *pyssl_certificate_pem(const pyssl_certificate *cert);
 
 /*
  `_ssl._test_decode_cert(path)`: decodes the first PEM certificate in the
- file at `path` into the dict `getpeercert()` returns. 0 with `*out` set
- to a new root (free it with `pyssl_value_free`), or a negative status
- with the thread's last error (`SSLError` "Can't open file" / "Error
- decoding PEM-encoded file", `UnicodeDecodeError`, ...).
+ file at `path` into the dict `getpeercert()` returns, with CPython 3.14's
+ error texts. 0 with `*out` set to a new root (free it with
+ `pyssl_value_free`), or a negative status with the thread's last error
+ (`SSLError` "Can't open file" / "Error decoding PEM-encoded file",
+ `UnicodeDecodeError`, ...).
 
  # Safety
  `path` must be NULL or a NUL-terminated string; `out` must be NULL
@@ -1188,11 +1189,23 @@ char *pyssl_certificate_pem(const pyssl_certificate *cert);
 int pyssl_test_decode_cert(const char *path, pyssl_value **out);
 
 /*
+ `pyssl_test_decode_cert` with the error texts of the CPython version
+ `compat` (a `PYSSL_COMPAT_*` value).
+ */
+int pyssl_test_decode_cert_compat(const char *path, int compat, pyssl_value **out);
+
+/*
  CPython's `_decode_certificate` of an OpenSSL `X509 *` the caller owns
- (pyssl only reads it): 0 and `*out` set to the dict (free with
- `pyssl_value_free`), or < 0.
+ (pyssl only reads it), with CPython 3.14's error texts: 0 and `*out` set
+ to the dict (free with `pyssl_value_free`), or < 0.
  */
 int pyssl_decode_x509(const void *x509, pyssl_value **out);
+
+/*
+ `pyssl_decode_x509` with the error texts of the CPython version `compat`
+ (a `PYSSL_COMPAT_*` value).
+ */
+int pyssl_decode_x509_compat(const void *x509, int compat, pyssl_value **out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -17,6 +17,8 @@
 //! | rule | 3.13 (Debian 13's 3.13.5) | 3.14 (sid's 3.14.10) |
 //! |---|---|---|
 //! | a server's `get_unverified_chain()` without a client certificate | `[None]` | `None` |
+//! | `SSLError` text without an OpenSSL reason string | `unknown error` | `unknown error (0x<code>)` |
+//! | a verify message without library and reason | left out | appended |
 
 // C sees these and the other Python constants as `PYSSL_` + the name.
 /// Behave as Debian's CPython 3.11.2 (see README, "CPython versions").

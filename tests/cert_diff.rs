@@ -11,7 +11,9 @@
 //! - `PYSSL_CERT_DIFF_STRINGS` (default 2000): random strings and bytes;
 //! - `PYSSL_CERT_DIFF_SEED` (default 1): the generator's seed;
 //! - `PYSSL_CERT_DIFF_KEEP`: keep the corpus directory even on success;
-//! - `PYSSL_CERT_DIFF_PYTHON` (default `/usr/bin/python3.11`): the oracle.
+//! - `PYSSL_CERT_DIFF_PYTHON` (default `/usr/bin/python3.11`): the oracle;
+//! - `PYSSL_ORACLE_COMPAT` (313 or 314; default 311, for Debian's 3.11):
+//!   the pyssl mode whose error texts are compared with the oracle's.
 //!
 //! Without the oracle the tests print a notice and pass.
 
@@ -211,7 +213,17 @@ unsafe fn from_c(v: *const pyssl_value) -> Value {
     }
 }
 
-/// The outcome through the C surface: `pyssl_test_decode_cert`, then the
+/// The pyssl mode the oracle is: `PYSSL_ORACLE_COMPAT`, else 3.11.
+fn oracle_compat() -> i32 {
+    match std::env::var("PYSSL_ORACLE_COMPAT").as_deref() {
+        Err(_) => PYSSL_COMPAT_3_11,
+        Ok("313") => PYSSL_COMPAT_3_13,
+        Ok("314") => PYSSL_COMPAT_3_14,
+        Ok(other) => panic!("PYSSL_ORACLE_COMPAT={other}: want 313 or 314"),
+    }
+}
+
+/// The outcome through the C surface: `pyssl_test_decode_cert_compat`, then the
 /// tree read back with the accessors and checked against
 /// `pyssl_value_repr`.
 fn outcome_via_c(path: &CStr) -> String {
@@ -219,7 +231,7 @@ fn outcome_via_c(path: &CStr) -> String {
     // SAFETY: path is a C string and out a local; on success out is a live
     // root, read and then freed once, as is the repr string.
     unsafe {
-        let rc = pyssl_test_decode_cert(path.as_ptr(), &mut out);
+        let rc = pyssl_test_decode_cert_compat(path.as_ptr(), oracle_compat(), &mut out);
         if rc != 0 {
             assert!(rc < 0 && out.is_null());
             let e = pyssl::capi::error::last().expect("a failed call records its error");
@@ -295,7 +307,8 @@ fn certificates_decode_like_cpython() {
         // Start from an empty OpenSSL error queue, as the generator does.
         // SAFETY: only touches this thread's error queue.
         unsafe { openssl_sys::ERR_clear_error() };
-        let direct = outcome(pyssl::x509::decode::test_decode_cert(&path));
+        let compat = pyssl::compat::Compat::from_code(oracle_compat()).unwrap();
+        let direct = outcome(pyssl::x509::decode::test_decode_cert(&path, compat));
         // SAFETY: as above.
         unsafe { openssl_sys::ERR_clear_error() };
         let via_c = outcome_via_c(&path);

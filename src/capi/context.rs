@@ -7,7 +7,6 @@ use std::sync::Arc;
 use super::socket::pyssl_socket;
 use super::{guard, opt_cstr, ssize_t, write_opt, write_out};
 use crate::capi::handle::{self, HandleKind};
-use crate::compat::Compat;
 use crate::context::{Context, PskClientCallback, PskServerCallback, SniCallback};
 use crate::error::{PyErr, PyResult};
 
@@ -52,8 +51,7 @@ pub(crate) unsafe fn ctx_ref<'a>(ctx: *const pyssl_context) -> PyResult<&'a Arc<
 }
 
 fn new_context(protocol: c_int, compat: c_int) -> PyResult<*mut pyssl_context> {
-    let compat = Compat::from_code(compat)
-        .ok_or_else(|| PyErr::value_error(format!("unsupported compat version {compat}")))?;
+    let compat = super::compat_arg(compat)?;
     let ctx = Context::new(protocol, compat)?;
     Ok(handle::into_raw(ContextHandle(ctx)))
 }

@@ -35,6 +35,12 @@ pub use self::{
 /// `<sys/types.h>`, so the header does not define it.
 pub type ssize_t = isize;
 
+/// A `PYSSL_COMPAT_*` argument.
+pub(crate) fn compat_arg(code: std::os::raw::c_int) -> PyResult<crate::compat::Compat> {
+    crate::compat::Compat::from_code(code)
+        .ok_or_else(|| PyErr::value_error(format!("unsupported compat version {code}")))
+}
+
 /// What an exported function returns when it fails.
 pub trait FfiReturn {
     fn from_status(status: Status) -> Self;

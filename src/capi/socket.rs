@@ -302,8 +302,7 @@ pub extern "C" fn pyssl_socket_wrap_ssl(
         if ssl.is_null() {
             return Err(PyErr::bad_argument("ssl is NULL"));
         }
-        let compat = crate::compat::Compat::from_code(compat)
-            .ok_or_else(|| PyErr::value_error(format!("unsupported compat version {compat}")))?;
+        let compat = super::compat_arg(compat)?;
         // SAFETY: string NULL or NUL-terminated.
         let host = unsafe { super::opt_str(server_hostname, "server_hostname") }?;
         // SAFETY: the caller passes a live SSL* that outlives the socket.

@@ -6,6 +6,7 @@ use std::os::raw::{c_char, c_int, c_void};
 use super::value::{pyssl_value, value_into_raw};
 use super::{guard, ssize_t, write_out};
 use crate::capi::handle::{self, HandleKind};
+use crate::compat::Compat;
 use crate::error::{PyErr, PyResult};
 use crate::x509::certificate::Certificate;
 
@@ -163,46 +164,72 @@ pub extern "C" fn pyssl_certificate_pem(cert: *const pyssl_certificate) -> *mut 
 }
 
 /// `_ssl._test_decode_cert(path)`: decodes the first PEM certificate in the
-/// file at `path` into the dict `getpeercert()` returns. 0 with `*out` set
-/// to a new root (free it with `pyssl_value_free`), or a negative status
-/// with the thread's last error (`SSLError` "Can't open file" / "Error
-/// decoding PEM-encoded file", `UnicodeDecodeError`, ...).
+/// file at `path` into the dict `getpeercert()` returns, with CPython 3.14's
+/// error texts. 0 with `*out` set to a new root (free it with
+/// `pyssl_value_free`), or a negative status with the thread's last error
+/// (`SSLError` "Can't open file" / "Error decoding PEM-encoded file",
+/// `UnicodeDecodeError`, ...).
 ///
 /// # Safety
 /// `path` must be NULL or a NUL-terminated string; `out` must be NULL
 /// or writable.
 #[no_mangle]
 pub extern "C" fn pyssl_test_decode_cert(path: *const c_char, out: *mut *mut pyssl_value) -> c_int {
-    guard(|| {
-        if path.is_null() {
-            return Err(PyErr::bad_argument("path is NULL"));
-        }
-        if out.is_null() {
-            return Err(PyErr::bad_argument("out is NULL"));
-        }
-        // SAFETY: path is a non-NULL C string per the header's contract.
-        let path = unsafe { CStr::from_ptr(path) };
-        let v = crate::x509::decode::test_decode_cert(path)?;
-        // SAFETY: out is non-NULL and writable per the contract.
-        unsafe { out.write(value_into_raw(v)) };
-        Ok(0)
-    })
+    guard(|| test_decode_cert(path, Compat::default(), out))
+}
+
+/// `pyssl_test_decode_cert` with the error texts of the CPython version
+/// `compat` (a `PYSSL_COMPAT_*` value).
+#[no_mangle]
+pub extern "C" fn pyssl_test_decode_cert_compat(
+    path: *const c_char,
+    compat: c_int,
+    out: *mut *mut pyssl_value,
+) -> c_int {
+    guard(|| test_decode_cert(path, super::compat_arg(compat)?, out))
+}
+
+fn test_decode_cert(path: *const c_char, c: Compat, out: *mut *mut pyssl_value) -> PyResult<c_int> {
+    if path.is_null() {
+        return Err(PyErr::bad_argument("path is NULL"));
+    }
+    if out.is_null() {
+        return Err(PyErr::bad_argument("out is NULL"));
+    }
+    // SAFETY: path is a non-NULL C string per the header's contract.
+    let path = unsafe { CStr::from_ptr(path) };
+    let v = crate::x509::decode::test_decode_cert(path, c)?;
+    write_out(out, value_into_raw(v), "out")?;
+    Ok(0)
 }
 
 /// CPython's `_decode_certificate` of an OpenSSL `X509 *` the caller owns
-/// (pyssl only reads it): 0 and `*out` set to the dict (free with
-/// `pyssl_value_free`), or < 0.
+/// (pyssl only reads it), with CPython 3.14's error texts: 0 and `*out` set
+/// to the dict (free with `pyssl_value_free`), or < 0.
 #[no_mangle]
 pub extern "C" fn pyssl_decode_x509(x509: *const c_void, out: *mut *mut pyssl_value) -> c_int {
-    guard(|| {
-        if x509.is_null() || out.is_null() {
-            return Err(PyErr::bad_argument("x509 and out must not be NULL"));
-        }
-        // SAFETY: the caller passes a live X509*; decoding only reads it.
-        let v = unsafe { crate::x509::decode::decode_certificate(x509 as *mut openssl_sys::X509) }?;
-        write_out(out, value_into_raw(v), "out")?;
-        Ok(0)
-    })
+    guard(|| decode_x509(x509, Compat::default(), out))
+}
+
+/// `pyssl_decode_x509` with the error texts of the CPython version `compat`
+/// (a `PYSSL_COMPAT_*` value).
+#[no_mangle]
+pub extern "C" fn pyssl_decode_x509_compat(
+    x509: *const c_void,
+    compat: c_int,
+    out: *mut *mut pyssl_value,
+) -> c_int {
+    guard(|| decode_x509(x509, super::compat_arg(compat)?, out))
+}
+
+fn decode_x509(x509: *const c_void, c: Compat, out: *mut *mut pyssl_value) -> PyResult<c_int> {
+    if x509.is_null() || out.is_null() {
+        return Err(PyErr::bad_argument("x509 and out must not be NULL"));
+    }
+    // SAFETY: the caller passes a live X509*; decoding only reads it.
+    let v = unsafe { crate::x509::decode::decode_certificate(x509 as *mut openssl_sys::X509, c) }?;
+    write_out(out, value_into_raw(v), "out")?;
+    Ok(0)
 }
 
 #[cfg(test)]

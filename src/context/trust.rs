@@ -27,9 +27,9 @@ impl Context {
                     continue;
                 }
                 out.push(if binary_form {
-                    crate::x509::decode::certificate_to_der(cert)?
+                    crate::x509::decode::certificate_to_der(cert, self.compat)?
                 } else {
-                    crate::x509::decode::decode_certificate(cert)?
+                    crate::x509::decode::decode_certificate(cert, self.compat)?
                 });
             }
         }

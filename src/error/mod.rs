@@ -317,6 +317,8 @@ pub fn reason_name(names: ErrNames, lib: i32, reason: i32) -> Option<&'static st
 pub struct ErrNames {
     libraries: &'static [(i32, &'static str)],
     table: u8,
+    /// 3.14's message form (see [`fill_ssl_error`]).
+    form_314: bool,
 }
 
 impl ErrNames {
@@ -325,6 +327,7 @@ impl ErrNames {
             return ErrNames {
                 libraries: names::LIBRARIES,
                 table: names::T311,
+                form_314: false,
             };
         }
         // SAFETY: a plain query of the library's version.
@@ -336,6 +339,7 @@ impl ErrNames {
             } else {
                 names::T313_300
             },
+            form_314: compat == crate::compat::Compat::Py314,
         }
     }
 }
@@ -429,19 +433,43 @@ pub fn fill_ssl_error(
             errstr = reason_string(errcode);
         }
     }
-    let errstr = errstr.unwrap_or_else(|| "unknown error".to_owned());
     let (verify_code, verify_message) = match verify {
         Some(v) => (Some(v.code), v.message),
         None => (None, None),
     };
-    let message = match (&verify_code, library, reason) {
-        (Some(_), Some(lib), Some(rsn)) => format!(
-            "[{lib}: {rsn}] {errstr}: {} ({loc})",
-            verify_message.as_deref().unwrap_or("None")
-        ),
-        (_, Some(lib), Some(rsn)) => format!("[{lib}: {rsn}] {errstr} ({loc})"),
-        (_, Some(lib), None) => format!("[{lib}] {errstr} ({loc})"),
-        _ => format!("{errstr} ({loc})"),
+    let message = if names.form_314 {
+        // 3.14: the code when OpenSSL has no text, and the verify message
+        // whenever there is one.
+        let mut m = String::new();
+        if let Some(lib) = library {
+            m.push('[');
+            m.push_str(lib);
+            if let Some(rsn) = reason {
+                m.push_str(": ");
+                m.push_str(rsn);
+            }
+            m.push_str("] ");
+        }
+        match &errstr {
+            Some(e) => m.push_str(e),
+            None => m.push_str(&format!("unknown error (0x{errcode:x})")),
+        }
+        if let Some(v) = &verify_message {
+            m.push_str(": ");
+            m.push_str(v);
+        }
+        format!("{m} ({loc})")
+    } else {
+        let errstr = errstr.unwrap_or_else(|| "unknown error".to_owned());
+        match (&verify_code, library, reason) {
+            (Some(_), Some(lib), Some(rsn)) => format!(
+                "[{lib}: {rsn}] {errstr}: {} ({loc})",
+                verify_message.as_deref().unwrap_or("None")
+            ),
+            (_, Some(lib), Some(rsn)) => format!("[{lib}: {rsn}] {errstr} ({loc})"),
+            (_, Some(lib), None) => format!("[{lib}] {errstr} ({loc})"),
+            _ => format!("{errstr} ({loc})"),
+        }
     };
     PyErr::from(ErrorInfo {
         status,
@@ -561,6 +589,57 @@ mod tests {
         );
         assert_eq!(e.library, Some("SSL"));
         assert_eq!(e.verify_code, Some(18));
+    }
+
+    #[test]
+    fn message_forms_of_313_and_314_differ_where_cpython_changed() {
+        use crate::compat::Compat;
+        let loc = Location {
+            file: "src/x.rs",
+            line: 7,
+        };
+        // An SSL error whose reason OpenSSL has no text for.
+        let code = (20u64 << 23) | 9999;
+        let msg = |c| {
+            fill_ssl_error(
+                Status::Ssl,
+                "SSLError",
+                1,
+                None,
+                loc,
+                code,
+                None,
+                ErrNames::of(c),
+            )
+            .message
+            .clone()
+        };
+        assert_eq!(msg(Compat::Py313), "[SSL] unknown error (x.rs:7)");
+        assert_eq!(
+            msg(Compat::Py314),
+            "[SSL] unknown error (0xa00270f) (x.rs:7)"
+        );
+        // A verify message without library and reason: 3.14 appends it.
+        let msg = |c| {
+            let v = VerifyInfo {
+                code: 18,
+                message: Some("self-signed certificate".into()),
+            };
+            fill_ssl_error(
+                Status::Ssl,
+                "SSLError",
+                1,
+                Some("x"),
+                loc,
+                0,
+                Some(v),
+                ErrNames::of(c),
+            )
+            .message
+            .clone()
+        };
+        assert_eq!(msg(Compat::Py313), "x (x.rs:7)");
+        assert_eq!(msg(Compat::Py314), "x: self-signed certificate (x.rs:7)");
     }
 
     #[test]

@@ -18,7 +18,7 @@ impl Socket {
             if raw.is_null() {
                 return Ok(None);
             }
-            crate::x509::certificate::Certificate::from_owned(raw)
+            crate::x509::certificate::Certificate::from_owned(raw, self.compat)
         };
         if binary_form {
             return cert.der().map(|d| Some(Value::Bytes(d)));
@@ -52,7 +52,10 @@ impl Socket {
         // SAFETY: valid SSL; the stack and certificates are borrowed from it
         // and each copied certificate takes its own reference.
         unsafe {
-            let stack = crate::x509::certificate::from_stack(ffi::SSL_get_peer_cert_chain(st.ssl));
+            let stack = crate::x509::certificate::from_stack(
+                ffi::SSL_get_peer_cert_chain(st.ssl),
+                self.compat,
+            );
             if self.server_side && self.compat == Compat::Py314 {
                 // 3.14.10: the client's certificate first whenever there is
                 // one (also on resumption, where OpenSSL keeps no chain),
@@ -61,7 +64,7 @@ impl Socket {
                 if peer.is_null() {
                     return Ok(None);
                 }
-                let peer = crate::x509::certificate::Certificate::from_owned(peer);
+                let peer = crate::x509::certificate::Certificate::from_owned(peer, self.compat);
                 let rest = stack.unwrap_or_default().into_iter().map(Some);
                 return Ok(Some(std::iter::once(Some(peer)).chain(rest).collect()));
             }
@@ -72,7 +75,7 @@ impl Socket {
             if self.server_side {
                 let peer = ffi::SSL_get1_peer_certificate(st.ssl);
                 let first = (!peer.is_null())
-                    .then(|| crate::x509::certificate::Certificate::from_owned(peer));
+                    .then(|| crate::x509::certificate::Certificate::from_owned(peer, self.compat));
                 chain.insert(0, first);
             }
             Ok(Some(chain))
@@ -86,8 +89,9 @@ impl Socket {
     ) -> PyResult<Option<Vec<Option<crate::x509::certificate::Certificate>>>> {
         let st = self.state();
         // SAFETY: valid SSL; as for unverified_chain.
-        let chain =
-            unsafe { crate::x509::certificate::from_stack(ffi::SSL_get0_verified_chain(st.ssl)) };
+        let chain = unsafe {
+            crate::x509::certificate::from_stack(ffi::SSL_get0_verified_chain(st.ssl), self.compat)
+        };
         Ok(chain.map(|c| c.into_iter().map(Some).collect()))
     }
 

@@ -2,6 +2,7 @@
 
 use openssl_sys as ffi;
 
+use crate::compat::Compat;
 use crate::error::{set_ssl_error, PyErr, PyResult, Status};
 use crate::here;
 use crate::value::Value;
@@ -9,6 +10,8 @@ use crate::value::Value;
 /// An X.509 certificate (a reference-counted OpenSSL `X509`).
 pub struct Certificate {
     x509: *mut ffi::X509,
+    /// The rules of the socket it came from (error texts).
+    compat: Compat,
 }
 
 // SAFETY: X509 objects are reference counted atomically and pyssl only
@@ -29,10 +32,10 @@ impl Certificate {
     ///
     /// # Safety
     /// `x509` must be a valid `X509*`.
-    pub unsafe fn from_borrowed(x509: *mut ffi::X509) -> Certificate {
+    pub unsafe fn from_borrowed(x509: *mut ffi::X509, compat: Compat) -> Certificate {
         // SAFETY: valid per the contract.
         unsafe { ffi::X509_up_ref(x509) };
-        Certificate { x509 }
+        Certificate { x509, compat }
     }
 
     /// Takes over a reference the caller owns (e.g. from
@@ -40,8 +43,8 @@ impl Certificate {
     ///
     /// # Safety
     /// `x509` must be a valid `X509*` whose reference is handed over.
-    pub unsafe fn from_owned(x509: *mut ffi::X509) -> Certificate {
-        Certificate { x509 }
+    pub unsafe fn from_owned(x509: *mut ffi::X509, compat: Compat) -> Certificate {
+        Certificate { x509, compat }
     }
 
     pub fn as_ptr(&self) -> *mut ffi::X509 {
@@ -51,7 +54,7 @@ impl Certificate {
     /// `Certificate.get_info()`: the dict `getpeercert()` returns.
     pub fn info(&self) -> PyResult<Value> {
         // SAFETY: valid X509 for our lifetime.
-        unsafe { crate::x509::decode::decode_certificate(self.x509) }
+        unsafe { crate::x509::decode::decode_certificate(self.x509, self.compat) }
     }
 
     /// `Certificate.public_bytes(ENCODING_DER)`.
@@ -61,22 +64,12 @@ impl Certificate {
         unsafe {
             let len = ffi::i2d_X509(self.x509, std::ptr::null_mut());
             if len < 0 {
-                return Err(set_ssl_error(
-                    crate::compat::Compat::default(),
-                    None,
-                    Status::Ssl,
-                    here!(),
-                ));
+                return Err(set_ssl_error(self.compat, None, Status::Ssl, here!()));
             }
             let mut buf = vec![0u8; len as usize];
             let mut p = buf.as_mut_ptr();
             if ffi::i2d_X509(self.x509, &mut p) < 0 {
-                return Err(set_ssl_error(
-                    crate::compat::Compat::default(),
-                    None,
-                    Status::Ssl,
-                    here!(),
-                ));
+                return Err(set_ssl_error(self.compat, None, Status::Ssl, here!()));
             }
             Ok(buf)
         }
@@ -107,12 +100,7 @@ impl Certificate {
             }
             crate::ossl::BIO_free(bio);
             if ok != 1 {
-                return Err(set_ssl_error(
-                    crate::compat::Compat::default(),
-                    None,
-                    Status::Ssl,
-                    here!(),
-                ));
+                return Err(set_ssl_error(self.compat, None, Status::Ssl, here!()));
             }
             Ok(out)
         }
@@ -123,7 +111,10 @@ impl Certificate {
 ///
 /// # Safety
 /// `sk` must be NULL or a valid stack of valid certificates.
-pub(crate) unsafe fn from_stack(sk: *mut ffi::stack_st_X509) -> Option<Vec<Certificate>> {
+pub(crate) unsafe fn from_stack(
+    sk: *mut ffi::stack_st_X509,
+    compat: Compat,
+) -> Option<Vec<Certificate>> {
     if sk.is_null() {
         return None;
     }
@@ -133,10 +124,10 @@ pub(crate) unsafe fn from_stack(sk: *mut ffi::stack_st_X509) -> Option<Vec<Certi
         Some(
             (0..n)
                 .map(|i| {
-                    Certificate::from_borrowed(ffi::OPENSSL_sk_value(
-                        sk as *const ffi::OPENSSL_STACK,
-                        i,
-                    ) as *mut ffi::X509)
+                    Certificate::from_borrowed(
+                        ffi::OPENSSL_sk_value(sk as *const ffi::OPENSSL_STACK, i) as *mut ffi::X509,
+                        compat,
+                    )
                 })
                 .collect(),
         )

@@ -21,6 +21,7 @@ use std::ptr;
 use openssl_sys as ossl;
 use openssl_sys::{ASN1_OBJECT, ASN1_STRING, BIO, GENERAL_NAME, OPENSSL_STACK, X509, X509_NAME};
 
+use crate::compat::Compat;
 use crate::error::decode_utf8;
 use crate::error::{clear_openssl_errors, set_ssl_error, PyErr, PyResult, Status};
 use crate::value::Value;
@@ -83,7 +84,7 @@ impl Bio {
     /// `len = BIO_gets(bio, buf, sizeof(buf)-1)` with CPython's 2048-byte
     /// buffer: the first line (newline included), at most 2046 bytes. A
     /// negative length is an OpenSSL failure, reported as `_setSSLError`.
-    fn gets(&self) -> PyResult<Vec<u8>> {
+    fn gets(&self, c: Compat) -> PyResult<Vec<u8>> {
         let mut buf = [0u8; PRINT_BUF];
         // SAFETY: buf has PRINT_BUF bytes and BIO_gets writes at most
         // size bytes including the terminating NUL.
@@ -95,12 +96,7 @@ impl Bio {
             )
         };
         if len < 0 {
-            return Err(set_ssl_error(
-                crate::compat::Compat::default(),
-                None,
-                Status::Ssl,
-                crate::here!(),
-            ));
+            return Err(set_ssl_error(c, None, Status::Ssl, crate::here!()));
         }
         Ok(buf[..len as usize].to_vec())
     }
@@ -147,8 +143,8 @@ unsafe fn sk_value<S, T>(sk: *const S, i: usize) -> *mut T {
 }
 
 /// `_setSSLError(NULL, 0, ...)`: an `SSLError` from the error queue.
-fn ssl_error(loc: crate::error::Location) -> PyErr {
-    set_ssl_error(crate::compat::Compat::default(), None, Status::Ssl, loc)
+fn ssl_error(c: Compat, loc: crate::error::Location) -> PyErr {
+    set_ssl_error(c, None, Status::Ssl, loc)
 }
 
 /// The bytes of an ASN1_STRING (`ASN1_STRING_get0_data`, `_length`);
@@ -186,7 +182,7 @@ unsafe fn asn1_to_str(s: *const ASN1_STRING) -> PyResult<Value> {
 ///
 /// # Safety
 /// `obj` must be a live ASN1_OBJECT.
-unsafe fn asn1obj_to_str(obj: *const ASN1_OBJECT) -> PyResult<String> {
+unsafe fn asn1obj_to_str(obj: *const ASN1_OBJECT, c: Compat) -> PyResult<String> {
     let mut buf = vec![0u8; X509_NAME_MAXLEN];
     // SAFETY: buf has X509_NAME_MAXLEN bytes, the size passed; obj is live.
     let mut len = unsafe {
@@ -198,7 +194,7 @@ unsafe fn asn1obj_to_str(obj: *const ASN1_OBJECT) -> PyResult<String> {
         )
     };
     if len < 0 {
-        return Err(ssl_error(crate::here!()));
+        return Err(ssl_error(c, crate::here!()));
     }
     if len as usize > X509_NAME_MAXLEN - 1 {
         // The text did not fit: ask for its length, then convert again.
@@ -210,7 +206,7 @@ unsafe fn asn1obj_to_str(obj: *const ASN1_OBJECT) -> PyResult<String> {
         len =
             unsafe { ossl::OBJ_obj2txt(buf.as_mut_ptr().cast::<c_char>(), size as c_int, obj, 0) };
         if len < 0 {
-            return Err(ssl_error(crate::here!()));
+            return Err(ssl_error(c, crate::here!()));
         }
     }
     let len = (len as usize).min(buf.len());
@@ -223,12 +219,12 @@ unsafe fn asn1obj_to_str(obj: *const ASN1_OBJECT) -> PyResult<String> {
 /// unless the error queue holds an error whose reason CPython cannot name
 /// (the lookup then bails out and the first exception stays). The queue is
 /// cleared either way.
-fn second_ssl_error(first: PyErr) -> PyErr {
+fn second_ssl_error(first: PyErr, c: Compat) -> PyErr {
     let code = crate::error::peek_last_error();
     clear_openssl_errors();
     let named = code == 0
         || crate::error::reason_name(
-            crate::error::ErrNames::of(crate::compat::Compat::default()),
+            crate::error::ErrNames::of(c),
             crate::error::err_get_lib(code),
             crate::error::err_get_reason(code),
         )
@@ -250,11 +246,15 @@ fn second_ssl_error(first: PyErr) -> PyErr {
 ///
 /// # Safety
 /// `name` and `value` must be live.
-unsafe fn attribute_tuple(name: *const ASN1_OBJECT, value: *const ASN1_STRING) -> PyResult<Value> {
+unsafe fn attribute_tuple(
+    name: *const ASN1_OBJECT,
+    value: *const ASN1_STRING,
+    c: Compat,
+) -> PyResult<Value> {
     // SAFETY: name is live per the caller.
-    let pyname = match unsafe { asn1obj_to_str(name) } {
+    let pyname = match unsafe { asn1obj_to_str(name, c) } {
         Ok(n) => Value::Str(n),
-        Err(e) => return Err(second_ssl_error(e)),
+        Err(e) => return Err(second_ssl_error(e, c)),
     };
     // SAFETY: value is live per the caller.
     let pyvalue = if unsafe { ossl::ASN1_STRING_type(value) } == ossl::V_ASN1_BIT_STRING {
@@ -269,7 +269,7 @@ unsafe fn attribute_tuple(name: *const ASN1_OBJECT, value: *const ASN1_STRING) -
         // allocation of `len` bytes (plus a NUL) that we free below.
         let len = unsafe { ossl::ASN1_STRING_to_UTF8(&mut out, value) };
         if len < 0 {
-            return Err(ssl_error(crate::here!()));
+            return Err(ssl_error(c, crate::here!()));
         }
         if out.is_null() {
             Value::None
@@ -290,7 +290,7 @@ unsafe fn attribute_tuple(name: *const ASN1_OBJECT, value: *const ASN1_STRING) -
 ///
 /// # Safety
 /// `xname` must be a live X509_NAME.
-unsafe fn name_to_tuple(xname: *const X509_NAME) -> PyResult<Value> {
+unsafe fn name_to_tuple(xname: *const X509_NAME, c: Compat) -> PyResult<Value> {
     // SAFETY: xname is live per the caller.
     let count = unsafe { ossl::X509_NAME_entry_count(xname) }.max(0);
     let mut dn: Vec<Value> = Vec::new();
@@ -311,7 +311,7 @@ unsafe fn name_to_tuple(xname: *const X509_NAME) -> PyResult<Value> {
         }
         rdn_level = Some(level);
         // SAFETY: object and data belong to the live entry.
-        rdn.push(unsafe { attribute_tuple(attr.0, attr.1) }?);
+        rdn.push(unsafe { attribute_tuple(attr.0, attr.1, c) }?);
     }
     if !rdn.is_empty() {
         dn.push(Value::Tuple(rdn));
@@ -324,14 +324,14 @@ unsafe fn name_to_tuple(xname: *const X509_NAME) -> PyResult<Value> {
 ///
 /// # Safety
 /// `name` must be a live GENERAL_NAME and `bio` a memory BIO.
-unsafe fn general_name_tuple(name: *mut GENERAL_NAME, bio: &Bio) -> PyResult<Value> {
+unsafe fn general_name_tuple(name: *mut GENERAL_NAME, bio: &Bio, c: Compat) -> PyResult<Value> {
     // SAFETY: name is live; `d` is the union member selected by `type_`.
     let (gntype, d) = unsafe { ((*name).type_, (*name).d) };
     let pair = |k: &str, v: Value| Value::Tuple(vec![Value::Str(k.to_owned()), v]);
     match gntype {
         ossl::GEN_DIRNAME => {
             // SAFETY: for GEN_DIRNAME, d is the X509_NAME.
-            let dn = unsafe { name_to_tuple(d as *const X509_NAME) }?;
+            let dn = unsafe { name_to_tuple(d as *const X509_NAME, c) }?;
             Ok(pair("DirName", dn))
         }
         ossl::GEN_EMAIL | ossl::GEN_DNS | ossl::GEN_URI => {
@@ -358,7 +358,7 @@ unsafe fn general_name_tuple(name: *mut GENERAL_NAME, bio: &Bio) -> PyResult<Val
                 )
             };
             let v = if len < 0 {
-                return Err(ssl_error(crate::here!()));
+                return Err(ssl_error(c, crate::here!()));
             } else if len as usize >= PRINT_BUF {
                 "<INVALID>".to_owned()
             } else {
@@ -386,7 +386,7 @@ unsafe fn general_name_tuple(name: *mut GENERAL_NAME, bio: &Bio) -> PyResult<Val
             bio.reset();
             // SAFETY: name is live and bio is a memory BIO.
             unsafe { ffi::GENERAL_NAME_print(bio.0, name) };
-            let line = bio.gets()?;
+            let line = bio.gets(c)?;
             // strchr() stops at a NUL byte.
             let cstr_len = line.iter().position(|&c| c == 0).unwrap_or(line.len());
             let Some(colon) = line[..cstr_len].iter().position(|&c| c == b':') else {
@@ -413,7 +413,7 @@ fn lossy_prefix(bytes: &[u8], max: usize) -> String {
 ///
 /// # Safety
 /// `cert` must be a live X509.
-unsafe fn peer_alt_names(cert: *mut X509) -> PyResult<Option<Value>> {
+unsafe fn peer_alt_names(cert: *mut X509, c: Compat) -> PyResult<Option<Value>> {
     let Some(bio) = Bio::mem() else {
         return Err(PyErr::ssl_message("failed to allocate BIO"));
     };
@@ -440,7 +440,7 @@ unsafe fn peer_alt_names(cert: *mut X509) -> PyResult<Option<Value>> {
         // SAFETY: i is in range; the item lives as long as the stack.
         let name: *mut GENERAL_NAME = unsafe { sk_value(names, i) };
         // SAFETY: name is live and bio is a memory BIO.
-        out.push(unsafe { general_name_tuple(name, &bio) }?);
+        out.push(unsafe { general_name_tuple(name, &bio, c) }?);
     }
     Ok(Some(Value::Tuple(out)))
 }
@@ -542,10 +542,10 @@ unsafe fn crl_dp_uris(cert: *mut X509) -> PyResult<Option<Value>> {
 }
 
 /// Prints with `print` into `bio` and reads the first line back, decoded.
-fn printed(bio: &Bio, print: impl FnOnce(*mut BIO)) -> PyResult<Value> {
+fn printed(bio: &Bio, c: Compat, print: impl FnOnce(*mut BIO)) -> PyResult<Value> {
     bio.reset();
     print(bio.0);
-    let line = bio.gets()?;
+    let line = bio.gets(c)?;
     decode_utf8(&line).map(Value::Str)
 }
 
@@ -553,29 +553,29 @@ fn printed(bio: &Bio, print: impl FnOnce(*mut BIO)) -> PyResult<Value> {
 ///
 /// # Safety
 /// `cert` must be NULL (an error) or a live `X509*`; it is only read.
-pub unsafe fn decode_certificate(cert: *mut X509) -> PyResult<Value> {
+pub unsafe fn decode_certificate(cert: *mut X509, c: Compat) -> PyResult<Value> {
     if cert.is_null() {
         return Err(PyErr::bad_argument("certificate is NULL"));
     }
     // SAFETY: cert is a live X509 per the caller.
-    let result = unsafe { decode_certificate_inner(cert) };
+    let result = unsafe { decode_certificate_inner(cert, c) };
     clear_openssl_errors();
     result
 }
 
 /// # Safety
 /// `cert` must be a live X509.
-unsafe fn decode_certificate_inner(cert: *mut X509) -> PyResult<Value> {
+unsafe fn decode_certificate_inner(cert: *mut X509, c: Compat) -> PyResult<Value> {
     let mut dict: Vec<(Value, Value)> = Vec::with_capacity(10);
     let mut put = |k: &str, v: Value| dict.push((Value::Str(k.to_owned()), v));
 
     // SAFETY: cert is live; its names live as long as it does.
     put("subject", unsafe {
-        name_to_tuple(ossl::X509_get_subject_name(cert))
+        name_to_tuple(ossl::X509_get_subject_name(cert), c)
     }?);
     // SAFETY: as above.
     put("issuer", unsafe {
-        name_to_tuple(ossl::X509_get_issuer_name(cert))
+        name_to_tuple(ossl::X509_get_issuer_name(cert), c)
     }?);
     // SAFETY: cert is live. `long + 1` as C computes it on LP64.
     let version = unsafe { ossl::X509_get_version(cert) } as i64;
@@ -586,21 +586,21 @@ unsafe fn decode_certificate_inner(cert: *mut X509) -> PyResult<Value> {
     };
     put(
         "serialNumber",
-        printed(&bio, |b| {
+        printed(&bio, c, |b| {
             // SAFETY: cert is live and b is a memory BIO.
             unsafe { ffi::i2a_ASN1_INTEGER(b, ossl::X509_get_serialNumber(cert)) };
         })?,
     );
     put(
         "notBefore",
-        printed(&bio, |b| {
+        printed(&bio, c, |b| {
             // SAFETY: cert is live and b is a memory BIO.
             unsafe { ossl::ASN1_TIME_print(b, ossl::X509_getm_notBefore(cert)) };
         })?,
     );
     put(
         "notAfter",
-        printed(&bio, |b| {
+        printed(&bio, c, |b| {
             // SAFETY: cert is live and b is a memory BIO.
             unsafe { ossl::ASN1_TIME_print(b, ossl::X509_getm_notAfter(cert)) };
         })?,
@@ -608,7 +608,7 @@ unsafe fn decode_certificate_inner(cert: *mut X509) -> PyResult<Value> {
     drop(bio);
 
     // SAFETY: cert is live for each of these.
-    if let Some(v) = unsafe { peer_alt_names(cert) }? {
+    if let Some(v) = unsafe { peer_alt_names(cert, c) }? {
         put("subjectAltName", v);
     }
     // SAFETY: as above.
@@ -630,7 +630,7 @@ unsafe fn decode_certificate_inner(cert: *mut X509) -> PyResult<Value> {
 ///
 /// # Safety
 /// `cert` must be NULL (an error) or a live `X509*`.
-pub unsafe fn certificate_to_der(cert: *mut X509) -> PyResult<Value> {
+pub unsafe fn certificate_to_der(cert: *mut X509, c: Compat) -> PyResult<Value> {
     if cert.is_null() {
         return Err(PyErr::bad_argument("certificate is NULL"));
     }
@@ -638,7 +638,7 @@ pub unsafe fn certificate_to_der(cert: *mut X509) -> PyResult<Value> {
     // SAFETY: cert is live; with *out NULL, OpenSSL allocates the buffer.
     let len = unsafe { ossl::i2d_X509(cert, &mut out) };
     if len < 0 || out.is_null() {
-        return Err(ssl_error(crate::here!()));
+        return Err(ssl_error(c, crate::here!()));
     }
     // SAFETY: out holds len bytes written by i2d_X509.
     let der = unsafe { std::slice::from_raw_parts(out, len as usize) }.to_vec();
@@ -651,7 +651,7 @@ pub unsafe fn certificate_to_der(cert: *mut X509) -> PyResult<Value> {
 /// file and decodes it. Fails as CPython 3.11 does: `SSLError("Can't open
 /// file")` when the file cannot be opened, `SSLError("Error decoding
 /// PEM-encoded file")` when it holds no readable certificate.
-pub fn test_decode_cert(path: &CStr) -> PyResult<Value> {
+pub fn test_decode_cert(path: &CStr, c: Compat) -> PyResult<Value> {
     // SAFETY: BIO_s_file returns a static method table; BIO_new returns an
     // owned BIO or NULL.
     let raw = unsafe { ossl::BIO_new(ossl::BIO_s_file()) };
@@ -681,7 +681,7 @@ pub fn test_decode_cert(path: &CStr) -> PyResult<Value> {
         return Err(PyErr::ssl_message("Error decoding PEM-encoded file"));
     }
     // SAFETY: x is a live X509 we own.
-    let result = unsafe { decode_certificate(x) };
+    let result = unsafe { decode_certificate(x, c) };
     // SAFETY: x is freed once, after its last use.
     unsafe { ossl::X509_free(x) };
     result
@@ -762,7 +762,7 @@ eHh4eHh4eHh4eHh4eHh4eHh4eHg=\n\
     fn decodes_like_cpython() {
         let cert = Cert::parse(PEM);
         // SAFETY: cert.0 is a live X509.
-        let v = unsafe { decode_certificate(cert.0) }.unwrap();
+        let v = unsafe { decode_certificate(cert.0, Compat::default()) }.unwrap();
         assert_eq!(v.repr(), PY_REPR);
         assert_eq!(v.dict_get("version"), Some(&Value::Int(3)));
         assert_eq!(crate::error::peek_last_error(), 0);
@@ -773,10 +773,10 @@ eHh4eHh4eHh4eHh4eHh4eHh4eHg=\n\
         let cert = Cert::parse(PEM);
         let body: String = PEM.lines().filter(|l| !l.starts_with("-----")).collect();
         // SAFETY: cert.0 is a live X509.
-        let der = unsafe { certificate_to_der(cert.0) }.unwrap();
+        let der = unsafe { certificate_to_der(cert.0, Compat::default()) }.unwrap();
         assert_eq!(der, Value::Bytes(base64_decode(&body)));
         // SAFETY: NULL is rejected before use.
-        let e = unsafe { certificate_to_der(ptr::null_mut()) }.unwrap_err();
+        let e = unsafe { certificate_to_der(ptr::null_mut(), Compat::default()) }.unwrap_err();
         assert_eq!(e.status, Status::BadArgument);
     }
 
@@ -787,11 +787,14 @@ eHh4eHh4eHh4eHh4eHh4eHh4eHg=\n\
         let path = dir.join("c.pem");
         std::fs::write(&path, PEM).unwrap();
         let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
-        let v = test_decode_cert(&c);
+        let v = test_decode_cert(&c, Compat::default());
         std::fs::write(&path, "not a certificate\n").unwrap();
-        let bad = test_decode_cert(&c).unwrap_err();
-        let dir_err =
-            test_decode_cert(&std::ffi::CString::new(dir.to_str().unwrap()).unwrap()).unwrap_err();
+        let bad = test_decode_cert(&c, Compat::default()).unwrap_err();
+        let dir_err = test_decode_cert(
+            &std::ffi::CString::new(dir.to_str().unwrap()).unwrap(),
+            Compat::default(),
+        )
+        .unwrap_err();
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(v.unwrap().repr(), PY_REPR);
         assert_eq!(bad.exc_type, "SSLError");
@@ -801,7 +804,7 @@ eHh4eHh4eHh4eHh4eHh4eHh4eHg=\n\
 
     #[test]
     fn missing_file_is_cant_open() {
-        let e = test_decode_cert(c"/nonexistent/pyssl-test.pem").unwrap_err();
+        let e = test_decode_cert(c"/nonexistent/pyssl-test.pem", Compat::default()).unwrap_err();
         assert_eq!(e.exc_type, "SSLError");
         assert_eq!(e.message, "(\"Can't open file\",)");
         assert_eq!(e.errno, None);
@@ -811,7 +814,7 @@ eHh4eHh4eHh4eHh4eHh4eHh4eHg=\n\
     #[test]
     fn null_certificate_is_an_error() {
         // SAFETY: NULL is handled before any use.
-        let e = unsafe { decode_certificate(ptr::null_mut()) }.unwrap_err();
+        let e = unsafe { decode_certificate(ptr::null_mut(), Compat::default()) }.unwrap_err();
         assert_eq!(e.status, Status::BadArgument);
     }
 }
