@@ -66,6 +66,8 @@ pub const FD_NONE: c_int = -2;
 /// shutdown with "Underlying socket connection gone".
 pub const FD_CLOSED: c_int = -3;
 
+const SSL_SENT_SHUTDOWN: c_int = 1;
+
 /// Per-connection state. Like CPython's `PySSLSocket`, it may be used by
 /// several threads at once (a reader and a writer): every field a call
 /// changes is atomic.
@@ -79,17 +81,21 @@ struct State {
     shutdown_seen_zero: AtomicBool,
     /// Whether pyssl frees the SSL (not for a borrowed one).
     owned: bool,
+    /// CPython 3.13.1+: mark the SSL shut down before freeing it, so that
+    /// OpenSSL keeps its session resumable.
+    keep_session_on_free: bool,
 }
 
 impl State {
-    fn new(ssl: *mut ffi::SSL, fd: c_int, timeout: TimeoutNs, owned: bool) -> State {
+    fn new(ssl: *mut ffi::SSL, fd: c_int, timeout: TimeoutNs, owned: Option<Compat>) -> State {
         State {
             ssl,
             fd: AtomicI32::new(fd),
             timeout: AtomicI64::new(timeout),
             err: AtomicU64::new(0),
             shutdown_seen_zero: AtomicBool::new(false),
-            owned,
+            owned: owned.is_some(),
+            keep_session_on_free: owned.is_some_and(Compat::since_313),
         }
     }
     fn fd(&self) -> c_int {
@@ -125,7 +131,15 @@ impl Drop for State {
         if self.owned {
             // SAFETY: we own the SSL; freeing it never sends anything
             // (CPython's dealloc does the same) and never closes the fd.
-            unsafe { ffi::SSL_free(self.ssl) };
+            unsafe {
+                if self.keep_session_on_free {
+                    ffi::SSL_set_shutdown(
+                        self.ssl,
+                        SSL_SENT_SHUTDOWN | ffi::SSL_get_shutdown(self.ssl),
+                    );
+                }
+                ffi::SSL_free(self.ssl)
+            };
         }
     }
 }
@@ -260,7 +274,7 @@ impl Socket {
             if ssl.is_null() {
                 return Err(set_ssl_error(ctx.compat(), None, Status::Ssl, here!()));
             }
-            let state = State::new(ssl, fd, -1, true);
+            let state = State::new(ssl, fd, -1, Some(ctx.compat()));
             // From here on `state` frees the SSL on every error path.
             // SAFETY: valid SSL; BIO references are taken before SSL_set_bio
             // hands one to the SSL, so both the SSL and the MemoryBio own one.
@@ -354,7 +368,7 @@ impl Socket {
             transport: Transport::Borrowed,
             peer_cache: Mutex::new(None),
             turn: Default::default(),
-            state: State::new(ssl, FD_NONE, 0, false),
+            state: State::new(ssl, FD_NONE, 0, None),
         }
     }
 

@@ -40,12 +40,12 @@ impl Socket {
             if ffi::SSL_is_init_finished(st.ssl) != 0 {
                 return Err(PyErr::value_error("Cannot set session after handshake."));
             }
-            // CPython resumes a serialized copy, so a session stays usable
-            // after its socket was freed without a shutdown (which marks the
-            // original not resumable).
-            // Sharing a session that is still resumable behaves the same
-            // and spares the re-parse of the DER round trip.
-            let r = if ossl::SSL_SESSION_is_resumable(session.raw) != 0 {
+            // CPython 3.13.1+ sets the session itself (sockets it frees keep
+            // their sessions resumable, see State's Drop). 3.11 resumes a
+            // serialized copy, so a session stays usable after its socket
+            // was freed without a shutdown; sharing one that is still
+            // resumable behaves the same and spares the DER round trip.
+            let r = if self.compat.since_313() || ossl::SSL_SESSION_is_resumable(session.raw) != 0 {
                 ffi::SSL_set_session(st.ssl, session.raw)
             } else {
                 let dup = session.duplicate()?;
