@@ -1108,13 +1108,20 @@ int pyssl_value_int(const pyssl_value *v, int64_t *out);
 char *pyssl_value_int_text(const pyssl_value *v);
 
 /*
- `repr(v)` exactly as Python 3.11 prints it, UTF-8; free it with
+ `repr(v)` exactly as CPython 3.14 prints it, UTF-8; free it with
  `pyssl_string_free`. NULL on error.
 
  # Safety
  `v` must be NULL or a value from pyssl whose root is not freed.
  */
 char *pyssl_value_repr(const pyssl_value *v);
+
+/*
+ `repr(v)` as the CPython version `compat` (a `PYSSL_COMPAT_*` value)
+ prints it: they differ in which characters their Unicode database
+ calls printable (3.11: Unicode 14.0, 3.13: 15.1, 3.14: 16.0).
+ */
+char *pyssl_value_repr_compat(const pyssl_value *v, int compat);
 
 /*
  Frees a string returned by pyssl (`pyssl_value_repr`,

@@ -136,7 +136,7 @@ fn strip_location(msg: &str) -> &str {
 
 fn outcome(r: Result<Value, PyErr>) -> String {
     match r {
-        Ok(v) => v.repr(),
+        Ok(v) => v.repr_in(compat()),
         Err(e) => strip_location(&format!("{}: {}", e.exc_type, py_str(&e))).to_owned(),
     }
 }
@@ -223,6 +223,11 @@ fn oracle_compat() -> i32 {
     }
 }
 
+/// [`oracle_compat`] as a mode.
+fn compat() -> pyssl::compat::Compat {
+    pyssl::compat::Compat::from_code(oracle_compat()).unwrap()
+}
+
 /// The outcome through the C surface: `pyssl_test_decode_cert_compat`, then the
 /// tree read back with the accessors and checked against
 /// `pyssl_value_repr`.
@@ -239,11 +244,15 @@ fn outcome_via_c(path: &CStr) -> String {
             return outcome(Err(e));
         }
         let v = from_c(out);
-        let p = pyssl_value_repr(out);
+        let p = pyssl_value_repr_compat(out, oracle_compat());
         let repr = CStr::from_ptr(p).to_str().unwrap().to_owned();
         pyssl_string_free(p);
         pyssl_value_free(out);
-        assert_eq!(v.repr(), repr, "accessors and pyssl_value_repr disagree");
+        assert_eq!(
+            v.repr_in(compat()),
+            repr,
+            "accessors and pyssl_value_repr_compat disagree"
+        );
         repr
     }
 }
@@ -307,8 +316,7 @@ fn certificates_decode_like_cpython() {
         // Start from an empty OpenSSL error queue, as the generator does.
         // SAFETY: only touches this thread's error queue.
         unsafe { openssl_sys::ERR_clear_error() };
-        let compat = pyssl::compat::Compat::from_code(oracle_compat()).unwrap();
-        let direct = outcome(pyssl::x509::decode::test_decode_cert(&path, compat));
+        let direct = outcome(pyssl::x509::decode::test_decode_cert(&path, compat()));
         // SAFETY: as above.
         unsafe { openssl_sys::ERR_clear_error() };
         let via_c = outcome_via_c(&path);
@@ -350,8 +358,8 @@ fn strings_repr_and_decode_like_cpython() {
         let (kind, hex) = name.split_once(':').unwrap();
         let raw = unhex(hex);
         match kind {
-            "s" => Value::Str(String::from_utf8(raw).unwrap()).repr(),
-            "y" => Value::Bytes(raw).repr(),
+            "s" => Value::Str(String::from_utf8(raw).unwrap()).repr_in(compat()),
+            "y" => Value::Bytes(raw).repr_in(compat()),
             "b" => outcome(decode_utf8(&raw).map(Value::Str)),
             _ => panic!("unknown case kind {kind}"),
         }

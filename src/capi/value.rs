@@ -469,7 +469,7 @@ pub extern "C" fn pyssl_value_int_text(v: *const pyssl_value) -> *mut c_char {
     })
 }
 
-/// `repr(v)` exactly as Python 3.11 prints it, UTF-8; free it with
+/// `repr(v)` exactly as CPython 3.14 prints it, UTF-8; free it with
 /// `pyssl_string_free`. NULL on error.
 ///
 /// # Safety
@@ -480,6 +480,19 @@ pub extern "C" fn pyssl_value_repr(v: *const pyssl_value) -> *mut c_char {
         // SAFETY: node() checks the pointer.
         let n = unsafe { node(v) }?;
         Ok(c_string(n.to_value().repr()))
+    })
+}
+
+/// `repr(v)` as the CPython version `compat` (a `PYSSL_COMPAT_*` value)
+/// prints it: they differ in which characters their Unicode database
+/// calls printable (3.11: Unicode 14.0, 3.13: 15.1, 3.14: 16.0).
+#[no_mangle]
+pub extern "C" fn pyssl_value_repr_compat(v: *const pyssl_value, compat: c_int) -> *mut c_char {
+    guard(|| {
+        let compat = super::compat_arg(compat)?;
+        // SAFETY: node() checks the pointer.
+        let n = unsafe { node(v) }?;
+        Ok(c_string(n.to_value().repr_in(compat)))
     })
 }
 

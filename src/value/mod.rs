@@ -2,6 +2,7 @@
 //! dict of tuples of strings), its `repr()` exactly as Python 3.11 prints
 //! it, and Python's strict UTF-8 decoding with CPython's error text.
 
+use crate::compat::Compat;
 use std::fmt::Write as _;
 
 mod printable_table;
@@ -32,15 +33,21 @@ pub enum Value {
 }
 
 impl Value {
-    /// `repr(self)`, byte for byte as Python 3.11 prints it.
+    /// `repr(self)`, byte for byte as CPython 3.14 prints it.
     pub fn repr(&self) -> String {
+        self.repr_in(Compat::default())
+    }
+
+    /// `repr(self)` as the CPython version `compat` prints it: the versions
+    /// differ in which characters their Unicode database calls printable.
+    pub fn repr_in(&self, compat: Compat) -> String {
         let mut out = String::new();
-        self.write_repr(&mut out);
+        self.write_repr(&mut out, non_printable(compat));
         out
     }
 
     /// Appends `repr(self)` to `out`.
-    pub fn write_repr(&self, out: &mut String) {
+    fn write_repr(&self, out: &mut String, table: Table) {
         match self {
             Value::None => out.push_str("None"),
             Value::Bool(true) => out.push_str("True"),
@@ -49,7 +56,7 @@ impl Value {
                 let _ = write!(out, "{i}");
             }
             Value::BigInt(s) => out.push_str(s),
-            Value::Str(s) => repr_str(s, out),
+            Value::Str(s) => repr_str(s, out, table),
             Value::Bytes(b) => repr_bytes(b, out),
             Value::Tuple(items) => {
                 out.push('(');
@@ -57,7 +64,7 @@ impl Value {
                     if i > 0 {
                         out.push_str(", ");
                     }
-                    item.write_repr(out);
+                    item.write_repr(out, table);
                 }
                 if items.len() == 1 {
                     out.push(',');
@@ -70,7 +77,7 @@ impl Value {
                     if i > 0 {
                         out.push_str(", ");
                     }
-                    item.write_repr(out);
+                    item.write_repr(out, table);
                 }
                 out.push(']');
             }
@@ -80,9 +87,9 @@ impl Value {
                     if i > 0 {
                         out.push_str(", ");
                     }
-                    k.write_repr(out);
+                    k.write_repr(out, table);
                     out.push_str(": ");
-                    v.write_repr(out);
+                    v.write_repr(out, table);
                 }
                 out.push('}');
             }
@@ -116,12 +123,29 @@ impl Value {
     }
 }
 
-/// Python's `str.isprintable()` for one character (Unicode 14.0, as in
-/// CPython 3.11): false for categories Cc, Cf, Cs, Co, Cn, Zl, Zp and Zs
-/// other than the ASCII space.
-pub fn is_printable(c: char) -> bool {
+/// A table of non-printable code point ranges (see `printable_table`).
+type Table = &'static [(u32, u32)];
+
+/// The non-printable characters of `compat`'s Unicode version (3.11: 14.0,
+/// 3.13: 15.1, 3.14: 16.0).
+fn non_printable(compat: Compat) -> Table {
+    match compat {
+        Compat::Py311 => printable_table::NON_PRINTABLE_311,
+        Compat::Py313 => printable_table::NON_PRINTABLE_313,
+        Compat::Py314 => printable_table::NON_PRINTABLE_314,
+    }
+}
+
+/// Python's `str.isprintable()` for one character in CPython `compat`:
+/// false for categories Cc, Cf, Cs, Co, Cn, Zl, Zp and Zs other than the
+/// ASCII space.
+pub fn is_printable(c: char, compat: Compat) -> bool {
+    is_printable_in(c, non_printable(compat))
+}
+
+fn is_printable_in(c: char, table: Table) -> bool {
     let cp = c as u32;
-    printable_table::NON_PRINTABLE
+    table
         .binary_search_by(|&(first, last)| {
             if last < cp {
                 std::cmp::Ordering::Less
@@ -138,7 +162,7 @@ pub fn is_printable(c: char) -> bool {
 /// and no double quote; backslash escapes for the quote, backslash, `\t`,
 /// `\n`, `\r`; `\xhh`, `\uhhhh` or `\Uhhhhhhhh` for the other characters
 /// that are not printable.
-fn repr_str(s: &str, out: &mut String) {
+fn repr_str(s: &str, out: &mut String, table: Table) {
     let quote = if s.contains('\'') && !s.contains('"') {
         '"'
     } else {
@@ -160,7 +184,7 @@ fn repr_str(s: &str, out: &mut String) {
                 let _ = write!(out, "\\x{:02x}", c as u32);
             }
             c if (c as u32) < 0x7f => out.push(c),
-            c if is_printable(c) => out.push(c),
+            c if is_printable_in(c, table) => out.push(c),
             c => {
                 let cp = c as u32;
                 let _ = if cp <= 0xff {
@@ -221,6 +245,17 @@ mod tests {
     // printed for the same value.
 
     #[test]
+    fn each_mode_uses_its_interpreters_unicode_version() {
+        // U+1E030 is new in Unicode 15.0, U+1C89 in 16.0; reprs taken from
+        // Debian's 3.11.2, trixie's 3.13.5 and sid's 3.14.10.
+        let v = Value::Str("\u{1e030}\u{1c89}".into());
+        assert_eq!(v.repr_in(Compat::Py311), "'\\U0001e030\\u1c89'");
+        assert_eq!(v.repr_in(Compat::Py313), "'\u{1e030}\\u1c89'");
+        assert_eq!(v.repr_in(Compat::Py314), "'\u{1e030}\u{1c89}'");
+        assert_eq!(v.repr(), v.repr_in(Compat::Py314));
+    }
+
+    #[test]
     fn str_quotes() {
         assert_eq!(s("").repr(), "''");
         assert_eq!(s("abc").repr(), "'abc'");
@@ -247,8 +282,11 @@ mod tests {
             s("\u{e0001}\u{10ffff}\u{f0000}").repr(),
             "'\\U000e0001\\U0010ffff\\U000f0000'"
         );
-        // Unassigned in Unicode 14.0 (assigned in 15.0) stays escaped.
-        assert_eq!(s("\u{1f6dc}\u{31350}").repr(), "'\\U0001f6dc\\U00031350'");
+        // Unassigned in Unicode 14.0 (assigned in 15.0): escaped by 3.11,
+        // printable for 3.14.
+        let new15 = s("\u{1f6dc}\u{31350}");
+        assert_eq!(new15.repr_in(Compat::Py311), "'\\U0001f6dc\\U00031350'");
+        assert_eq!(new15.repr(), "'\u{1f6dc}\u{31350}'");
         // New in Unicode 14.0: printable.
         assert_eq!(s("\u{1f6dd}").repr(), "'\u{1f6dd}'");
         assert_eq!(s("\u{0870}\u{1faf0}").repr(), "'\u{0870}\u{1faf0}'");

@@ -1,11 +1,17 @@
 #!/usr/bin/env python3
 """Writes the table of code points that Python's str.isprintable() rejects.
 
-Run with the Python whose repr() pyssl follows (CPython 3.11, Unicode 14.0):
+Each CPython version pyssl follows has its own Unicode version (3.11: 14.0,
+3.13: 15.1, 3.14: 16.0), so src/value/printable_table.rs holds one table
+per interpreter, NON_PRINTABLE_<version>, made by running this script with
+each of them (3.13 and 3.14 in their chroots, integrations/debian):
 
-    /usr/bin/python3.11 tests/certgen/gen_printable.py > src/value/printable_table.rs
+    { /usr/bin/python3.11 tests/certgen/gen_printable.py
+      integrations/debian/chroot.sh trixie -- python3.13 tests/certgen/gen_printable.py
+      integrations/debian/chroot.sh sid -- python3.14 tests/certgen/gen_printable.py
+    } > src/value/printable_table.rs
 
-The output is a sorted list of inclusive (first, last) ranges of
+Each table is a sorted list of inclusive (first, last) ranges of
 non-printable code points; everything else is printable.
 """
 import sys
@@ -33,10 +39,11 @@ def main():
     out.write("// (Unicode %s); do not edit by hand.\n\n" % unicodedata.unidata_version)
     out.write("/// Inclusive ranges of code points for which Python's\n")
     out.write("/// `str.isprintable()` is false, sorted and disjoint.\n")
-    out.write("pub(super) static NON_PRINTABLE: &[(u32, u32)] = &[\n")
+    out.write("pub(super) static NON_PRINTABLE_%d%d: &[(u32, u32)] = &[\n"
+              % sys.version_info[:2])
     for a, b in rs:
         out.write("    (0x%04X, 0x%04X),\n" % (a, b))
-    out.write("];\n")
+    out.write("];\n\n")
 
 
 if __name__ == "__main__":
