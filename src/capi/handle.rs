@@ -37,6 +37,16 @@ impl<T: HandleKind> Boxed<T> {
         }
     }
 
+    /// The object inside.
+    pub fn get(&self) -> &T {
+        &self.value
+    }
+
+    /// The object inside, mutably.
+    pub fn get_mut(&mut self) -> &mut T {
+        &mut self.value
+    }
+
     /// The C pointer for this handle.
     pub fn as_handle<O>(&self) -> *const O {
         (self as *const Boxed<T>).cast()

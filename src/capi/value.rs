@@ -11,6 +11,7 @@
 use std::ffi::{CStr, CString};
 use std::os::raw::{c_char, c_int, c_uchar};
 
+use crate::capi::handle::{self, HandleKind};
 use crate::capi::{guard, ssize_t};
 use crate::error::{PyErr, PyResult};
 use crate::value::Value;
@@ -47,16 +48,23 @@ pub enum pyssl_value_type {
     PYSSL_VALUE_LIST = 7,
 }
 
-const ROOT_MAGIC: u64 = 0x7079_7661_6c72_6f6f; // "pyvalroo"
-const CHILD_MAGIC: u64 = 0x7079_7661_6c63_6869; // "pyvalchi"
-const DEAD_MAGIC: u64 = 0xdead_dead_dead_dead;
+/// A node of a C-side value tree: a handle of its own kind (checked like
+/// every other pyssl handle), borrowed from its root.
+struct Child(NodeData);
 
-/// One node of a C-side value tree. The `magic` field comes first so that
-/// it can be read from any pointer the C side hands back.
-#[repr(C)]
-struct Node {
-    magic: u64,
-    data: NodeData,
+/// The root of a tree, owned by the C caller; holds the top node.
+struct Root(Node);
+
+type Node = handle::Boxed<Child>;
+
+impl HandleKind for Child {
+    const MAGIC: u64 = 0x7079_7661_6c63_6869; // "pyvalchi"
+    const NAME: &'static str = "value";
+}
+
+impl HandleKind for Root {
+    const MAGIC: u64 = 0x7079_7661_6c72_6f6f; // "pyvalroo"
+    const NAME: &'static str = "value";
 }
 
 enum NodeData {
@@ -74,6 +82,10 @@ enum NodeData {
 }
 
 impl Node {
+    fn data(&self) -> &NodeData {
+        &self.get().0
+    }
+
     fn build(v: Value) -> Node {
         let data = match v {
             Value::None => NodeData::None,
@@ -91,15 +103,12 @@ impl Node {
                     .collect(),
             ),
         };
-        Node {
-            magic: CHILD_MAGIC,
-            data,
-        }
+        handle::Boxed::new(Child(data))
     }
 
     /// Back to a Rust value (for `repr`).
     fn to_value(&self) -> Value {
-        match &self.data {
+        match self.data() {
             NodeData::None => Value::None,
             NodeData::Bool(b) => Value::Bool(*b),
             NodeData::Int(i) => Value::Int(*i),
@@ -118,7 +127,7 @@ impl Node {
     }
 
     fn kind(&self) -> pyssl_value_type {
-        match &self.data {
+        match self.data() {
             NodeData::None => pyssl_value_type::PYSSL_VALUE_NONE,
             NodeData::Bool(_) => pyssl_value_type::PYSSL_VALUE_BOOL,
             NodeData::Int(_) | NodeData::BigInt(_) => pyssl_value_type::PYSSL_VALUE_INT,
@@ -131,7 +140,7 @@ impl Node {
     }
 
     fn type_name(&self) -> &'static str {
-        match &self.data {
+        match self.data() {
             NodeData::None => "NoneType",
             NodeData::Bool(_) => "bool",
             NodeData::Int(_) | NodeData::BigInt(_) => "int",
@@ -143,14 +152,17 @@ impl Node {
         }
     }
 
-    /// Overwrites the magic of this node and all its children.
-    fn kill(&mut self) {
-        self.magic = DEAD_MAGIC;
-        match &mut self.data {
-            NodeData::Tuple(items) | NodeData::List(items) => items.iter_mut().for_each(Node::kill),
+    /// Marks this node and all its children dead, so that they are refused
+    /// from now on.
+    fn kill_all(&mut self) {
+        self.kill();
+        match &mut self.get_mut().0 {
+            NodeData::Tuple(items) | NodeData::List(items) => {
+                items.iter_mut().for_each(Node::kill_all)
+            }
             NodeData::Dict(entries) => entries.iter_mut().for_each(|(k, v)| {
-                k.kill();
-                v.kill();
+                k.kill_all();
+                v.kill_all();
             }),
             _ => {}
         }
@@ -165,9 +177,7 @@ fn nul_terminated(mut bytes: Vec<u8>) -> Box<[u8]> {
 /// Moves a value to the heap as a root the C caller owns (and frees with
 /// `pyssl_value_free`).
 pub fn value_into_raw(v: Value) -> *mut pyssl_value {
-    let mut root = Node::build(v);
-    root.magic = ROOT_MAGIC;
-    Box::into_raw(Box::new(root)).cast()
+    handle::into_raw(Root(Node::build(v)))
 }
 
 /// Borrows the node behind a root or child pointer.
@@ -179,19 +189,19 @@ unsafe fn node<'a>(v: *const pyssl_value) -> PyResult<&'a Node> {
     if v.is_null() {
         return Err(PyErr::bad_argument("value is NULL"));
     }
-    let n = v.cast::<Node>();
-    // SAFETY: every pointer this module hands out points at a Node, whose
-    // first field is the u64 magic.
-    let magic = unsafe { std::ptr::addr_of!((*n).magic).read_volatile() };
-    if magic != ROOT_MAGIC && magic != CHILD_MAGIC {
-        return Err(PyErr::bad_handle("value"));
+    // SAFETY: NULL or a pointer this module handed out (a root or a
+    // child); borrow checks the magic of each kind.
+    match unsafe { handle::borrow::<Root, _>(v) } {
+        Ok(root) => Ok(&root.0),
+        Err(_) => unsafe { handle::borrow::<Child, _>(v) }.map(|_| {
+            // SAFETY: the magic says v is a live child node.
+            unsafe { &*v.cast::<Node>() }
+        }),
     }
-    // SAFETY: the magic says this is a live Node.
-    Ok(unsafe { &*n })
 }
 
 fn as_ptr(n: &Node) -> *const pyssl_value {
-    (n as *const Node).cast()
+    n.as_handle()
 }
 
 fn type_error(what: &str, n: &Node) -> PyErr {
@@ -244,7 +254,7 @@ pub extern "C" fn pyssl_value_len(v: *const pyssl_value) -> ssize_t {
     guard(|| {
         // SAFETY: node() checks the pointer.
         let n = unsafe { node(v) }?;
-        let len = match &n.data {
+        let len = match n.data() {
             NodeData::Str(s) | NodeData::Bytes(s) => s.len() - 1,
             NodeData::Tuple(items) | NodeData::List(items) => items.len(),
             NodeData::Dict(entries) => entries.len(),
@@ -269,7 +279,7 @@ pub extern "C" fn pyssl_value_tuple_item(v: *const pyssl_value, i: usize) -> *co
     guard(|| {
         // SAFETY: node() checks the pointer.
         let n = unsafe { node(v) }?;
-        match &n.data {
+        match n.data() {
             NodeData::Tuple(items) => items.get(i).map(as_ptr).ok_or_else(|| index_error("tuple")),
             _ => Err(type_error("tuple", n)),
         }
@@ -286,7 +296,7 @@ pub extern "C" fn pyssl_value_list_item(v: *const pyssl_value, i: usize) -> *con
     guard(|| {
         // SAFETY: node() checks the pointer.
         let n = unsafe { node(v) }?;
-        match &n.data {
+        match n.data() {
             NodeData::List(items) => items.get(i).map(as_ptr).ok_or_else(|| index_error("list")),
             _ => Err(type_error("list", n)),
         }
@@ -296,7 +306,7 @@ pub extern "C" fn pyssl_value_list_item(v: *const pyssl_value, i: usize) -> *con
 fn dict_entry(v: *const pyssl_value, i: usize, key: bool) -> PyResult<*const pyssl_value> {
     // SAFETY: node() checks the pointer.
     let n = unsafe { node(v) }?;
-    match &n.data {
+    match n.data() {
         NodeData::Dict(entries) => entries
             .get(i)
             .map(|(k, val)| as_ptr(if key { k } else { val }))
@@ -346,10 +356,10 @@ pub extern "C" fn pyssl_value_dict_get(
         }
         // SAFETY: key is a non-NULL C string per the header's contract.
         let key = unsafe { CStr::from_ptr(key) }.to_bytes();
-        let NodeData::Dict(entries) = &n.data else {
+        let NodeData::Dict(entries) = n.data() else {
             return Err(type_error("dict", n));
         };
-        let found = entries.iter().find(|(k, _)| match &k.data {
+        let found = entries.iter().find(|(k, _)| match k.data() {
             NodeData::Str(s) => &s[..s.len() - 1] == key,
             _ => false,
         });
@@ -372,7 +382,7 @@ pub extern "C" fn pyssl_value_str(v: *const pyssl_value, len: *mut usize) -> *co
     guard(|| {
         // SAFETY: node() checks the pointer.
         let n = unsafe { node(v) }?;
-        match &n.data {
+        match n.data() {
             NodeData::Str(s) => {
                 // SAFETY: len is NULL or writable per the header's contract.
                 unsafe { put_len(len, s.len() - 1) };
@@ -395,7 +405,7 @@ pub extern "C" fn pyssl_value_bytes(v: *const pyssl_value, len: *mut usize) -> *
     guard(|| {
         // SAFETY: node() checks the pointer.
         let n = unsafe { node(v) }?;
-        match &n.data {
+        match n.data() {
             NodeData::Bytes(b) => {
                 // SAFETY: len is NULL or writable per the header's contract.
                 unsafe { put_len(len, b.len() - 1) };
@@ -415,7 +425,7 @@ pub extern "C" fn pyssl_value_bool(v: *const pyssl_value) -> c_int {
     guard(|| {
         // SAFETY: node() checks the pointer.
         let n = unsafe { node(v) }?;
-        match &n.data {
+        match n.data() {
             NodeData::Bool(b) => Ok(c_int::from(*b)),
             _ => Err(type_error("bool", n)),
         }
@@ -437,7 +447,7 @@ pub extern "C" fn pyssl_value_int(v: *const pyssl_value, out: *mut i64) -> c_int
         if out.is_null() {
             return Err(PyErr::bad_argument("out is NULL"));
         }
-        match &n.data {
+        match n.data() {
             NodeData::Int(i) => {
                 // SAFETY: out is non-NULL and writable per the contract.
                 unsafe { out.write(*i) };
@@ -461,7 +471,7 @@ pub extern "C" fn pyssl_value_int_text(v: *const pyssl_value) -> *mut c_char {
     guard(|| {
         // SAFETY: node() checks the pointer.
         let n = unsafe { node(v) }?;
-        match &n.data {
+        match n.data() {
             NodeData::Int(i) => Ok(c_string(i.to_string())),
             NodeData::BigInt(s) => Ok(c_string(s.clone())),
             _ => Err(type_error("int", n)),
@@ -522,23 +532,21 @@ pub extern "C" fn pyssl_value_free(v: *mut pyssl_value) {
         if v.is_null() {
             return Ok(());
         }
-        let n = v.cast::<Node>();
-        // SAFETY: pointers from this module point at a Node (magic first).
-        let magic = unsafe { std::ptr::addr_of!((*n).magic).read_volatile() };
-        match magic {
-            ROOT_MAGIC => {
-                // SAFETY: a live root, created by Box::into_raw in
-                // value_into_raw; marked dead so that use after free is
-                // caught while the memory is not reused yet.
-                let mut root = unsafe { Box::from_raw(n) };
-                root.kill();
-                drop(root);
+        // SAFETY: NULL was handled; take checks the root's magic and marks
+        // it dead.
+        match unsafe { handle::take::<Root, _>(v) } {
+            Ok(Some(mut root)) => {
+                // The children too, so that a kept child pointer is refused
+                // while the memory is not reused yet.
+                root.0.kill_all();
                 Ok(())
             }
-            CHILD_MAGIC => Err(PyErr::bad_argument(
+            Ok(None) => Ok(()),
+            // SAFETY: as above; borrow only reads the magic.
+            Err(_) if unsafe { handle::borrow::<Child, _>(v) }.is_ok() => Err(PyErr::bad_argument(
                 "only a root value can be freed, not a child",
             )),
-            _ => Err(PyErr::bad_handle("value")),
+            Err(e) => Err(e),
         }
     })
 }
