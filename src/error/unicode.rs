@@ -9,7 +9,12 @@ use crate::value::Value;
 /// invalid start byte`.
 pub fn decode_utf8(bytes: &[u8]) -> PyResult<String> {
     match std::str::from_utf8(bytes) {
-        Ok(s) => Ok(s.to_owned()),
+        Ok(s) => {
+            // One spare byte: the C surface appends a NUL in place.
+            let mut out = String::with_capacity(s.len() + 1);
+            out.push_str(s);
+            Ok(out)
+        }
         // Rust accepts exactly the sequences CPython's decoder accepts (no
         // surrogates, no overlongs, nothing past U+10FFFF), so the first
         // error starts at the same offset; CPython's own rules then decide
