@@ -112,7 +112,7 @@ pub extern "C" fn pyssl_error_clear() {
 #[no_mangle]
 pub extern "C" fn pyssl_error_args() -> *mut super::value::pyssl_value {
     match crate::capi::error::last() {
-        Some(e) => super::value::value_into_raw(crate::value::Value::Tuple(e.args.clone())),
+        Some(e) => super::value::value_into_raw(crate::value::Value::Tuple(e.args())),
         None => std::ptr::null_mut(),
     }
 }
@@ -211,7 +211,7 @@ impl LastErrorView<'_> {
     pub fn strerror(&self) -> Option<&CStr> {
         let e = self.0;
         e.strerror
-            .get_or_init(|| e.err.strerror.as_deref().map(c_string))
+            .get_or_init(|| e.err.strerror().map(c_string))
             .as_deref()
     }
     pub fn library(&self) -> Option<&CStr> {

@@ -118,7 +118,7 @@ pub struct ErrorInfo {
     /// `exc.errno` (None when CPython leaves it None).
     pub errno: Option<i32>,
     /// `exc.strerror`.
-    pub strerror: Option<String>,
+    pub strerror: Strerror,
     /// `exc.library` and its OpenSSL code.
     pub library: Option<&'static str>,
     pub lib_code: i32,
@@ -128,8 +128,54 @@ pub struct ErrorInfo {
     /// `exc.verify_code` / `exc.verify_message` (SSLCertVerificationError).
     pub verify_code: Option<i64>,
     pub verify_message: Option<String>,
-    /// `exc.args`: what a host passes to the class to rebuild the exception.
-    pub args: Vec<crate::value::Value>,
+    /// `exc.args`: what a host passes to the class to rebuild the exception
+    /// (read with [`ErrorInfo::args`]).
+    pub args: Args,
+}
+
+/// `exc.args`, kept in the form it was made in: most errors' args repeat
+/// their fields, and are only built when a host asks for them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Args {
+    /// `(str(exc),)`.
+    Message,
+    /// `(errno, str(exc))`: `fill_and_set_sslerror`'s `(reason, msg)`.
+    ErrnoMessage,
+    /// Anything else.
+    Values(Vec<crate::value::Value>),
+}
+
+/// `exc.strerror`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Strerror {
+    None,
+    /// The same text as `str(exc)` (an `SSLError` from OpenSSL).
+    Message,
+    Text(String),
+}
+
+impl ErrorInfo {
+    /// `exc.args`.
+    pub fn args(&self) -> Vec<crate::value::Value> {
+        use crate::value::Value;
+        match &self.args {
+            Args::Message => vec![Value::Str(self.message.clone())],
+            Args::ErrnoMessage => vec![
+                Value::Int(self.errno.unwrap_or(0) as i64),
+                Value::Str(self.message.clone()),
+            ],
+            Args::Values(v) => v.clone(),
+        }
+    }
+
+    /// `exc.strerror`.
+    pub fn strerror(&self) -> Option<&str> {
+        match &self.strerror {
+            Strerror::None => None,
+            Strerror::Message => Some(&self.message),
+            Strerror::Text(t) => Some(t),
+        }
+    }
 }
 
 pub type PyResult<T> = Result<T, PyErr>;
@@ -142,21 +188,15 @@ impl PyErr {
             exc_type,
             message: message.into(),
             errno: None,
-            strerror: None,
+            strerror: Strerror::None,
             library: None,
             lib_code: 0,
             reason: None,
             reason_code: 0,
             verify_code: None,
             verify_message: None,
-            args: Vec::new(),
+            args: Args::Message,
         })
-        .with_args(|e| vec![crate::value::Value::Str(e.message.clone())])
-    }
-
-    fn with_args(mut self, f: impl FnOnce(&ErrorInfo) -> Vec<crate::value::Value>) -> Self {
-        self.args = f(&self);
-        self
     }
 
     pub fn value_error(message: impl Into<String>) -> Self {
@@ -190,7 +230,7 @@ impl PyErr {
         let args = vec![crate::value::Value::Str(message.into())];
         let text = crate::value::Value::Tuple(args.clone()).repr();
         let mut e = Self::new(Status::Ssl, "SSLError", text);
-        e.args = args;
+        e.args = Args::Values(args);
         e
     }
 
@@ -201,11 +241,11 @@ impl PyErr {
         let exc_type = os_error_class(errno);
         let mut e = Self::new(Status::Os, exc_type, format!("[Errno {errno}] {strerror}"));
         e.errno = Some(errno);
-        e.args = vec![
+        e.args = Args::Values(vec![
             crate::value::Value::Int(errno as i64),
             crate::value::Value::Str(strerror.clone()),
-        ];
-        e.strerror = Some(strerror);
+        ]);
+        e.strerror = Strerror::Text(strerror);
         e
     }
 
@@ -422,9 +462,9 @@ pub fn fill_ssl_error(
     let mut lib_code = 0;
     let mut reason_code = 0;
     let mut errstr: Option<String> = errstr.map(str::to_owned);
-    // Error strings must be loaded for ERR_reason_error_string.
-    ffi::init();
     if errcode != 0 {
+        // Error strings must be loaded for ERR_reason_error_string.
+        ffi::init();
         lib_code = err_get_lib(errcode);
         reason_code = err_get_reason(errcode);
         reason = reason_name(names, lib_code, reason_code);
@@ -474,7 +514,7 @@ pub fn fill_ssl_error(
     PyErr::from(ErrorInfo {
         status,
         exc_type,
-        strerror: Some(message.clone()),
+        strerror: Strerror::Message,
         message,
         // init_value is (ERR_GET_REASON(ssl_errno), msg)
         errno: Some(err_get_reason(ssl_errno as u32 as u64)),
@@ -484,14 +524,8 @@ pub fn fill_ssl_error(
         reason_code,
         verify_code,
         verify_message,
-        args: Vec::new(),
-    })
-    // init_value is (ERR_GET_REASON(ssl_errno), msg)
-    .with_args(|e| {
-        vec![
-            crate::value::Value::Int(e.errno.unwrap_or(0) as i64),
-            crate::value::Value::Str(e.message.clone()),
-        ]
+        // init_value is (ERR_GET_REASON(ssl_errno), msg)
+        args: Args::ErrnoMessage,
     })
 }
 
@@ -646,12 +680,12 @@ mod tests {
     fn args_are_what_cpython_passes_to_the_class() {
         use crate::value::Value;
         assert_eq!(
-            PyErr::ssl_message("No cipher can be selected.").args,
+            PyErr::ssl_message("No cipher can be selected.").args(),
             vec![Value::Str("No cipher can be selected.".into())]
         );
         let e = PyErr::os_error(libc::ECONNRESET);
         assert_eq!(
-            Value::Tuple(e.args.clone()).repr(),
+            Value::Tuple(e.args()).repr(),
             "(104, 'Connection reset by peer')"
         );
         let loc = Location {
@@ -668,10 +702,10 @@ mod tests {
             None,
             ErrNames::of(crate::compat::Compat::Py311),
         );
-        assert_eq!(Value::Tuple(e.args.clone()).repr(), "(8, 'EOF (x.rs:1)')");
+        assert_eq!(Value::Tuple(e.args()).repr(), "(8, 'EOF (x.rs:1)')");
         let e = decode_utf8(b"ab\xff").unwrap_err();
         assert_eq!(
-            Value::Tuple(e.args.clone()).repr(),
+            Value::Tuple(e.args()).repr(),
             "('utf-8', b'ab\\xff', 2, 3, 'invalid start byte')"
         );
     }

@@ -40,13 +40,13 @@ fn utf8_error(bytes: &[u8], start: usize) -> PyErr {
     };
     let mut e = PyErr::new(Status::Value, "UnicodeDecodeError", message);
     // UnicodeDecodeError(encoding, object, start, end, reason)
-    e.args = vec![
+    e.args = super::Args::Values(vec![
         Value::Str("utf-8".to_owned()),
         Value::Bytes(bytes.to_vec()),
         Value::Int(start as i64),
         Value::Int((start + len) as i64),
         Value::Str(reason.to_owned()),
-    ];
+    ]);
     e
 }
 
