@@ -20,6 +20,8 @@
 #                 configured with where the modules are built,
 #                 integrations/debian/mirror.sh)
 #   TEST_ARGS     extra arguments for `python -m test` (e.g. "-m test_read*")
+#   PYSSL_BUILD_ONLY=1  stop once the stock and patched modules are built
+#                 (benches/run.sh uses them for the Python patched/stock run)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -167,6 +169,10 @@ forbidden='SSL_do_handshake|SSL_read_ex|SSL_write_ex|SSL_shutdown|poll|ASN1_TIME
 if nm -D --undefined-only "$out/patched/_ssl$ext_suffix" | grep -Ew "($forbidden)(@.*)?$"; then
     echo "error: the patched module still calls the functions above" >&2
     exit 1
+fi
+if [ "${PYSSL_BUILD_ONLY:-0}" = 1 ]; then
+    echo "modules built in $out/stock and $out/patched"
+    exit 0
 fi
 
 # 4. The tests with each module.
