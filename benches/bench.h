@@ -68,6 +68,8 @@ extern const impl impl_pyssl;
 
 /* ---- common.c ---- */
 double now_s(void);
+double cpu_s(void);        /* CPU time of this process (all threads), user + system */
+double thread_cpu_s(void); /* CPU time of this thread */
 void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 void set_nonblocking(int fd, int on);
 /* A connected pair over AF_UNIX (kind "unix") or loopback TCP ("tcp"). */
@@ -94,6 +96,7 @@ void json_end(void);
 
 /* ---- raw_decode.c ---- */
 struct x509_st;
+struct ssl_st;
 /* The raw-OpenSSL floor of getpeercert(): the same fields CPython's
  * _decode_certificate reads, as C strings, freed again. 0 or -1. */
 int raw_decode_cert(struct x509_st *cert);
@@ -102,6 +105,11 @@ int raw_decode_cert(struct x509_st *cert);
 struct ssl_ctx_st;
 /* An SSL_CTX with the settings of pyssl's context (check_same_settings). */
 struct ssl_ctx_st *raw_ctx_new(const bench_cfg *cfg, int server);
+/* Selects which of two independent pairs of contexts impl_raw uses (0
+ * by default); setup/teardown act on the selected pair. */
+void raw_use_slot(int k);
+/* The connection's SSL * (raw connections are SSL *). */
+#define RAW_SSL(c) ((struct ssl_st *)(c))
 
 /* ---- tests.c ---- */
 typedef struct opts {
@@ -117,10 +125,35 @@ typedef struct opts {
 } opts;
 
 int run_test(const impl *im, const opts *o);
+/* Helpers the paired runner shares with the tests. */
+typedef struct pairs {
+    const char *transport;
+    int listener, port;
+} pairs;
+void pairs_init(pairs *p, const char *transport);
+void pairs_make(pairs *p, int fds[2]);
+void pairs_done(pairs *p);
+void big_buffers(int fd);
+void pump_handshake(const impl *im, void *client, void *server);
+void pump_shutdown(const impl *im, void *client, void *server);
+void write_all(const impl *im, void *c, const char *buf, size_t chunk, long long total);
+void read_exactly(const impl *im, void *c, char *buf, long long total);
+void *first_session(const impl *im, pairs *pp);
 
 /* ---- impl_pyssl.c ---- */
 /* 0 when raw_ctx_new's contexts match pyssl's (options, versions, verify
  * mode); prints the differences otherwise. */
 int check_same_settings(const bench_cfg *cfg);
+/* What the CPython patch does for a socket's first getpeercert(): a new
+ * pyssl socket over an existing SSL * (pyssl_socket_wrap_ssl + set_io),
+ * getpeercert(), the value and the socket freed. 0 or B_ERR. */
+int bench_fresh_peercert(struct ssl_st *ssl, int fd);
+/* pyssl_decode_x509 of the certificate, the value freed. 0 or B_ERR. */
+int bench_decode_only(struct x509_st *cert);
+
+/* ---- paired.c ---- */
+/* The paired runner: raw, pyssl and raw again in one process, in short
+ * alternating segments; prints one JSON line. 0, or dies. */
+int run_paired(const opts *o, int rounds, double segment_s);
 
 #endif

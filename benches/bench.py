@@ -19,7 +19,8 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-VARIANTS = ("raw", "pyssl", "python")
+# "raw2" is raw OpenSSL again: raw2/raw is the noise floor of a ratio.
+VARIANTS = ("raw", "raw2", "pyssl", "python")
 MiB = 1 << 20
 
 
@@ -136,7 +137,11 @@ def cases(quick, c10k_n, pipeline=False):
                                                        "--count", str(c10k_n), "--window", "1000"],
                         "s", lambda r: r["seconds"], higher=False, cpu=cpu_rate("connections"),
                         rows=[(f"{c10k_n} conns {tr} peak mem", "MiB",
-                               lambda r: r["peak_growth_kib"] / 1024, False, None)]))
+                               lambda r: r["peak_growth_kib"] / 1024, False, None),
+                              (f"{c10k_n} conns {tr} idle RSS/conn client", "bytes",
+                               lambda r: r["client_idle_rss_bytes_per_conn"], False, None),
+                              (f"{c10k_n} conns {tr} idle RSS/conn server", "bytes",
+                               lambda r: r["server_idle_rss_bytes_per_conn"], False, None)]))
     return out
 
 
@@ -144,7 +149,7 @@ def command(variant, a, case):
     common = ["--certs", a.certs] + case.args
     if variant == "python":
         return [a.python, os.path.join(HERE, "pybench.py")] + common
-    return [a.bin, "--impl", variant] + common
+    return [a.bin, "--impl", "raw" if variant == "raw2" else variant] + common
 
 
 def run_one(variant, a, case):
@@ -228,8 +233,8 @@ def fmt_ratio(x):
 
 def render(tables):
     head = ("| test | unit | raw best | raw median | pyssl best | pyssl median | python best | python median "
-            "| pyssl/raw | pyssl/raw CPU | python/raw | python/raw CPU | goal |")
-    lines = [head, "|" + "---|" * 13]
+            "| pyssl/raw | pyssl/raw CPU | python/raw | python/raw CPU | floor raw2/raw | floor CPU | goal |")
+    lines = [head, "|" + "---|" * 15]
     for row in tables:
         s = row["stats"]
         goal = row["goal"]
@@ -238,9 +243,9 @@ def render(tables):
         elif row["met"] is False:
             goal = "**MISSED**: " + goal
         cells = [row["name"], row["unit"] + ("" if row["higher"] else " (lower is better)")]
-        for v in VARIANTS:
+        for v in ("raw", "pyssl", "python"):
             cells += [fmt(s[v]["best"]), fmt(s[v]["median"])]
-        for v in ("pyssl", "python"):
+        for v in ("pyssl", "python", "raw2"):
             cells += [fmt_ratio(s[v]["ratio"]), fmt_ratio(s[v]["cpu_ratio"])]
         cells.append(goal)
         lines.append("| " + " | ".join(cells) + " |")
@@ -274,6 +279,157 @@ def machine_notes(a, load_start, load_end, seconds):
             f"{a.reps} repetitions{' (--quick)' if a.quick else ''}; {seconds:.0f} s")
 
 
+# ---- paired runs: raw, pyssl and raw again in one process (paired.c) ----
+
+def paired_cases():
+    """(name, pyssl_bench arguments, goal for the median pyssl/raw)."""
+    return [
+        ("bulk 16 KiB c2s", ["--paired", "bulk"], 0.98),
+        ("64 B writes c2s", ["--paired", "small"], 0.98),
+        ("handshake TLS1.3 ECDSA", ["--paired", "handshake", "--key", "ec"], 0.98),
+        ("handshake TLS1.3 RSA", ["--paired", "handshake", "--key", "rsa"], 0.98),
+        ("handshake TLS1.2 ECDSA", ["--paired", "handshake", "--key", "ec", "--tls12"], 0.98),
+        ("resumed TLS1.3", ["--paired", "resume", "--key", "ec"], 0.98),
+        ("resumed TLS1.2", ["--paired", "resume", "--key", "ec", "--tls12"], 0.98),
+        ("getpeercert() cached", ["--paired", "peercert"], 0.98),
+        ("getpeercert() fresh (new socket over the SSL*)", ["--paired", "peercert_fresh"], 1.0),
+        ("fresh decode (pyssl_decode_x509)", ["--paired", "decode"], 1.0),
+        ("getpeercert(True) DER", ["--paired", "peercert_der"], 0.98),
+    ]
+
+
+def run_json(cmd, a, env=None):
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=a.timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {a.timeout}s"}
+    if p.returncode != 0:
+        return {"error": (p.stderr.strip() or f"exit status {p.returncode}")[-400:]}
+    try:
+        return json.loads(p.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {"error": f"no JSON in output: {p.stdout[-200:]!r}"}
+
+
+def spread(vals):
+    """median (min-max) of a list of ratios."""
+    if not vals:
+        return "n/a"
+    med = statistics.median(vals)
+    if len(vals) == 1:
+        return f"{med:.3f}"
+    return f"{med:.3f} ({min(vals):.3f}-{max(vals):.3f})"
+
+
+def run_paired(a, failures):
+    selected = [c for c in paired_cases() if not a.only or re.search(a.only, c[0])]
+    runs = {name: [] for name, _, _ in selected}
+    for rep in range(a.paired_reps):
+        for name, args, _ in selected:
+            cmd = [a.bin, "--certs", a.certs, "--rounds", str(a.rounds), "--segment", str(a.segment)] + args
+            r = run_json(cmd, a)
+            if "error" in r:
+                failures.append((name, "paired", r["error"], cmd))
+                print(f"  FAILED {name} [paired]: {r['error']}\n    {shlex.join(cmd)}", file=sys.stderr)
+            else:
+                runs[name].append(r)
+            print(f"  paired {rep + 1}/{a.paired_reps}: {name} done", file=sys.stderr)
+    head = ("| case | raw ops/CPU-s (bulk: writes) | pyssl ops/CPU-s | pyssl/raw CPU | floor raw2/raw CPU "
+            "| pyssl/raw wall | floor wall | goal |")
+    lines = [head, "|" + "---|" * 8]
+    table = []
+    for name, _, goal in selected:
+        rs = runs[name]
+        ratios = [r["ratio"] for r in rs]
+        med = statistics.median(ratios) if ratios else None
+        met = None if med is None else med >= goal
+        text = f"pyssl/raw >= {goal:.2f}"
+        text = ("met: " if met else "**MISSED**: ") + text if met is not None else text
+        table.append({"name": name, "runs": rs, "ratio": med, "goal": goal, "met": met})
+        raw = statistics.median([r["raw_ops_per_cpu_s"] for r in rs]) if rs else None
+        py = statistics.median([r["pyssl_ops_per_cpu_s"] for r in rs]) if rs else None
+        lines.append("| " + " | ".join([
+            name, fmt(raw), fmt(py), spread(ratios), spread([r["floor"] for r in rs]),
+            spread([r["ratio_wall"] for r in rs]), spread([r["floor_wall"] for r in rs]), text]) + " |")
+    return "\n".join(lines), table
+
+
+# ---- Python: Debian's python3.11 with the stock and the patched _ssl ----
+
+def py_cases(quick):
+    """(name, pybench arguments, metric key, goal for patched/stock)."""
+    k = 10 if quick else 1
+    return [
+        ("handshake TLS1.3 ECDSA", ["--test", "handshake", "--count", str(150 // k)], "calls", 0.99),
+        ("handshake TLS1.2 ECDSA", ["--test", "handshake", "--tls12", "--count", str(150 // k)], "calls", 0.99),
+        ("resumed TLS1.3", ["--test", "resume", "--count", str(300 // k)], "calls", 0.99),
+        ("resumed TLS1.2", ["--test", "resume", "--tls12", "--count", str(600 // k)], "calls", 0.99),
+        ("64 B write + read", ["--test", "small", "--chunk", "64", "--bytes", str(64 * 30000 // k)], "calls", 0.99),
+        ("bulk 16 KiB", ["--test", "bulk", "--chunk", "16384", "--bytes", str((128 << 20) // k)], "bytes", 0.99),
+        ("getpeercert() (cached by the patch)", ["--test", "peercert", "--count", str(30000 // k)], "calls", 0.99),
+        ("Certificate.get_info() (fresh decode)", ["--test", "get_info", "--count", str(20000 // k)], "calls", 1.0),
+        ("SSLContext.get_ca_certs() (fresh decode)", ["--test", "get_ca_certs", "--count", str(20000 // k)],
+         "calls", 1.0),
+        ("getpeercert(True) DER", ["--test", "peercert_der", "--count", str(200000 // k)], "calls", 0.99),
+    ]
+
+
+def run_python(a, failures):
+    """Each round runs the stock module, the patched one and the stock one
+    again, each in its own process, the order rotating; per round the
+    ratios patched/stock and stock-again/stock (the floor) of operations
+    per CPU-second, and their medians over the rounds."""
+    root = os.path.realpath(a.py_modules)
+    mods = {"stock": os.path.join(root, "stock"), "patched": os.path.join(root, "patched")}
+    lanes = [("stock", mods["stock"]), ("patched", mods["patched"]), ("stock2", mods["stock"])]
+    perms = [(0, 1, 2), (1, 2, 0), (2, 0, 1), (0, 2, 1), (1, 0, 2), (2, 1, 0)]
+    selected = [c for c in py_cases(a.quick) if not a.only or re.search(a.only, c[0])]
+    head = ("| case | stock ops/CPU-s (bulk: MiB) | patched ops/CPU-s | patched/stock CPU | floor stock2/stock CPU "
+            "| patched/stock wall | goal |")
+    lines = [head, "|" + "---|" * 7]
+    table = []
+    for name, args, key, goal in selected:
+        per = {l: [] for l, _ in lanes}
+        walls = {l: [] for l, _ in lanes}
+        ok = True
+        for rnd in range(a.py_rounds):
+            for i in perms[rnd % 6]:
+                lane, path = lanes[i]
+                env = dict(os.environ, PYTHONPATH=path)
+                env.pop("PYTHONMALLOC", None)
+                cmd = [a.python, os.path.join(HERE, "pybench.py"), "--certs", a.certs] + args
+                r = run_json(cmd, a, env)
+                if "error" not in r and not os.path.realpath(r.get("_ssl", "")).startswith(path + os.sep):
+                    r = {"error": f"loaded {r.get('_ssl')}, not the module in {path}"}
+                if "error" in r:
+                    failures.append((name, lane, r["error"], cmd))
+                    print(f"  FAILED python {name} [{lane}]: {r['error']}", file=sys.stderr)
+                    ok = False
+                    break
+                unit = MiB if key == "bytes" else 1  # bulk: MiB per second
+                per[lane].append(r[key] / unit / r["cpu_seconds"])
+                walls[lane].append(r[key] / unit / r["seconds"])
+            if not ok:
+                break
+        print(f"  python patched/stock: {name} done", file=sys.stderr)
+        if not ok:
+            lines.append(f"| {name} | failed | | | | | |")
+            continue
+        ratio = [p / s for p, s in zip(per["patched"], per["stock"])]
+        floor = [p / s for p, s in zip(per["stock2"], per["stock"])]
+        wall = [p / s for p, s in zip(walls["patched"], walls["stock"])]
+        med = statistics.median(ratio)
+        met = med >= goal
+        table.append({"name": name, "stock": per["stock"], "patched": per["patched"], "stock2": per["stock2"],
+                      "ratio": med, "floor": statistics.median(floor), "goal": goal, "met": met})
+        q = lambda v: f"{statistics.median(v):.3f} ({min(v):.3f}-{max(v):.3f})"
+        lines.append("| " + " | ".join([
+            name, fmt(statistics.median(per["stock"])), fmt(statistics.median(per["patched"])),
+            q(ratio), q(floor), q(wall),
+            ("met: " if met else "**MISSED**: ") + f"patched/stock >= {goal:.2f}"]) + " |")
+    return "\n".join(lines), table
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--bin", required=True, help="the pyssl_bench binary")
@@ -291,8 +447,24 @@ def main():
     ap.add_argument("--timeout", type=int, default=300)
     ap.add_argument("--library-label", default=None,
                     help="what pyssl library is measured (default: this checkout's commit)")
+    ap.add_argument("--paired-reps", type=int, default=None,
+                    help="processes per paired case (default 3, --quick 1)")
+    ap.add_argument("--rounds", type=int, default=None, help="rounds per paired process (default 31, --quick 6)")
+    ap.add_argument("--segment", type=float, default=None,
+                    help="seconds of raw CPU time per paired segment (default 0.02, --quick 0.004)")
+    ap.add_argument("--py-modules", default=None,
+                    help="directory with stock/ and patched/ _ssl modules (integrations/cpython/test-ssl.sh)")
+    ap.add_argument("--py-rounds", type=int, default=None,
+                    help="rounds of the Python patched/stock run (default 9, --quick 2)")
+    ap.add_argument("--sections", default="process,paired,python",
+                    help="which parts to run: process (separate processes per variant), paired, python")
     a = ap.parse_args()
     a.reps = a.reps or (2 if a.quick else 3)
+    a.paired_reps = a.paired_reps or (1 if a.quick else 3)
+    a.rounds = a.rounds or (6 if a.quick else 31)
+    a.segment = a.segment or (0.004 if a.quick else 0.02)
+    a.py_rounds = a.py_rounds or (2 if a.quick else 9)
+    sections = set(a.sections.split(","))
     c10k_n = a.c10k or (1000 if a.quick else 10_000)
     variants = [v for v in a.variants.split(",") if v]
     if not os.path.exists(a.python):
@@ -306,6 +478,8 @@ def main():
         return 1
 
     selected = [c for c in cases(a.quick, c10k_n, a.pipeline) if not a.only or re.search(a.only, c.name)]
+    if "process" not in sections:
+        selected = []
     results = {c.name: {v: [] for v in VARIANTS} for c in selected}
     failures = []
     t_start, load_start = time.time(), os.getloadavg()[0]
@@ -321,6 +495,15 @@ def main():
                     failures.append((case.name, v, r["error"], cmd))
                     print(f"  FAILED {case.name} [{v}]: {r['error']}\n    {shlex.join(cmd)}", file=sys.stderr)
             print(f"  rep {rep + 1}/{a.reps}: {case.name} done", file=sys.stderr)
+    paired_md = paired_table = python_md = python_table = None
+    if "paired" in sections:
+        paired_md, paired_table = run_paired(a, failures)
+    if "python" in sections:
+        if a.py_modules and all(os.path.isdir(os.path.join(a.py_modules, m)) for m in ("stock", "patched")):
+            python_md, python_table = run_python(a, failures)
+        else:
+            print("note: no --py-modules with stock/ and patched/: the Python patched/stock run is skipped",
+                  file=sys.stderr)
     seconds = time.time() - t_start
     tables = []
     for case in selected:
@@ -332,7 +515,18 @@ def main():
             print(f"warning: {case.name}: variants negotiated different parameters: {sorted(seen)}",
                   file=sys.stderr)
     notes = machine_notes(a, load_start, os.getloadavg()[0], seconds)
-    table = render(tables)
+    parts = []
+    if selected:
+        parts.append("Separate processes per variant, best of the repetitions:\n\n" + render(tables))
+    if paired_md:
+        parts.append(f"Paired in one process (raw, pyssl, raw again in alternating segments), "
+                     f"{a.paired_reps} processes x {a.rounds} rounds, segments of {a.segment} s; "
+                     f"median of the per-process medians of the paired ratios (min-max over the "
+                     f"processes):\n\n" + paired_md)
+    if python_md:
+        parts.append(f"Python {a.python}, pyssl-patched against stock _ssl in alternating processes, "
+                     f"{a.py_rounds} rounds; median of the per-round ratios (min-max):\n\n" + python_md)
+    table = "\n\n".join(parts)
     print()
     print(notes)
     print()
@@ -346,7 +540,8 @@ def main():
             f.write(notes + "\n\n" + table + "\n")
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"notes": notes, "results": results, "table": tables}, f, indent=1, default=str)
+            json.dump({"notes": notes, "results": results, "table": tables, "paired": paired_table,
+                       "python": python_table}, f, indent=1, default=str)
     if failures:
         print(f"\n{len(failures)} run(s) failed", file=sys.stderr)
         return 1

@@ -23,6 +23,16 @@ double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+static double clock_s(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+double cpu_s(void) { return clock_s(CLOCK_PROCESS_CPUTIME_ID); }
+double thread_cpu_s(void) { return clock_s(CLOCK_THREAD_CPUTIME_ID); }
+
 void die(const char *fmt, ...)
 {
     va_list ap;

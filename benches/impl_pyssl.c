@@ -158,6 +158,29 @@ static const char *p_cipher(void *cv)
     return name;
 }
 
+int bench_fresh_peercert(struct ssl_st *ssl, int fd)
+{
+    pyssl_socket *s = pyssl_socket_wrap_ssl(ssl, 0, "localhost", PYSSL_COMPAT_3_11);
+    if (!s)
+        return B_ERR;
+    pyssl_value *v = NULL;
+    int rc = B_ERR;
+    if (pyssl_socket_set_io(s, fd, 0) == 0 && pyssl_getpeercert(s, 0, &v) == 0 && v)
+        rc = 0;
+    pyssl_value_free(v);
+    pyssl_socket_free(s);
+    return rc;
+}
+
+int bench_decode_only(struct x509_st *cert)
+{
+    pyssl_value *v = NULL;
+    if (pyssl_decode_x509(cert, &v) < 0 || !v)
+        return B_ERR;
+    pyssl_value_free(v);
+    return 0;
+}
+
 const impl impl_pyssl = {
     .name = "pyssl",
     .setup = p_setup,

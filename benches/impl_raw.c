@@ -17,7 +17,20 @@
 static const char PY_CIPHERS[] =
     "@SECLEVEL=2:ECDH+AESGCM:ECDH+CHACHA20:ECDH+AES:DHE+AES:!aNULL:!eNULL:!aDSS:!SHA1:!AESCCM";
 
+/* Two independent pairs of contexts: the paired runner (paired.c) runs
+ * raw OpenSSL twice, each on its own contexts, for its noise floor. */
+static SSL_CTX *slots[2][2];
 static SSL_CTX *cctx, *sctx;
+static int slot;
+
+void raw_use_slot(int k)
+{
+    slots[slot][0] = cctx;
+    slots[slot][1] = sctx;
+    slot = k;
+    cctx = slots[k][0];
+    sctx = slots[k][1];
+}
 static char errbuf[512];
 
 static const char *raw_last_error(void)

@@ -3,12 +3,14 @@
  *
  *   pyssl_bench --impl raw|pyssl --test TEST --certs DIR [options]
  *   pyssl_bench --check-settings --certs DIR
+ *   pyssl_bench --paired CASE --certs DIR [--rounds N] [--segment S] [options]
  *
  * Tests: bulk, small (--transport unix|tcp --dir c2s|s2c --bytes N
  * --chunk N), handshake, resume (--key ec|rsa [--tls12] --count N),
  * peercert, peercert_der (--count N), memory (--count N), c10k (--count N
  * --window N). benches/bench.py runs them all, interleaved with the
- * Python variant, and prints the table.
+ * Python variant, and prints the table. --paired runs raw, pyssl and raw
+ * again in one process in alternating segments (paired.c).
  */
 #include "bench.h"
 
@@ -23,7 +25,8 @@ static void usage(void)
     fprintf(stderr, "usage: pyssl_bench --impl raw|pyssl --test TEST --certs DIR [--transport unix|tcp]\n"
                     "       [--dir c2s|s2c] [--bytes N] [--chunk N] [--count N] [--warmup N]\n"
                     "       [--window N] [--key ec|rsa] [--tls12]\n"
-                    "       pyssl_bench --check-settings --certs DIR\n");
+                    "       pyssl_bench --check-settings --certs DIR\n"
+                    "       pyssl_bench --paired CASE --certs DIR [--rounds N] [--segment SECONDS] [options]\n");
     exit(2);
 }
 
@@ -41,6 +44,9 @@ int main(int argc, char **argv)
         .cfg = {.certdir = NULL, .key = "ec", .tls12 = 0},
     };
     const char *impl_name = NULL;
+    const char *paired = NULL;
+    int rounds = 31;
+    double segment_s = 0.02;
     int check = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -48,6 +54,12 @@ int main(int argc, char **argv)
 #define ARG(name) (strcmp(a, name) == 0 && v && (i++, 1))
         if (ARG("--impl"))
             impl_name = v;
+        else if (ARG("--paired"))
+            paired = v;
+        else if (ARG("--rounds"))
+            rounds = atoi(v);
+        else if (ARG("--segment"))
+            segment_s = atof(v);
         else if (ARG("--test"))
             o.test = v;
         else if (ARG("--certs"))
@@ -89,6 +101,20 @@ int main(int argc, char **argv)
         }
         printf("{\"settings_match\": %s}\n", bad ? "false" : "true");
         return bad;
+    }
+    if (paired) {
+        o.test = paired;
+        alarm(600);
+        if (impl_raw.setup(&o.cfg) != 0)
+            die("raw: setup: %s", impl_raw.last_error());
+        if (impl_pyssl.setup(&o.cfg) != 0)
+            die("pyssl: setup: %s", impl_pyssl.last_error());
+        json_begin();
+        int rc = run_paired(&o, rounds, segment_s);
+        json_end();
+        impl_pyssl.teardown();
+        impl_raw.teardown();
+        return rc;
     }
     if (!impl_name || !o.test || o.chunk == 0 || o.count <= 0)
         usage();

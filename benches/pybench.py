@@ -12,6 +12,7 @@ on PATH may be another build).
 import argparse
 import ctypes
 import errno
+import functools
 import gc
 import json
 import os
@@ -316,30 +317,63 @@ def test_handshake(a, out, resume):
     pp.close()
 
 
-# ---- getpeercert ----
+# ---- getpeercert, get_info, get_ca_certs ----
 
-def test_peercert(a, out, binary):
+def connected(a):
+    """A handshaken client and server over a fresh pair."""
     pp = Pairs(a.transport)
     cs, ss = pp.make()
     cs.setblocking(False)
     ss.setblocking(False)
     c, s = wrap(a, cs, False), wrap(a, ss, True)
     pump_handshake(c, s)
-    version_info(out, c)
-    get = c.getpeercert
-    if not get(binary):
-        die("no peer certificate")
+    return pp, c, s
+
+
+def time_calls(a, out, get):
+    """a.warmup untimed calls of get(), then a.count timed ones."""
     for _ in range(a.warmup):
-        get(binary)
+        get()
     n = a.count
     t0, c0 = time.perf_counter(), cpu_s()
     for _ in range(n):
-        get(binary)
+        get()
     t1, c1 = time.perf_counter(), cpu_s()
     out.update(seconds=t1 - t0, cpu_seconds=c1 - c0, calls=n)
+
+
+def test_peercert(a, out, binary):
+    pp, c, s = connected(a)
+    version_info(out, c)
+    if not c.getpeercert(binary):
+        die("no peer certificate")
+    # partial: no Python frame per call around the one measured
+    time_calls(a, out, functools.partial(c.getpeercert, binary))
     c.close()
     s.close()
     pp.close()
+
+
+def test_get_info(a, out):
+    """Certificate.get_info() of the peer's certificate: a fresh decode on
+    every call (CPython decodes anew; the pyssl-patched module too)."""
+    pp, c, s = connected(a)
+    version_info(out, c)
+    cert = c._sslobj.get_unverified_chain()[0]
+    if not cert.get_info().get("subject"):
+        die("get_info() returned no subject")
+    time_calls(a, out, cert.get_info)
+    c.close()
+    s.close()
+    pp.close()
+
+
+def test_get_ca_certs(a, out):
+    """SSLContext.get_ca_certs(): decodes the context's CA certificates
+    anew on every call."""
+    if not a.cctx.get_ca_certs():
+        die("no CA certificates")
+    time_calls(a, out, a.cctx.get_ca_certs)
 
 
 # ---- memory per idle connection ----
@@ -526,7 +560,8 @@ def c10k_server(a, ctl, lsock, n):
         for fd, _ in ep.poll():
             if fd == ctlfd:
                 ctl.recv(1)
-                ctl.sendall(f"{rss0} {status_kib('VmHWM')} {cpu_s() - c0:.6f}\n".encode())
+                ctl.sendall(f"{rss0} {status_kib('VmHWM')} {cpu_s() - c0:.6f} "
+                            f"{status_kib('VmRSS')}\n".encode())
                 os._exit(0)
             if fd == lfd:
                 while True:
@@ -635,6 +670,7 @@ def test_c10k(a, out):
             finished += advance(ep, c, False)
     t1, c1 = time.perf_counter(), cpu_s()
     hwm = status_kib("VmHWM")
+    rss_idle = status_kib("VmRSS")  # every connection open and idle
     ctl.sendall(b"D")
     rep = b""
     while not rep.endswith(b"\n"):
@@ -643,14 +679,16 @@ def test_c10k(a, out):
             die("server report: EOF")
         rep += chunk
     f = rep.split()
-    srss0, shwm, scpu = int(f[0]), int(f[1]), float(f[2])
+    srss0, shwm, scpu, srss_idle = int(f[0]), int(f[1]), float(f[2]), int(f[3])
     _, st = os.waitpid(pid, 0)
     if st != 0:
         die(f"server process failed (status {st})")
     out.update(connections=n, seconds=t1 - t0, client_cpu_seconds=c1 - c0,
                server_cpu_seconds=scpu, cpu_seconds=c1 - c0 + scpu,
                client_peak_growth_kib=hwm - rss0, server_peak_growth_kib=shwm - srss0,
-               peak_growth_kib=hwm - rss0 + shwm - srss0)
+               peak_growth_kib=hwm - rss0 + shwm - srss0,
+               client_idle_rss_bytes_per_conn=(rss_idle - rss0) * 1024 / n,
+               server_idle_rss_bytes_per_conn=(srss_idle - srss0) * 1024 / n)
     version_info(out, cs[0].tls)
     for c in cs:
         c.tls.close()
@@ -674,7 +712,8 @@ def main():
         a.warmup = max(a.count // 20, 2)
     signal.alarm(600)
     a.cctx, a.sctx = contexts(a)
-    out = {"impl": "python", "test": a.test}
+    import _ssl
+    out = {"impl": "python", "test": a.test, "_ssl": _ssl.__file__}
     tests = {
         "bulk": test_stream,
         "small": test_stream,
@@ -684,6 +723,8 @@ def main():
         "resume": lambda a, o: test_handshake(a, o, True),
         "peercert": lambda a, o: test_peercert(a, o, False),
         "peercert_der": lambda a, o: test_peercert(a, o, True),
+        "get_info": test_get_info,
+        "get_ca_certs": test_get_ca_certs,
         "memory": test_memory,
         "c10k": test_c10k,
     }

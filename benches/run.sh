@@ -49,9 +49,29 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$want" ]; then
   fi
 fi
 
+# The Python patched/stock run needs Debian's CPython _ssl built twice,
+# stock and patched (integrations/cpython/test-ssl.sh, which fetches the
+# python3.11 source package once). The patched module loads
+# target/release/libpyssl.so. Skipped by --quick unless already built, or
+# with PYSSL_BENCH_NO_PYTHON=1.
+py_modules=${PYSSL_BENCH_PY_MODULES:-$root/target/cpython/3.11}
+quick=0
+for arg in "$@"; do [ "$arg" = --quick ] && quick=1; done
+py_args=()
+if [ "${PYSSL_BENCH_NO_PYTHON:-0}" != 1 ]; then
+  if ! ls "$py_modules"/patched/_ssl.*.so >/dev/null 2>&1 && [ "$quick" = 0 ] && [ -z "${PYSSL_BENCH_PY_MODULES:-}" ]; then
+    echo "== building the stock and patched _ssl modules (integrations/cpython/test-ssl.sh)" >&2
+    PYSSL_BUILD_ONLY=1 "$root/integrations/cpython/test-ssl.sh" 3.11 >&2 ||
+      echo "notice: could not build the _ssl modules: the Python patched/stock run is skipped" >&2
+  fi
+  if ls "$py_modules"/patched/_ssl.*.so >/dev/null 2>&1; then
+    py_args=(--py-modules "$py_modules")
+  fi
+fi
+
 if [ ! -x "$python" ]; then
   echo "notice: $python not found; set PYTHON=... (the Python variant needs Debian's python3.11)" >&2
   python=$(command -v python3)
 fi
 exec "$python" "$here/bench.py" --bin "$build/pyssl_bench" --certs "$build/certs" --python "$python" \
-  --json "$build/results.json" --markdown "$build/results.md" "${label[@]}" "$@"
+  --json "$build/results.json" --markdown "$build/results.md" "${label[@]}" "${py_args[@]}" "$@"

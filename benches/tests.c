@@ -21,14 +21,6 @@
 
 #define READ_BUF 16384
 
-/* CPU time of this process (all threads), user + system, in seconds. */
-static double cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static pid_t fork_child(void)
 {
     fflush(stdout);
@@ -49,7 +41,7 @@ static void reap(pid_t pid)
 
 /* Both ends of a non-blocking pair in this thread, in turn, until both
  * finished the handshake. */
-static void pump_handshake(const impl *im, void *client, void *server)
+void pump_handshake(const impl *im, void *client, void *server)
 {
     int cdone = 0, sdone = 0;
     for (int turns = 0; !cdone || !sdone; turns++) {
@@ -73,7 +65,7 @@ static void pump_handshake(const impl *im, void *client, void *server)
 }
 
 /* CPython's unwrap() on both ends, in turn, client first. */
-static void pump_shutdown(const impl *im, void *client, void *server)
+void pump_shutdown(const impl *im, void *client, void *server)
 {
     int cdone = 0, sdone = 0;
     for (int turns = 0; !cdone || !sdone; turns++) {
@@ -102,7 +94,7 @@ static void blocking_handshake(const impl *im, void *c, const char *who)
         die("%s: %s handshake: %s", im->name, who, im->last_error());
 }
 
-static void write_all(const impl *im, void *c, const char *buf, size_t chunk, long long total)
+void write_all(const impl *im, void *c, const char *buf, size_t chunk, long long total)
 {
     for (long long done = 0; done < total; done += (long long)chunk) {
         ssize_t r = im->write(c, buf, chunk);
@@ -111,7 +103,7 @@ static void write_all(const impl *im, void *c, const char *buf, size_t chunk, lo
     }
 }
 
-static void read_exactly(const impl *im, void *c, char *buf, long long total)
+void read_exactly(const impl *im, void *c, char *buf, long long total)
 {
     for (long long got = 0; got < total;) {
         long long want = total - got < READ_BUF ? total - got : READ_BUF;
@@ -209,7 +201,7 @@ static int test_stream_2p(const impl *im, const opts *o)
 }
 
 /* Socket buffers as large as the system allows without privileges. */
-static void big_buffers(int fd)
+void big_buffers(int fd)
 {
     int size = 1 << 20;
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
@@ -218,12 +210,7 @@ static void big_buffers(int fd)
 
 /* Pairs for the one-process tests: socketpairs, or loopback TCP through
  * one listener kept for the whole test. */
-typedef struct pairs {
-    const char *transport;
-    int listener, port;
-} pairs;
-
-static void pairs_init(pairs *p, const char *transport)
+void pairs_init(pairs *p, const char *transport)
 {
     p->transport = transport;
     p->listener = -1;
@@ -231,7 +218,7 @@ static void pairs_init(pairs *p, const char *transport)
         p->listener = tcp_listener(128, &p->port);
 }
 
-static void pairs_make(pairs *p, int fds[2])
+void pairs_make(pairs *p, int fds[2])
 {
     if (p->listener < 0) {
         make_pair(p->transport, fds);
@@ -245,7 +232,7 @@ static void pairs_make(pairs *p, int fds[2])
     tcp_nodelay(fds[1]);
 }
 
-static void pairs_done(pairs *p)
+void pairs_done(pairs *p)
 {
     if (p->listener >= 0)
         close(p->listener);
@@ -324,7 +311,7 @@ static int test_stream(const impl *im, const opts *o)
 
 /* Client side of a resumable session: one full handshake, then one byte
  * from the server so that the client takes in TLS 1.3 session tickets. */
-static void *first_session(const impl *im, pairs *pp)
+void *first_session(const impl *im, pairs *pp)
 {
     int fds[2];
     pairs_make(pp, fds);
@@ -639,7 +626,8 @@ static void c10k_server(const impl *im, int ctl, int listener, long n)
                 char b;
                 read_full(ctl, &b, 1);
                 char rep[96];
-                int len = snprintf(rep, sizeof rep, "%ld %ld %.6f\n", rss0, hwm_kib(), cpu_s() - c0);
+                int len = snprintf(rep, sizeof rep, "%ld %ld %.6f %ld\n", rss0, hwm_kib(), cpu_s() - c0,
+                                   rss_kib());
                 write_full(ctl, rep, (size_t)len);
                 for (long i = 0; i < have; i++)
                     if (cs[i].tls)
@@ -769,6 +757,8 @@ static int test_c10k(const impl *im, const opts *o)
     }
     double t1 = now_s(), c1 = cpu_s();
     long hwm = hwm_kib();
+    /* All n connections are open and idle now (handshaken, 64 B echoed). */
+    long rss_idle = rss_kib();
     write_full(ctl, "D", 1);
     char rep[96] = {0};
     size_t len = 0;
@@ -778,9 +768,9 @@ static int test_c10k(const impl *im, const opts *o)
             die("server report: %s", r == 0 ? "EOF" : strerror(errno));
         len += (size_t)r;
     }
-    long srss0 = 0, shwm = 0;
+    long srss0 = 0, shwm = 0, srss_idle = 0;
     double scpu = 0;
-    sscanf(rep, "%ld %ld %lf", &srss0, &shwm, &scpu);
+    sscanf(rep, "%ld %ld %lf %ld", &srss0, &shwm, &scpu, &srss_idle);
     reap(pid);
     json_num("connections", (double)n);
     json_num("seconds", t1 - t0);
@@ -790,6 +780,10 @@ static int test_c10k(const impl *im, const opts *o)
     json_num("client_peak_growth_kib", (double)(hwm - rss0));
     json_num("server_peak_growth_kib", (double)(shwm - srss0));
     json_num("peak_growth_kib", (double)(hwm - rss0 + shwm - srss0));
+    /* RSS growth with every connection idle, per connection: the memory an
+     * idle connection costs (process RSS, so allocator slack included). */
+    json_num("client_idle_rss_bytes_per_conn", (double)(rss_idle - rss0) * 1024.0 / (double)n);
+    json_num("server_idle_rss_bytes_per_conn", (double)(srss_idle - srss0) * 1024.0 / (double)n);
     version_info(im, cs[0].tls);
     for (long i = 0; i < n; i++) {
         im->conn_free(cs[i].tls);
