@@ -154,6 +154,6 @@ int bench_decode_only(struct x509_st *cert);
 /* ---- paired.c ---- */
 /* The paired runner: raw, pyssl and raw again in one process, in short
  * alternating segments; prints one JSON line. 0, or dies. */
-int run_paired(const opts *o, int rounds, double segment_s);
+int run_paired(const opts *o, int rounds, double segment_s, const char *profile, long profile_ops);
 
 #endif

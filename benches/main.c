@@ -4,6 +4,7 @@
  *   pyssl_bench --impl raw|pyssl --test TEST --certs DIR [options]
  *   pyssl_bench --check-settings --certs DIR
  *   pyssl_bench --paired CASE --certs DIR [--rounds N] [--segment S] [options]
+ *   pyssl_bench --paired CASE --profile raw|pyssl --ops N --certs DIR (for callgrind)
  *
  * Tests: bulk, small (--transport unix|tcp --dir c2s|s2c --bytes N
  * --chunk N), handshake, resume (--key ec|rsa [--tls12] --count N),
@@ -26,7 +27,8 @@ static void usage(void)
                     "       [--dir c2s|s2c] [--bytes N] [--chunk N] [--count N] [--warmup N]\n"
                     "       [--window N] [--key ec|rsa] [--tls12]\n"
                     "       pyssl_bench --check-settings --certs DIR\n"
-                    "       pyssl_bench --paired CASE --certs DIR [--rounds N] [--segment SECONDS] [options]\n");
+                    "       pyssl_bench --paired CASE --certs DIR [--rounds N] [--segment SECONDS] [options]\n"
+                    "       pyssl_bench --paired CASE --profile raw|pyssl --ops N --certs DIR\n");
     exit(2);
 }
 
@@ -47,6 +49,8 @@ int main(int argc, char **argv)
     const char *paired = NULL;
     int rounds = 31;
     double segment_s = 0.02;
+    const char *profile = NULL;
+    long profile_ops = 1000;
     int check = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -60,6 +64,10 @@ int main(int argc, char **argv)
             rounds = atoi(v);
         else if (ARG("--segment"))
             segment_s = atof(v);
+        else if (ARG("--profile"))
+            profile = v;
+        else if (ARG("--ops"))
+            profile_ops = atol(v);
         else if (ARG("--test"))
             o.test = v;
         else if (ARG("--certs"))
@@ -110,7 +118,7 @@ int main(int argc, char **argv)
         if (impl_pyssl.setup(&o.cfg) != 0)
             die("pyssl: setup: %s", impl_pyssl.last_error());
         json_begin();
-        int rc = run_paired(&o, rounds, segment_s);
+        int rc = run_paired(&o, rounds, segment_s, profile, profile_ops);
         json_end();
         impl_pyssl.teardown();
         impl_raw.teardown();

@@ -33,6 +33,16 @@
 
 #include <openssl/ssl.h>
 
+#if defined(__has_include)
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#endif
+#endif
+#ifndef CALLGRIND_ZERO_STATS
+#define CALLGRIND_ZERO_STATS
+#define CALLGRIND_DUMP_STATS_AT(s) (void)(s)
+#endif
+
 #define MAX_ROUNDS 1000
 
 /* State of one lane: a connection pair and what the case needs. */
@@ -222,7 +232,25 @@ static double median_of(const double *v, int n)
     return quantile(c, n, 0.5);
 }
 
-int run_paired(const opts *o, int rounds, double segment_s)
+/* For callgrind: one lane only, `n` operations after a warm-up, with the
+ * counters zeroed before and dumped after (valgrind --tool=callgrind
+ * pyssl_bench --paired CASE --profile raw|pyssl --ops N ...). */
+static int run_profile(lane *l, long n)
+{
+    raw_use_slot(l->slot);
+    lane_init(l);
+    segment(l, n / 10 > 2 ? n / 10 : 2);
+    CALLGRIND_ZERO_STATS;
+    segment(l, n);
+    CALLGRIND_DUMP_STATS_AT(l->name);
+    lane_fini(l);
+    json_str("impl", l->name);
+    json_str("test", O->test);
+    json_num("profiled_ops", (double)n);
+    return 0;
+}
+
+int run_paired(const opts *o, int rounds, double segment_s, const char *profile, long profile_ops)
 {
     static const int perms[6][3] = {{0, 1, 2}, {1, 2, 0}, {2, 0, 1}, {0, 2, 1}, {1, 0, 2}, {2, 1, 0}};
     if (rounds < 1 || rounds > MAX_ROUNDS)
@@ -241,6 +269,14 @@ int run_paired(const opts *o, int rounds, double segment_s)
     lanes[0] = (lane){.name = "raw", .im = &impl_raw, .slot = 0};
     lanes[1] = (lane){.name = "pyssl", .im = &impl_pyssl, .slot = 0};
     lanes[2] = (lane){.name = "raw again", .im = &impl_raw, .slot = 1};
+    if (profile) {
+        int k = !strcmp(profile, "raw") ? 0 : !strcmp(profile, "pyssl") ? 1 : -1;
+        if (k < 0)
+            die("--profile raw|pyssl");
+        int rc = run_profile(&lanes[k], profile_ops);
+        free(buf);
+        return rc;
+    }
     raw_use_slot(1);
     if (impl_raw.setup(&o->cfg) != 0)
         die("raw: setup (second contexts): %s", impl_raw.last_error());

@@ -12,11 +12,8 @@
 # (build directory), PYTHON (default /usr/bin/python3.11).
 set -euo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(dirname "$here")
-target=${CARGO_TARGET_DIR:-$root/target}
-build=${PYSSL_BENCH_BUILD:-$target/pyssl-bench}
-python=${PYTHON:-/usr/bin/python3.11}
+# shellcheck source=paths.sh
+. "$(dirname "${BASH_SOURCE[0]}")/paths.sh"
 
 label=()
 if [ -z "${PYSSL_LIBRARY:-}" ]; then
@@ -54,7 +51,6 @@ fi
 # python3.11 source package once). The patched module loads
 # target/release/libpyssl.so. Skipped by --quick unless already built, or
 # with PYSSL_BENCH_NO_PYTHON=1.
-py_modules=${PYSSL_BENCH_PY_MODULES:-$root/target/cpython/3.11}
 quick=0
 for arg in "$@"; do [ "$arg" = --quick ] && quick=1; done
 py_args=()

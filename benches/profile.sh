@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Instruction counts (valgrind --tool=callgrind) of the cases where pyssl is
+# behind, raw OpenSSL against pyssl, per operation, with the functions that
+# make the difference (cg_compare.py). Deterministic where wall time on a
+# shared machine is not. Findings: benches/PROFILE.md.
+#   benches/profile.sh [OUT_DIR]       (default: $build/profile)
+# Needs the benchmark built and the certificates made, and for the Python
+# cases the stock and patched _ssl modules: benches/run.sh does all three
+# (`benches/run.sh --sections paired --only NONE` runs nothing else).
+# Python cases count only inside FUNCTION (callgrind --toggle-collect):
+# 2,000 timed calls and the one check call before them.
+# Environment: as run.sh (CARGO_TARGET_DIR, PYSSL_BENCH_BUILD, PYTHON,
+# PYSSL_BENCH_PY_MODULES); CASES to pick cases (default: all).
+set -euo pipefail
+
+# shellcheck source=paths.sh
+. "$(dirname "${BASH_SOURCE[0]}")/paths.sh"
+out=${1:-$build/profile}
+bin=$build/pyssl_bench
+certs=$build/certs
+cases=${CASES:-small resume12 resume13 decode peercert_fresh der py_get_info py_getpeercert py_der}
+mkdir -p "$out"
+
+cg() { # name -- command...
+    local name=$1
+    shift 2
+    valgrind --tool=callgrind --callgrind-out-file="$out/$name.out" "$@" >/dev/null 2>"$out/$name.err" ||
+        { cat "$out/$name.err" >&2; exit 1; }
+}
+
+# One C case: both lanes, counters zeroed after a warm-up (pyssl_bench
+# --profile), compared.
+c_case() { # name ops pyssl_bench-arguments...
+    local name=$1 ops=$2
+    shift 2
+    for im in raw pyssl; do
+        cg "$name-$im" -- "$bin" --certs "$certs" "$@" --profile "$im" --ops "$ops"
+    done
+    # the dump at the client request is the .1 file: the measured operations only
+    echo "== $name: $* ($ops operations)"
+    "$here/cg_compare.py" "$out/$name-raw.out.1" "$out/$name-pyssl.out.1" "$ops" --top 30
+    echo
+}
+
+for c in $cases; do
+    case $c in
+    small) c_case small 5000 --paired small ;;
+    resume12) c_case resume12 300 --paired resume --tls12 ;;
+    resume13) c_case resume13 300 --paired resume ;;
+    decode) c_case decode 500 --paired decode ;;
+    peercert_fresh) c_case peercert_fresh 500 --paired peercert_fresh ;;
+    der) c_case der 5000 --paired peercert_der ;;
+    py_get_info | py_getpeercert | py_der)
+        case $c in
+        py_get_info) fn=_ssl_Certificate_get_info args=(--test get_info) ;;
+        py_getpeercert) fn=_ssl__SSLSocket_getpeercert args=(--test peercert) ;;
+        py_der) fn=_ssl__SSLSocket_getpeercert args=(--test peercert_der) ;;
+        esac
+        for m in stock patched; do
+            PYTHONPATH=$py_modules/$m valgrind --tool=callgrind --toggle-collect="$fn" \
+                --callgrind-out-file="$out/$c-$m.out" "$python" "$here/pybench.py" --certs "$certs" \
+                --warmup 0 --count 2000 "${args[@]}" >/dev/null 2>"$out/$c-$m.err" ||
+                { cat "$out/$c-$m.err" >&2; exit 1; }
+        done
+        echo "== $c: python ${args[*]} (inside $fn, 2001 calls)"
+        "$here/cg_compare.py" "$out/$c-stock.out" "$out/$c-patched.out" 2001 --top 30 --labels stock,patched
+        echo
+        ;;
+    *)
+        echo "unknown case $c" >&2
+        exit 2
+        ;;
+    esac
+done
