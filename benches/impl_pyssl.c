@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <openssl/ssl.h>
 
@@ -231,6 +232,26 @@ int check_same_settings(const bench_cfg *cfg)
             fprintf(stderr, "settings differ: maximum_version %d vs %d\n", pmax, rmax);
             bad = 1;
         }
+        /* The cipher lists: their lengths, then every name in order. */
+        pyssl_value *ciphers = NULL;
+        STACK_OF(SSL_CIPHER) *rc = SSL_CTX_get_ciphers(r);
+        if (pyssl_context_get_ciphers(p, &ciphers) < 0 || pyssl_value_len(ciphers) != sk_SSL_CIPHER_num(rc)) {
+            fprintf(stderr, "settings differ (%s): pyssl has %zd ciphers, raw %d\n", server ? "server" : "client",
+                    ciphers ? pyssl_value_len(ciphers) : -1, sk_SSL_CIPHER_num(rc));
+            bad = 1;
+        } else {
+            for (int i = 0; i < sk_SSL_CIPHER_num(rc); i++) {
+                const pyssl_value *name = pyssl_value_dict_get(pyssl_value_list_item(ciphers, (size_t)i), "name");
+                const char *pn = name ? pyssl_value_str(name, NULL) : NULL;
+                const char *rn = SSL_CIPHER_get_name(sk_SSL_CIPHER_value(rc, i));
+                if (!pn || strcmp(pn, rn) != 0) {
+                    fprintf(stderr, "settings differ: cipher %d is %s in pyssl, %s in raw\n", i, pn ? pn : "?", rn);
+                    bad = 1;
+                    break;
+                }
+            }
+        }
+        pyssl_value_free(ciphers);
         int pmode = pyssl_context_get_verify_mode(p);
         int rmode = SSL_CTX_get_verify_mode(r);
         int rmode_py = rmode == SSL_VERIFY_NONE ? PYSSL_CERT_NONE
