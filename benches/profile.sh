@@ -18,7 +18,7 @@ set -euo pipefail
 out=${1:-$build/profile}
 bin=$build/pyssl_bench
 certs=$build/certs
-cases=${CASES:-small resume12 resume13 decode peercert_fresh der py_get_info py_getpeercert py_der}
+cases=${CASES:-small hs12 resume12 resume13 decode peercert_fresh der py_get_info py_getpeercert py_der py_small}
 mkdir -p "$out"
 
 cg() { # name -- command...
@@ -45,25 +45,33 @@ c_case() { # name ops pyssl_bench-arguments...
 for c in $cases; do
     case $c in
     small) c_case small 5000 --paired small ;;
+    hs12) c_case hs12 100 --paired handshake --tls12 ;;
     resume12) c_case resume12 300 --paired resume --tls12 ;;
     resume13) c_case resume13 300 --paired resume ;;
     decode) c_case decode 500 --paired decode ;;
     peercert_fresh) c_case peercert_fresh 500 --paired peercert_fresh ;;
     der) c_case der 5000 --paired peercert_der ;;
-    py_get_info | py_getpeercert | py_der)
+    py_get_info | py_getpeercert | py_der | py_small)
+        # calls: what the toggled functions were entered for
         case $c in
-        py_get_info) fn=_ssl_Certificate_get_info args=(--test get_info) ;;
-        py_getpeercert) fn=_ssl__SSLSocket_getpeercert args=(--test peercert) ;;
-        py_der) fn=_ssl__SSLSocket_getpeercert args=(--test peercert_der) ;;
+        py_get_info) fns=(_ssl_Certificate_get_info) args=(--test get_info --count 2000) calls=2001 ;;
+        py_getpeercert) fns=(_ssl__SSLSocket_getpeercert) args=(--test peercert --count 2000) calls=2001 ;;
+        py_der) fns=(_ssl__SSLSocket_getpeercert) args=(--test peercert_der --count 2000) calls=2001 ;;
+        # 20,000 timed writes of 64 B and their reads, 1,250 more in the
+        # warm-up (1/16); counted: each write and read call
+        py_small) fns=(_ssl__SSLSocket_write _ssl__SSLSocket_read) calls=21250
+            args=(--test small --chunk 64 --bytes $((64 * 20000))) ;;
         esac
+        toggles=()
+        for fn in "${fns[@]}"; do toggles+=(--toggle-collect="$fn"); done
         for m in stock patched; do
-            PYTHONPATH=$py_modules/$m valgrind --tool=callgrind --toggle-collect="$fn" \
+            PYTHONPATH=$py_modules/$m valgrind --tool=callgrind "${toggles[@]}" \
                 --callgrind-out-file="$out/$c-$m.out" "$python" "$here/pybench.py" --certs "$certs" \
-                --warmup 0 --count 2000 "${args[@]}" >/dev/null 2>"$out/$c-$m.err" ||
+                --warmup 0 "${args[@]}" >/dev/null 2>"$out/$c-$m.err" ||
                 { cat "$out/$c-$m.err" >&2; exit 1; }
         done
-        echo "== $c: python ${args[*]} (inside $fn, 2001 calls)"
-        "$here/cg_compare.py" "$out/$c-stock.out" "$out/$c-patched.out" 2001 --top 30 --labels stock,patched
+        echo "== $c: python ${args[*]} (inside ${fns[*]}, $calls operations)"
+        "$here/cg_compare.py" "$out/$c-stock.out" "$out/$c-patched.out" "$calls" --top 30 --labels stock,patched
         echo
         ;;
     *)
