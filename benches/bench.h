@@ -40,6 +40,10 @@ typedef struct impl {
      * may be NULL) is one from get_session to resume. */
     void *(*conn_new)(int fd, int server, int nonblocking, void *session);
     void (*conn_free)(void *c);
+    /* A connection over a pair of memory BIOs (no fd), and moving what
+     * `from` wrote into what `to` reads: bytes moved. */
+    void *(*conn_new_mem)(int server);
+    size_t (*mem_move)(void *from, void *to);
     /* Switches an established connection between blocking and not. */
     void (*set_blocking)(void *c, int fd, int blocking);
     /* B_OK when done, B_WANT_READ/B_WANT_WRITE (non-blocking), B_ERR. */

@@ -132,6 +132,13 @@ def cases(quick, c10k_n, pipeline=False):
     out.append(Case("idle conn memory client", ["--test", "memory", "--count", str(mem)],
                     "bytes", lambda r: r["client_bytes"], higher=False, goal=memory_goal,
                     rows=[("idle conn memory server", "bytes", lambda r: r["server_bytes"], False, memory_goal)]))
+    # every connection in one process over memory BIOs (no fds): a pair is two connections
+    out.append(Case(f"{c10k_n} pairs membio, one process: heap/client", ["--test", "membio", "--count", str(c10k_n)],
+                    "bytes", lambda r: r["client_bytes"], higher=False,
+                    rows=[(f"{c10k_n} pairs membio: heap/server", "bytes", lambda r: r["server_bytes"], False, None),
+                          (f"{c10k_n} pairs membio: RSS/connection", "bytes", lambda r: r["rss_bytes_per_conn"],
+                           False, None),
+                          (f"{c10k_n} pairs membio: handshake time", "s", lambda r: r["seconds"], False, None)]))
     for tr in ("unix", "tcp"):
         out.append(Case(f"{c10k_n} conns epoll {tr}", ["--test", "c10k", "--transport", tr,
                                                        "--count", str(c10k_n), "--window", "1000"],

@@ -16,6 +16,7 @@ static char errbuf[1024];
 
 typedef struct pconn {
     pyssl_socket *s;
+    pyssl_memory_bio *in, *out; /* memory-BIO connections only */
 } pconn;
 
 static const char *p_last_error(void)
@@ -74,7 +75,40 @@ static void p_conn_free(void *cv)
 {
     pconn *c = cv;
     pyssl_socket_free(c->s);
+    pyssl_memory_bio_free(c->in);
+    pyssl_memory_bio_free(c->out);
     free(c);
+}
+
+static void *p_conn_new_mem(int server)
+{
+    pconn *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->in = pyssl_memory_bio_new();
+    c->out = pyssl_memory_bio_new();
+    if (c->in && c->out)
+        c->s = pyssl_socket_new_bio(server ? pctx_server : pctx_client, c->in, c->out, server,
+                                    server ? NULL : "localhost");
+    if (!c->s) {
+        p_conn_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static size_t p_mem_move(void *fromv, void *tov)
+{
+    pconn *from = fromv, *to = tov;
+    char buf[4096];
+    size_t moved = 0;
+    ssize_t n;
+    while ((n = pyssl_memory_bio_read(from->out, buf, sizeof buf)) > 0) {
+        if (pyssl_memory_bio_write(to->in, buf, (size_t)n) != n)
+            die("pyssl: pyssl_memory_bio_write failed");
+        moved += (size_t)n;
+    }
+    return moved;
 }
 
 static void p_set_blocking(void *cv, int fd, int blocking)
@@ -188,6 +222,8 @@ const impl impl_pyssl = {
     .teardown = p_teardown,
     .conn_new = p_conn_new,
     .conn_free = p_conn_free,
+    .conn_new_mem = p_conn_new_mem,
+    .mem_move = p_mem_move,
     .set_blocking = p_set_blocking,
     .handshake = p_handshake,
     .read = p_read,

@@ -96,8 +96,20 @@ static SSL *raw_ssl_new(SSL_CTX *ctx, int fd, int server)
     SSL *ssl = SSL_new(ctx);
     if (!ssl)
         return NULL;
-    if (SSL_set_fd(ssl, fd) != 1)
+    if (fd >= 0 && SSL_set_fd(ssl, fd) != 1)
         goto fail;
+    if (fd < 0) {
+        /* memory BIOs: "no data yet" is a retry, not EOF */
+        BIO *in = BIO_new(BIO_s_mem()), *out = BIO_new(BIO_s_mem());
+        if (!in || !out) {
+            BIO_free(in);
+            BIO_free(out);
+            goto fail;
+        }
+        BIO_set_mem_eof_return(in, -1);
+        BIO_set_mem_eof_return(out, -1);
+        SSL_set_bio(ssl, in, out);
+    }
     SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_AUTO_RETRY);
     if (server) {
         SSL_set_accept_state(ssl);
@@ -141,6 +153,21 @@ static void *raw_conn_new(int fd, int server, int nonblocking, void *session)
 }
 
 static void raw_conn_free(void *c) { SSL_free(c); }
+
+static void *raw_conn_new_mem(int server) { return raw_ssl_new(server ? sctx : cctx, -1, server); }
+
+static size_t raw_mem_move(void *from, void *to)
+{
+    char buf[4096];
+    size_t moved = 0;
+    int n;
+    while ((n = BIO_read(SSL_get_wbio(from), buf, sizeof buf)) > 0) {
+        if (BIO_write(SSL_get_rbio(to), buf, n) != n)
+            die("raw: BIO_write to a memory BIO failed");
+        moved += (size_t)n;
+    }
+    return moved;
+}
 
 static void raw_set_blocking(void *c, int fd, int blocking)
 {
@@ -228,6 +255,8 @@ const impl impl_raw = {
     .teardown = raw_teardown,
     .conn_new = raw_conn_new,
     .conn_free = raw_conn_free,
+    .conn_new_mem = raw_conn_new_mem,
+    .mem_move = raw_mem_move,
     .set_blocking = raw_set_blocking,
     .handshake = raw_handshake,
     .read = raw_read,

@@ -99,7 +99,9 @@ class Pairs:
             self.l.close()
 
 
-def pump_handshake(c, s):
+def pump_handshake(c, s, after_c=None, after_s=None):
+    """Both ends in turn until both finished; after_c / after_s (memory
+    BIOs) move what each end wrote to the other."""
     cdone = sdone = False
     turns = 0
     while not (cdone and sdone):
@@ -112,12 +114,16 @@ def pump_handshake(c, s):
                 cdone = True
             except WANT:
                 pass
+        if after_c:
+            after_c()
         if not sdone:
             try:
                 s.do_handshake()
                 sdone = True
             except WANT:
                 pass
+        if after_s:
+            after_s()
 
 
 def pump_shutdown(c, s):
@@ -392,9 +398,11 @@ def status_kib(field):
     return -1
 
 
-def test_memory(a, out):
-    # Every allocation through malloc, so that mallinfo2 sees Python's
-    # objects too (pymalloc's arenas are mmap()ed directly).
+def heap_reader():
+    """A function giving malloc's bytes in use (mallinfo2), after making
+    sure (by re-executing) that every allocation goes through malloc, so
+    that Python's own objects count too (pymalloc's arenas are mmap()ed
+    directly)."""
     if os.environ.get("PYTHONMALLOC") != "malloc":
         os.environ["PYTHONMALLOC"] = "malloc"
         sys.stdout.flush()
@@ -406,6 +414,11 @@ def test_memory(a, out):
         gc.collect()
         mi = libc.mallinfo2()
         return mi.uordblks + mi.hblkhd
+    return heap
+
+
+def test_memory(a, out):
+    heap = heap_reader()
 
     import resource
     n = a.count
@@ -455,6 +468,40 @@ def test_memory(a, out):
     m3 = heap()
     out.update(connections=n, client_bytes=(m2 - m3) / n, server_bytes=(m1 - m2) / n,
                retained_bytes=(m3 - m0) / n, rss_bytes_per_pair=(r1 - r0) * 1024 / n)
+
+
+def test_membio(a, out):
+    """`count` client/server pairs of SSLObjects over MemoryBIOs, all open
+    at once in this process, handshaken, idle (tests.c test_membio)."""
+    heap = heap_reader()
+
+    def pair():
+        ci, co, si, so = ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO()
+        c = a.cctx.wrap_bio(ci, co, server_hostname="localhost")
+        s = a.sctx.wrap_bio(si, so, server_side=True)
+        pump_handshake(c, s, lambda: si.write(co.read()), lambda: ci.write(so.read()))
+        return c, s
+
+    for _ in range(8):
+        pair()
+    n = a.count
+    clients, servers = [None] * n, [None] * n
+    m0 = heap()
+    r0 = status_kib("VmRSS")
+    t0, c0 = time.perf_counter(), cpu_s()
+    for i in range(n):
+        clients[i], servers[i] = pair()
+    t1, c1 = time.perf_counter(), cpu_s()
+    m1 = heap()
+    r1 = status_kib("VmRSS")
+    version_info(out, clients[0])
+    servers = None
+    m2 = heap()
+    clients = None
+    m3 = heap()
+    out.update(connections=n, seconds=t1 - t0, cpu_seconds=c1 - c0, client_bytes=(m2 - m3) / n,
+               server_bytes=(m1 - m2) / n, retained_bytes=(m3 - m0) / n,
+               rss_bytes_per_conn=(r1 - r0) * 1024 / (2 * n))
 
 
 # ---- c10k ----
@@ -726,6 +773,7 @@ def main():
         "get_info": test_get_info,
         "get_ca_certs": test_get_ca_certs,
         "memory": test_memory,
+        "membio": test_membio,
         "c10k": test_c10k,
     }
     if a.test not in tests:

@@ -2,7 +2,8 @@
 # CTest smoke run of the benchmark (not a timed test: speed goals are never
 # checked here): makes the certificates, compares the raw and pyssl context
 # settings, and runs every paired case for one short round (resumption
-# cases die if a connection did not resume) and 50 epoll connections.
+# cases die if a connection did not resume), 50 epoll connections and 20
+# memory-BIO pairs.
 #   smoke.sh PYSSL_BENCH WORK_DIR
 set -euo pipefail
 bin=$1
@@ -17,5 +18,6 @@ for c in bulk small "handshake --key ec" "handshake --key rsa" "handshake --tls1
 done
 for im in raw pyssl; do
     "$bin" --certs "$work/certs" --impl "$im" --test c10k --count 50 --window 10 >/dev/null
+    "$bin" --certs "$work/certs" --impl "$im" --test membio --count 20 >/dev/null
 done
 echo "benchmark smoke run: every case ran"

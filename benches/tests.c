@@ -436,6 +436,24 @@ static long fd_budget(void)
     return (long)rl.rlim_cur;
 }
 
+/* With n idle pairs open (the heap was m0 before them): frees the
+ * servers, then the clients, and reports the heap bytes each took. */
+static void free_pairs_report(const impl *im, void **cs, void **ss, long n, size_t m0)
+{
+    size_t m1 = heap_in_use();
+    version_info(im, cs[0]);
+    for (long i = 0; i < n; i++)
+        im->conn_free(ss[i]);
+    size_t m2 = heap_in_use();
+    for (long i = 0; i < n; i++)
+        im->conn_free(cs[i]);
+    size_t m3 = heap_in_use();
+    json_num("connections", (double)n);
+    json_num("client_bytes", ((double)m2 - (double)m3) / (double)n);
+    json_num("server_bytes", ((double)m1 - (double)m2) / (double)n);
+    json_num("retained_bytes", ((double)m3 - (double)m0) / (double)n);
+}
+
 /*
  * memory: `count` connection pairs handshaken and left idle; the heap in
  * use (mallinfo2) before, with all of them, after freeing the servers and
@@ -476,19 +494,8 @@ static int test_memory(const impl *im, const opts *o)
             die("%s: conn_new: %s", im->name, im->last_error());
         pump_handshake(im, cs[i], ss[i]);
     }
-    size_t m1 = heap_in_use();
     long r1 = rss_kib();
-    version_info(im, cs[0]);
-    for (long i = 0; i < n; i++)
-        im->conn_free(ss[i]);
-    size_t m2 = heap_in_use();
-    for (long i = 0; i < n; i++)
-        im->conn_free(cs[i]);
-    size_t m3 = heap_in_use();
-    json_num("connections", (double)n);
-    json_num("client_bytes", ((double)m2 - (double)m3) / (double)n);
-    json_num("server_bytes", ((double)m1 - (double)m2) / (double)n);
-    json_num("retained_bytes", ((double)m3 - (double)m0) / (double)n);
+    free_pairs_report(im, cs, ss, n, m0);
     json_num("rss_bytes_per_pair", ((double)r1 - (double)r0) * 1024.0 / (double)n);
     for (long i = 0; i < 2 * n; i++)
         close(fds[i]);
@@ -496,6 +503,65 @@ static int test_memory(const impl *im, const opts *o)
     free(cs);
     free(ss);
     pairs_done(&pp);
+    return 0;
+}
+
+/*
+ * membio: `count` client/server pairs over memory BIOs, all in this
+ * process and all open at once (no descriptors, so no fd limit), each
+ * handshaken by moving the bytes between the pair, then left idle. Heap
+ * (mallinfo2) and RSS before, with all of them, after freeing the servers
+ * and after freeing the clients.
+ */
+/* A client/server pair over memory BIOs, handshaken by moving the bytes. */
+static void membio_pair(const impl *im, void **cp, void **sp)
+{
+    void *c = im->conn_new_mem(0), *s = im->conn_new_mem(1);
+    if (!c || !s)
+        die("%s: conn_new_mem: %s", im->name, im->last_error());
+    int cdone = 0, sdone = 0;
+    for (int turns = 0; !cdone || !sdone; turns++) {
+        if (turns > 64)
+            die("%s: memory-BIO handshake makes no progress", im->name);
+        int r = cdone ? B_OK : im->handshake(c);
+        if (r != B_OK && r != B_WANT_READ && r != B_WANT_WRITE)
+            die("%s: client handshake: %s", im->name, im->last_error());
+        cdone = r == B_OK;
+        im->mem_move(c, s);
+        r = sdone ? B_OK : im->handshake(s);
+        if (r != B_OK && r != B_WANT_READ && r != B_WANT_WRITE)
+            die("%s: server handshake: %s", im->name, im->last_error());
+        sdone = r == B_OK;
+        im->mem_move(s, c);
+    }
+    *cp = c;
+    *sp = s;
+}
+
+static int test_membio(const impl *im, const opts *o)
+{
+    long n = o->count;
+    void **cs = malloc(sizeof(void *) * (size_t)n), **ss = malloc(sizeof(void *) * (size_t)n);
+    for (int i = 0; i < 8; i++) { /* lazily built tables, per-thread state */
+        void *c, *s;
+        membio_pair(im, &c, &s);
+        im->conn_free(c);
+        im->conn_free(s);
+    }
+    size_t m0 = heap_in_use();
+    long r0 = rss_kib();
+    double t0 = now_s(), c0 = cpu_s();
+    for (long i = 0; i < n; i++)
+        membio_pair(im, &cs[i], &ss[i]);
+    double t1 = now_s(), c1 = cpu_s();
+    long r1 = rss_kib();
+    json_num("seconds", t1 - t0);
+    json_num("cpu_seconds", c1 - c0);
+    free_pairs_report(im, cs, ss, n, m0);
+    /* RSS growth per connection (a pair is two), allocator slack included */
+    json_num("rss_bytes_per_conn", ((double)r1 - (double)r0) * 1024.0 / (2.0 * (double)n));
+    free(cs);
+    free(ss);
     return 0;
 }
 
@@ -815,5 +881,7 @@ int run_test(const impl *im, const opts *o)
         return test_memory(im, o);
     if (!strcmp(o->test, "c10k"))
         return test_c10k(im, o);
+    if (!strcmp(o->test, "membio"))
+        return test_membio(im, o);
     die("unknown test %s", o->test);
 }
