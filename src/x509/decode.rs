@@ -445,12 +445,15 @@ unsafe fn peer_alt_names(cert: *mut X509, c: Compat) -> PyResult<Option<Value>> 
     Ok(Some(Value::Tuple(out)))
 }
 
-/// `_get_aia_uri`: the URIs of the Authority Information Access entries
-/// whose method is `nid`; None without the extension or without a match.
+/// `_get_aia_uri` for `NID_ad_OCSP`, then for `NID_ad_ca_issuers`: the
+/// URIs of the Authority Information Access entries of each method; None
+/// without the extension or without a match. CPython decodes the extension
+/// once per method; decoding it once and walking it twice, in CPython's
+/// order, gives the same values and the same first error.
 ///
 /// # Safety
 /// `cert` must be a live X509.
-unsafe fn aia_uris(cert: *mut X509, nid: c_int) -> PyResult<Option<Value>> {
+unsafe fn aia_uris(cert: *mut X509) -> PyResult<(Option<Value>, Option<Value>)> {
     // SAFETY: cert is live; the result is NULL or an owned
     // AUTHORITY_INFO_ACCESS.
     let info = unsafe {
@@ -463,28 +466,32 @@ unsafe fn aia_uris(cert: *mut X509, nid: c_int) -> PyResult<Option<Value>> {
     }
     .cast::<ossl::stack_st_ACCESS_DESCRIPTION>();
     if info.is_null() {
-        return Ok(None);
+        return Ok((None, None));
     }
     let _info = ExtGuard {
         ptr: info,
         free: ffi::AUTHORITY_INFO_ACCESS_free,
     };
-    let mut uris = Vec::new();
-    // SAFETY: info is a live stack of ACCESS_DESCRIPTION.
-    for i in 0..unsafe { sk_num(info) } {
-        // SAFETY: i is in range; the description, its method and location
-        // live as long as the stack.
-        let uri = unsafe {
-            let ad: *mut ossl::ACCESS_DESCRIPTION = sk_value(info, i);
-            let location = (*ad).location;
-            if ossl::OBJ_obj2nid((*ad).method) != nid || (*location).type_ != ossl::GEN_URI {
-                continue;
-            }
-            asn1_to_str((*location).d as *const ASN1_STRING)
-        }?;
-        uris.push(uri);
-    }
-    Ok((!uris.is_empty()).then_some(Value::Tuple(uris)))
+    let uris = |nid: c_int| -> PyResult<Option<Value>> {
+        let mut uris = Vec::new();
+        // SAFETY: info is a live stack of ACCESS_DESCRIPTION.
+        for i in 0..unsafe { sk_num(info) } {
+            // SAFETY: i is in range; the description, its method and
+            // location live as long as the stack.
+            let uri = unsafe {
+                let ad: *mut ossl::ACCESS_DESCRIPTION = sk_value(info, i);
+                let location = (*ad).location;
+                if ossl::OBJ_obj2nid((*ad).method) != nid || (*location).type_ != ossl::GEN_URI {
+                    continue;
+                }
+                asn1_to_str((*location).d as *const ASN1_STRING)
+            }?;
+            uris.push(uri);
+        }
+        Ok((!uris.is_empty()).then_some(Value::Tuple(uris)))
+    };
+    let ocsp = uris(ossl::NID_ad_OCSP)?;
+    Ok((ocsp, uris(ossl::NID_ad_ca_issuers)?))
 }
 
 /// `_get_crl_dp`: the URIs of the CRL distribution points' full names;
@@ -612,11 +619,11 @@ unsafe fn decode_certificate_inner(cert: *mut X509, c: Compat) -> PyResult<Value
         put("subjectAltName", v);
     }
     // SAFETY: as above.
-    if let Some(v) = unsafe { aia_uris(cert, ossl::NID_ad_OCSP) }? {
+    let (ocsp, ca_issuers) = unsafe { aia_uris(cert) }?;
+    if let Some(v) = ocsp {
         put("OCSP", v);
     }
-    // SAFETY: as above.
-    if let Some(v) = unsafe { aia_uris(cert, ossl::NID_ad_ca_issuers) }? {
+    if let Some(v) = ca_issuers {
         put("caIssuers", v);
     }
     // SAFETY: as above.
