@@ -1,4 +1,9 @@
-//! Build script: the C header and the shared library's SONAME.
+//! Build script: the C header, generated under OUT_DIR (a build script
+//! writes nowhere else), and the shared library's SONAME.
+//!
+//! The committed include/pyssl.h is not touched here: scripts/header.sh
+//! compares the header generated here with it (CI) and copies it over
+//! (`--update`).
 use std::env;
 use std::path::Path;
 
@@ -15,9 +20,10 @@ fn main() {
     header();
 }
 
-/// include/pyssl.h is generated here and committed; CI fails if it drifts.
+/// OUT_DIR/pyssl.h, from src/capi and cbindgen.toml.
 fn header() {
     let crate_dir = env::var("CARGO_MANIFEST_DIR").unwrap();
+    let out_dir = env::var("OUT_DIR").unwrap();
     let config = cbindgen::Config::from_file(Path::new(&crate_dir).join("cbindgen.toml"))
         .expect("cbindgen.toml");
     match cbindgen::Builder::new()
@@ -26,7 +32,7 @@ fn header() {
         .generate()
     {
         Ok(bindings) => {
-            bindings.write_to_file(Path::new(&crate_dir).join("include/pyssl.h"));
+            bindings.write_to_file(Path::new(&out_dir).join("pyssl.h"));
         }
         Err(e) => {
             // A parse error must not hide behind a stale header.
