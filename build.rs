@@ -1,22 +1,22 @@
-//! Build script: the C header, generated under OUT_DIR (a build script
-//! writes nowhere else), and the shared library's SONAME.
+//! Build script: the C header, generated under OUT_DIR.
 //!
-//! The committed include/pyssl.h is not touched here: scripts/header.sh
-//! compares the header generated here with it (CI) and copies it over
-//! (`--update`).
+//! A build script writes only under OUT_DIR, so the committed
+//! include/pyssl.h is not touched here: scripts/header.sh compares the
+//! header generated here with it (CI) and copies it over (`--update`).
+//!
+//! The SONAME is not set here either. It promises a file named
+//! libpyssl.so.MAJOR, which only an installer can provide: cargo-c
+//! (`cargo cbuild`/`cargo cinstall`, from `[package.metadata.capi]` and
+//! the version in Cargo.toml) links with it and makes the links, CMake
+//! stages cargo-c's output the same way. A plain `cargo build` gives an
+//! unversioned libpyssl.so that a C program links and runs against as it is.
 use std::env;
 use std::path::Path;
-
-/// Major version in the SONAME; bump on ABI breaks.
-const SONAME: &str = "libpyssl.so.0";
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=src");
-    if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
-        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,{SONAME}");
-    }
     header();
 }
 

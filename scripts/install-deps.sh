@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing pyssl needs on Debian/Ubuntu:
-# the apt packages below, and a Rust toolchain with rustfmt and clippy
-# (through rustup; Debian's own rustc is too old for the crate).
+# the apt packages below, a Rust toolchain with rustfmt and clippy
+# (through rustup; Debian's own rustc is too old for the crate) and cargo-c.
 #   --build-only   skip what only the full test run needs (nightly Rust,
 #                  rust-src, cargo-fuzz)
 set -euo pipefail
@@ -50,6 +50,13 @@ if command -v rustup >/dev/null; then
         fi
     done
 fi
+# cargo-c (cargo cbuild/cinstall) builds and installs the C library; CMake
+# drives it. Pinned: 0.10.24 is the newest that builds with rustc 1.95.
+cargo_c_version=0.10.24
+if ! cargo cbuild --version >/dev/null 2>&1; then
+    echo "==> cargo install cargo-c --version $cargo_c_version --locked"
+    cargo install cargo-c --version "$cargo_c_version" --locked
+fi
 # Nightly for the sanitizer runs (with rust-src for the thread sanitizer's
 # instrumented std) and cargo-fuzz.
 if [[ $build_only == 1 ]]; then
@@ -71,7 +78,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
 
-for tool in cargo "cargo fmt" "cargo clippy" "cargo +nightly" "cargo fuzz"; do
+for tool in cargo "cargo fmt" "cargo clippy" "cargo cbuild" "cargo +nightly" "cargo fuzz"; do
     $tool --version >/dev/null 2>&1 || { echo "install-deps: '$tool' is not available" >&2; exit 1; }
 done
 echo "==> dependencies ready ($(cargo --version))"

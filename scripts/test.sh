@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every pyssl test: the Rust checks, the CMake build and CTest (cmocka
-# suite, header and symbol checks, packaging, interop), the load tests, the
+# Runs every pyssl test: the Rust checks, the header check, C
+# programs against cargo's and cargo-c's outputs, the CMake build and CTest
+# (cmocka suite, header and symbol checks, packaging, interop), the load tests, the
 # Go host's tests (integrations/go), the sanitizer and valgrind runs,
 # short fuzz runs, CPython's own SSL tests on a _ssl module patched to run
 # on pyssl (3.11 on the host, 3.13 in the trixie chroot), and the suites
@@ -20,7 +21,7 @@ fi
 build=${PYSSL_BUILD_DIR:-build}
 jobs=${PYSSL_JOBS:-$(nproc)}
 fuzz_seconds=${PYSSL_FUZZ_SECONDS:-30}
-# The CMake build reuses cargo's own release build instead of a second one.
+# The CMake build reuses cargo-c's release build instead of a second one.
 target_dir=${CARGO_TARGET_DIR:-$root/target}
 host=$(rustc -vV | sed -n 's/^host: //p')
 
@@ -35,6 +36,12 @@ cargo build --release
 
 step "header drift: a freshly generated pyssl.h is the committed include/pyssl.h"
 scripts/header.sh
+
+step "cargo cbuild --release (cargo-c: libpyssl.so with its SONAME, libpyssl.a, pyssl.pc)"
+cargo cbuild --release --target "$host"
+
+step "a C program against cargo build --release's target/release"
+tests/cmake-consumer/run.sh cargo "$root" "$target_dir/c-consumers/cargo"
 
 step "cargo fmt --check"
 cargo fmt --check
@@ -51,6 +58,10 @@ cmake --build "$build" -j "$jobs"
 
 step "ctest"
 (cd "$build" && ctest --output-on-failure -j "$jobs")
+
+# After ctest: cargo cinstall relinks the library that CMake's cbuild uses.
+step "a C program against a cargo cinstall prefix (shared through pkg-config, and static)"
+tests/cmake-consumer/run.sh cinstall "$root" "$target_dir/c-consumers/cinstall"
 
 if [[ ${PYSSL_QUICK:-0} == 1 ]]; then
     step "quick run: all selected tests passed"

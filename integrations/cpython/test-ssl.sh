@@ -155,8 +155,8 @@ mkdir -p "$out/stock" "$out/patched"
 gcc "${cflags[@]}" "$src/Modules/_ssl.c" -o "$out/stock/_ssl$ext_suffix" -lssl -lcrypto
 patch --quiet -o "$out/patched/_ssl.c" "$src/Modules/_ssl.c" "$patch_file"
 # The patched module loads target/release/libpyssl.so through its rpath
-# ($ORIGIN) and a link named after the library's SONAME, which cargo
-# does not create.
+# ($ORIGIN) and a link named after the library's SONAME (libpyssl.so when
+# it has none, as cargo build's has not).
 soname=$(objdump -p "$lib" | awk '$1 == "SONAME" { print $2 }')
 ln -sfn ../../../release/libpyssl.so "$out/patched/${soname:-libpyssl.so}"
 # shellcheck disable=SC2016 # $ORIGIN is the dynamic linker's

@@ -20,10 +20,9 @@ target_dir=${CARGO_TARGET_DIR:-$root/target}
 
 (cd "$root" && cargo build --release)
 
-# cargo writes libpyssl.so with the SONAME libpyssl.so.0 but no file of
-# that name: binaries linked to it look for libpyssl.so.0 at run time.
-# A directory of the two links, on the rpath, serves both the linker
-# (-lpyssl) and the loader.
+# A directory of links, on the rpath, serves both the linker (-lpyssl) and
+# the loader. cargo build's libpyssl.so has no SONAME (cargo-c's has
+# libpyssl.so.0); the second link serves a library that has one.
 lib="$target_dir/go-lib"
 mkdir -p "$lib"
 ln -sf "$target_dir/release/libpyssl.so" "$lib/libpyssl.so.0"
