@@ -17,6 +17,8 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=src");
+    // cargo-c links with it (tools/link-exports.sh).
+    println!("cargo:rerun-if-changed=abi/pyssl.map");
     header();
 }
 

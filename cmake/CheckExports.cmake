@@ -1,5 +1,6 @@
 # cmake -DLIB=<libpyssl.so> [-DNM=nm] -P CheckExports.cmake
-# Fails unless every defined dynamic symbol of LIB is a pyssl_* function.
+# Fails unless every defined dynamic symbol of LIB is a pyssl_* function
+# (abi/pyssl.map, the version script of cargo-c's link, says so).
 cmake_minimum_required(VERSION 3.19)
 if(NOT NM)
   set(NM nm)
