@@ -13,6 +13,7 @@ packages=(
     gnutls-bin libcmocka-dev libssl-dev openssl pkg-config python3 valgrind
     python3.11 python3-cryptography golang-go
     debootstrap  # integrations/debian/chroot.sh: the trixie and sid chroots
+    abigail-tools  # scripts/abi.sh: abidw/abidiff, the ABI guard
 )
 
 as_root() {

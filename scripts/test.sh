@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every pyssl test: the Rust checks, the header check, C
+# Runs every pyssl test: the Rust checks, the header and ABI checks, C
 # programs against cargo's and cargo-c's outputs, the CMake build and CTest
 # (cmocka suite, header and symbol checks, packaging, interop), the load tests, the
 # Go host's tests (integrations/go), the sanitizer and valgrind runs,
@@ -39,6 +39,9 @@ scripts/header.sh
 
 step "cargo cbuild --release (cargo-c: libpyssl.so with its SONAME, libpyssl.a, pyssl.pc)"
 cargo cbuild --release --target "$host"
+
+step "ABI: abidiff of cargo-c's libpyssl.so against abi/ (scripts/abi.sh)"
+scripts/abi.sh
 
 step "a C program against cargo build --release's target/release"
 tests/cmake-consumer/run.sh cargo "$root" "$target_dir/c-consumers/cargo"
