@@ -408,6 +408,26 @@ int pyssl_context_load_cert_chain(pyssl_context *ctx,
                                   const char *password);
 
 /*
+ `SSLContext.load_cert_chain` from memory: `cert` holds the chain (the
+ leaf, then its intermediates) as PEM or DER (concatenated
+ certificates), `key` the private key as PEM or DER (PKCS#1, PKCS#8,
+ encrypted PKCS#8, or a traditional encrypted PEM key); `key_len` 0
+ reads the key from `cert` (for DER: after the certificates). Each is
+ taken as DER when it parses as DER, else as PEM. `password` (NULL for
+ none; pyssl never prompts) decrypts the key. Errors are the ones
+ `load_cert_chain` raises for files with the same content: "[SSL] PEM
+ lib" for garbage, an empty buffer or a wrong password, "[X509:
+ KEY_VALUES_MISMATCH] key values mismatch" for a key of another
+ certificate. 0 or < 0; `cert` and `key` may be freed afterwards.
+ */
+int pyssl_context_load_cert_chain_data(pyssl_context *ctx,
+                                       const void *cert,
+                                       size_t cert_len,
+                                       const void *key,
+                                       size_t key_len,
+                                       const char *password);
+
+/*
  `SSLContext.verify_mode = mode` (`PYSSL_CERT_*`). `CERT_NONE` fails with
  `ValueError` while `check_hostname` is on.
  */

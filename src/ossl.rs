@@ -36,6 +36,12 @@ pub(crate) const SSL_OP_NO_SSLV3: u64 = 1 << 25;
 /// cbindgen:ignore
 extern "C" {
     pub(crate) fn BIO_free(b: *mut BIO) -> c_int;
+    pub(crate) fn PEM_read_bio_X509_AUX(
+        bp: *mut BIO,
+        x: *mut *mut openssl_sys::X509,
+        cb: Option<pem_password_cb>,
+        u: *mut c_void,
+    ) -> *mut openssl_sys::X509;
     pub(crate) fn ERR_peek_error() -> std::os::raw::c_ulong;
     pub(crate) fn a2i_IPADDRESS(ipasc: *const c_char) -> *mut ASN1_OCTET_STRING;
     pub(crate) fn SSL_CTX_set_default_passwd_cb(ctx: *mut SSL_CTX, cb: Option<pem_password_cb>);

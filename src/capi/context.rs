@@ -172,6 +172,44 @@ pub extern "C" fn pyssl_context_load_cert_chain(
     })
 }
 
+/// `SSLContext.load_cert_chain` from memory: `cert` holds the chain (the
+/// leaf, then its intermediates) as PEM or DER (concatenated
+/// certificates), `key` the private key as PEM or DER (PKCS#1, PKCS#8,
+/// encrypted PKCS#8, or a traditional encrypted PEM key); `key_len` 0
+/// reads the key from `cert` (for DER: after the certificates). Each is
+/// taken as DER when it parses as DER, else as PEM. `password` (NULL for
+/// none; pyssl never prompts) decrypts the key. Errors are the ones
+/// `load_cert_chain` raises for files with the same content: "[SSL] PEM
+/// lib" for garbage, an empty buffer or a wrong password, "[X509:
+/// KEY_VALUES_MISMATCH] key values mismatch" for a key of another
+/// certificate. 0 or < 0; `cert` and `key` may be freed afterwards.
+#[no_mangle]
+pub extern "C" fn pyssl_context_load_cert_chain_data(
+    ctx: *mut pyssl_context,
+    cert: *const c_void,
+    cert_len: usize,
+    key: *const c_void,
+    key_len: usize,
+    password: *const c_char,
+) -> c_int {
+    guard(|| {
+        // SAFETY: handle checked; the buffers are checked by in_bytes (the
+        // caller gives `cert_len` and `key_len` readable bytes); password
+        // is NULL or NUL-terminated.
+        let (ctx, cert, key, password) = unsafe {
+            (
+                ctx_ref(ctx)?,
+                super::in_bytes(cert, cert_len, "cert")?,
+                super::in_bytes(key, key_len, "key")?,
+                opt_cstr(password),
+            )
+        };
+        let key = (!key.is_empty()).then_some(key);
+        ctx.load_cert_chain_data(cert, key, password.map(|p| p.to_bytes()))
+            .map(|_| 0)
+    })
+}
+
 /// `SSLContext.verify_mode = mode` (`PYSSL_CERT_*`). `CERT_NONE` fails with
 /// `ValueError` while `check_hostname` is on.
 #[no_mangle]

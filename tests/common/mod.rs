@@ -19,7 +19,8 @@ impl Certs {
     }
 }
 
-fn run(dir: &Path, args: &[&str]) {
+/// Runs the openssl CLI in `dir`; panics when it fails.
+pub fn openssl(dir: &Path, args: &[&str]) {
     let out = Command::new("openssl")
         .args(args)
         .current_dir(dir)
@@ -59,7 +60,7 @@ pub fn certs() -> &'static Certs {
             "-subj",
             "/CN=pyssl test CA",
         ]);
-        run(&dir, &a);
+        openssl(&dir, &a);
         std::fs::write(
             dir.join("server.ext"),
             "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
@@ -72,7 +73,7 @@ pub fn certs() -> &'static Certs {
             let csr = format!("{name}.csr");
             let subj = format!("/CN={cn}");
             a.extend(["-keyout", &key, "-out", &csr, "-subj", &subj]);
-            run(&dir, &a);
+            openssl(&dir, &a);
             let pem = format!("{name}.pem");
             let mut s = vec![
                 "x509",
@@ -92,7 +93,7 @@ pub fn certs() -> &'static Certs {
             if name == "server" {
                 s.extend(["-extfile", "server.ext"]);
             }
-            run(&dir, &s);
+            openssl(&dir, &s);
         }
         let mut a = vec!["req", "-x509"];
         a.extend(ec);
@@ -106,7 +107,7 @@ pub fn certs() -> &'static Certs {
             "-subj",
             "/CN=localhost",
         ]);
-        run(&dir, &a);
+        openssl(&dir, &a);
         Certs { dir }
     })
 }
