@@ -341,6 +341,22 @@ typedef struct {
   void *userdata;
 } pyssl_host_hooks;
 
+/*
+ Reads TLS bytes from the host's transport into `buf` (at most `len`):
+ returns the count, 0 at EOF (the peer closed the stream),
+ `PYSSL_ERROR_WANT_READ` or `PYSSL_ERROR_WANT_WRITE` when it would block,
+ or -1 with `errno` set (any other negative value is taken as -1).
+ */
+typedef ssize_t (*pyssl_read_cb)(void *user, void *buf, size_t len);
+
+/*
+ Writes TLS bytes from `buf` (at most `len`) to the host's transport:
+ returns the count (at least 1; 0 is a failure without errno),
+ `PYSSL_ERROR_WANT_WRITE` or `PYSSL_ERROR_WANT_READ` when it would block,
+ or -1 with `errno` set.
+ */
+typedef ssize_t (*pyssl_write_cb)(void *user, const void *buf, size_t len);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -825,6 +841,36 @@ pyssl_socket *pyssl_socket_new(pyssl_context *ctx,
 pyssl_socket *pyssl_socket_new_bio(pyssl_context *ctx,
                                    pyssl_memory_bio *incoming,
                                    pyssl_memory_bio *outgoing,
+                                   int server_side,
+                                   const char *server_hostname);
+
+/*
+ A TLS connection over the host's own transport (libtls's
+ `tls_connect_cbs()` style), for hosts whose streams are not fds:
+ `read_cb` and `write_cb` move the raw TLS bytes, `user` is passed to
+ both; `server_side` and `server_hostname` as for `pyssl_socket_new`.
+
+ The socket never blocks on its own: when a callback returns
+ `PYSSL_ERROR_WANT_READ`/`_WANT_WRITE`, the operation returns that status
+ (`SSLWantReadError`/`SSLWantWriteError`, as over memory BIOs) and is
+ called again once the host's stream is ready; timeouts do not apply. A
+ callback's -1 becomes the `OSError` for its `errno`, and its EOFs follow
+ the rules of a socket fd whose `recv()` returned 0 (`SSLEOFError` for an
+ EOF without close_notify in 3.13/3.14 modes, `b''` in 3.11 mode), as if
+ the callbacks were that socket's `recv()`/`send()`.
+
+ Callback rules: they run inside the pyssl call, on the calling thread,
+ with the host's lock released (see `pyssl_set_host_hooks`) and no pyssl
+ lock held; one that starts an operation on the same socket gets
+ `PYSSL_ERROR_REENTRANCY`. They must not longjmp (or throw) out: record
+ the error, return -1, and raise once the pyssl call has returned. Both
+ callbacks must be non-NULL and stay valid, with `user`, until the socket
+ is freed. NULL on failure.
+ */
+pyssl_socket *pyssl_socket_new_cbs(pyssl_context *ctx,
+                                   pyssl_read_cb read_cb,
+                                   pyssl_write_cb write_cb,
+                                   void *user,
                                    int server_side,
                                    const char *server_hostname);
 

@@ -9,7 +9,8 @@
 //! - `context/`: `SSLContext` (creation, defaults, settings); `trust` (CA
 //!   loading, `get_ca_certs`), `identity` (`load_cert_chain`, passwords),
 //!   `alpn`, `keylog`, `callbacks` (SNI and PSK into the host);
-//! - `socket/`: `_SSLSocket` over an fd, memory BIOs or a borrowed `SSL*`;
+//! - `socket/`: `_SSLSocket` over an fd, memory BIOs, the host's I/O
+//!   (`hostbio`, a BIO over a Rust transport) or a borrowed `SSL*`;
 //!   `io` (the retry loop, handshake, read, write, shutdown), `info` (the
 //!   accessors, `getpeercert`), `session`, `hostname`, `sockbio` (the socket
 //!   BIO without SIGPIPE);

@@ -36,6 +36,7 @@ pub(crate) const SSL_OP_NO_SSLV3: u64 = 1 << 25;
 /// cbindgen:ignore
 extern "C" {
     pub(crate) fn BIO_free(b: *mut BIO) -> c_int;
+    pub(crate) fn BIO_test_flags(b: *const BIO, flags: c_int) -> c_int;
     pub(crate) fn PEM_read_bio_X509_AUX(
         bp: *mut BIO,
         x: *mut *mut openssl_sys::X509,

@@ -439,7 +439,7 @@ pub extern "C" fn pyssl_context_get_security_level(ctx: *const pyssl_context) ->
 
 /// A host's callback `userdata`, handed back to it untouched.
 #[derive(Clone, Copy)]
-struct UserData(*mut c_void);
+pub(crate) struct UserData(pub(crate) *mut c_void);
 
 // SAFETY: the header says callbacks run on the handshaking thread, which
 // may be any thread; pyssl never dereferences the pointer.
@@ -449,7 +449,7 @@ unsafe impl Sync for UserData {}
 
 impl UserData {
     // A method, so that closures capture the whole (Send) wrapper.
-    fn get(self) -> *mut c_void {
+    pub(crate) fn get(self) -> *mut c_void {
         self.0
     }
 }

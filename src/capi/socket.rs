@@ -3,14 +3,15 @@
 use std::os::raw::{c_char, c_int, c_uchar, c_void};
 use std::sync::Arc;
 
-use super::context::{ctx_ref, pyssl_context};
+use super::context::{ctx_ref, pyssl_context, UserData};
 use super::membio::{bio_ref, pyssl_memory_bio};
+use super::status::pyssl_status;
 use super::value::{pyssl_value, value_into_raw};
 use super::x509::{pyssl_cert_list, CertList};
 use super::{copy_out, guard, opt_cstr, ssize_t, write_opt, write_out};
 use crate::capi::handle::{self, HandleKind};
 use crate::error::{PyErr, PyResult};
-use crate::socket::Socket;
+use crate::socket::{HostIo, HostTransport, Socket};
 
 /// A TLS connection: `SSLSocket` over a connected fd, or `SSLObject` over
 /// two memory BIOs. As with CPython, one thread may read while another
@@ -93,6 +94,102 @@ pub extern "C" fn pyssl_socket_new_bio(
             server_side != 0,
             host,
         )?;
+        Ok(into_handle(sock))
+    })
+}
+
+/// Reads TLS bytes from the host's transport into `buf` (at most `len`):
+/// returns the count, 0 at EOF (the peer closed the stream),
+/// `PYSSL_ERROR_WANT_READ` or `PYSSL_ERROR_WANT_WRITE` when it would block,
+/// or -1 with `errno` set (any other negative value is taken as -1).
+pub type pyssl_read_cb =
+    Option<extern "C" fn(user: *mut c_void, buf: *mut c_void, len: usize) -> ssize_t>;
+
+/// Writes TLS bytes from `buf` (at most `len`) to the host's transport:
+/// returns the count (at least 1; 0 is a failure without errno),
+/// `PYSSL_ERROR_WANT_WRITE` or `PYSSL_ERROR_WANT_READ` when it would block,
+/// or -1 with `errno` set.
+pub type pyssl_write_cb =
+    Option<extern "C" fn(user: *mut c_void, buf: *const c_void, len: usize) -> ssize_t>;
+
+/// The host's transport as the core sees it.
+struct CallbackTransport {
+    read: extern "C" fn(*mut c_void, *mut c_void, usize) -> ssize_t,
+    write: extern "C" fn(*mut c_void, *const c_void, usize) -> ssize_t,
+    user: UserData,
+}
+
+/// A callback's return value as a transfer outcome.
+fn host_io(r: ssize_t) -> HostIo {
+    const WANT_READ: ssize_t = pyssl_status::PYSSL_ERROR_WANT_READ as ssize_t;
+    const WANT_WRITE: ssize_t = pyssl_status::PYSSL_ERROR_WANT_WRITE as ssize_t;
+    match r {
+        1.. => HostIo::Done(r as usize),
+        0 => HostIo::Eof,
+        WANT_READ => HostIo::WantRead,
+        WANT_WRITE => HostIo::WantWrite,
+        _ => HostIo::Error(crate::errno::get()),
+    }
+}
+
+impl HostTransport for CallbackTransport {
+    fn read(&self, buf: &mut [u8]) -> HostIo {
+        host_io((self.read)(
+            self.user.get(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        ))
+    }
+    fn write(&self, buf: &[u8]) -> HostIo {
+        host_io((self.write)(
+            self.user.get(),
+            buf.as_ptr().cast(),
+            buf.len(),
+        ))
+    }
+}
+
+/// A TLS connection over the host's own transport (libtls's
+/// `tls_connect_cbs()` style), for hosts whose streams are not fds:
+/// `read_cb` and `write_cb` move the raw TLS bytes, `user` is passed to
+/// both; `server_side` and `server_hostname` as for `pyssl_socket_new`.
+///
+/// The socket never blocks on its own: when a callback returns
+/// `PYSSL_ERROR_WANT_READ`/`_WANT_WRITE`, the operation returns that status
+/// (`SSLWantReadError`/`SSLWantWriteError`, as over memory BIOs) and is
+/// called again once the host's stream is ready; timeouts do not apply. A
+/// callback's -1 becomes the `OSError` for its `errno`, and its EOFs follow
+/// the rules of a socket fd whose `recv()` returned 0 (`SSLEOFError` for an
+/// EOF without close_notify in 3.13/3.14 modes, `b''` in 3.11 mode), as if
+/// the callbacks were that socket's `recv()`/`send()`.
+///
+/// Callback rules: they run inside the pyssl call, on the calling thread,
+/// with the host's lock released (see `pyssl_set_host_hooks`) and no pyssl
+/// lock held; one that starts an operation on the same socket gets
+/// `PYSSL_ERROR_REENTRANCY`. They must not longjmp (or throw) out: record
+/// the error, return -1, and raise once the pyssl call has returned. Both
+/// callbacks must be non-NULL and stay valid, with `user`, until the socket
+/// is freed. NULL on failure.
+#[no_mangle]
+pub extern "C" fn pyssl_socket_new_cbs(
+    ctx: *mut pyssl_context,
+    read_cb: pyssl_read_cb,
+    write_cb: pyssl_write_cb,
+    user: *mut c_void,
+    server_side: c_int,
+    server_hostname: *const c_char,
+) -> *mut pyssl_socket {
+    guard(|| {
+        // SAFETY: handle checked; string NULL or NUL-terminated.
+        let (ctx, host) = unsafe { (ctx_ref(ctx)?, opt_cstr(server_hostname)) };
+        let read = read_cb.ok_or_else(|| PyErr::bad_argument("read_cb is NULL"))?;
+        let write = write_cb.ok_or_else(|| PyErr::bad_argument("write_cb is NULL"))?;
+        let transport = Arc::new(CallbackTransport {
+            read,
+            write,
+            user: UserData(user),
+        });
+        let sock = Socket::new_host(ctx, transport, server_side != 0, host)?;
         Ok(into_handle(sock))
     })
 }

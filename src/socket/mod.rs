@@ -7,6 +7,7 @@
 //! retry until done, timed out, or (non-blocking) asked to come back. The
 //! exception for a failure is chosen in [`crate::ssl_error`].
 
+pub mod hostbio;
 mod hostname;
 mod info;
 mod io;
@@ -33,6 +34,8 @@ use crate::ssl_error::{set_error, ErrorSite, SslErr};
 use crate::value::Value;
 use crate::wait::{select, Deadline, SockState, TimeoutNs};
 
+pub use hostbio::{HostIo, HostTransport};
+
 const SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER: std::os::raw::c_long = 0x2;
 const SSL_MODE_AUTO_RETRY: std::os::raw::c_long = 0x4;
 
@@ -45,6 +48,8 @@ enum Transport {
         incoming: Arc<MemoryBio>,
         outgoing: Arc<MemoryBio>,
     },
+    /// The host's own I/O (`hostbio`): never blocks, errors as an fd's.
+    Host(Arc<dyn HostTransport>),
     /// An `SSL*` the host owns and configured (a patched CPython `_ssl`),
     /// with the fd and timeout given before each call (`State::fd` is
     /// [`FD_NONE`] for memory BIOs, [`FD_GONE`] for a vanished socket).
@@ -224,6 +229,25 @@ impl Socket {
         )
     }
 
+    /// A socket over the host's own stream of TLS bytes (libtls's
+    /// `tls_connect_cbs`): as `new_bio`, it never blocks on its own, and as
+    /// `new_fd`, the transport's errno failures and EOFs follow the EOF
+    /// rules of a socket (see [`hostbio`]).
+    pub fn new_host(
+        ctx: &Arc<Context>,
+        transport: Arc<dyn HostTransport>,
+        server_side: bool,
+        server_hostname: Option<&CStr>,
+    ) -> PyResult<Socket> {
+        Self::new(
+            ctx,
+            Transport::Host(transport),
+            -1,
+            server_side,
+            server_hostname,
+        )
+    }
+
     fn new(
         ctx: &Arc<Context>,
         transport: Transport,
@@ -294,6 +318,11 @@ impl Socket {
                             ossl::BIO_up_ref(wbio);
                         }
                         ffi::SSL_set_bio(ssl, rbio, wbio);
+                    }
+                    Transport::Host(t) => {
+                        if !hostbio::set_transport(ssl, Arc::clone(t)) {
+                            return Err(set_ssl_error(ctx.compat(), None, Status::Ssl, here!()));
+                        }
                     }
                     Transport::Borrowed => unreachable!("borrowed sockets come from wrap_ssl"),
                 }
@@ -443,14 +472,14 @@ impl Socket {
     }
 
     /// This thread's turn for one OpenSSL call: at the socket over an fd of
-    /// its own (whose BIO never blocks), at the memory BIOs otherwise, in
+    /// its own (whose BIO never blocks) or the host's I/O, at the memory BIOs otherwise, in
     /// address order (two sockets may share BIOs in swapped roles). None
     /// for a borrowed `SSL*`, whose BIO may block inside OpenSSL (CPython's
     /// own, which takes no turns either).
     fn take_turn(&self) -> PyResult<Turns<'_>> {
         match &self.transport {
             Transport::Borrowed => Ok(Turns::None),
-            Transport::Fd => Ok(Turns::Fd(self.turn.take()?)),
+            Transport::Fd | Transport::Host(_) => Ok(Turns::Fd(self.turn.take()?)),
             Transport::Bio { incoming, outgoing } => {
                 if Arc::ptr_eq(incoming, outgoing) {
                     return Ok(Turns::Bios(incoming.claim()?, None));
@@ -529,7 +558,7 @@ impl Socket {
     /// applies (`GET_SOCKET_TIMEOUT`: 0 over memory BIOs).
     fn io_params(&self, st: &State) -> PyResult<(Option<c_int>, TimeoutNs)> {
         match self.transport {
-            Transport::Bio { .. } => Ok((None, 0)),
+            Transport::Bio { .. } | Transport::Host(_) => Ok((None, 0)),
             Transport::Borrowed if st.fd() == FD_NONE => Ok((None, 0)),
             // A closed socket object: OpenSSL still uses its old fd, and a
             // wait in timeout mode finds the socket closed (fd -1).
@@ -549,6 +578,7 @@ impl Socket {
             err: st.err(),
             socket: match self.transport {
                 Transport::Fd => Some(st.fd() >= 0),
+                Transport::Host(_) => Some(true),
                 Transport::Borrowed if st.fd() == FD_NONE => None,
                 Transport::Borrowed if st.fd() == FD_CLOSED => Some(true),
                 Transport::Borrowed => Some(st.fd() >= 0),

@@ -25,33 +25,44 @@ const BIO_C_GET_FD: c_int = 105;
 const BIO_NOCLOSE: c_long = 0;
 const BIO_FLAGS_IN_EOF: c_int = 0x800;
 
-struct Method(*mut ffi::BIO_METHOD);
+/// A BIO method table made once (NULL if OpenSSL could not make it).
+pub(crate) struct Method(*mut ffi::BIO_METHOD);
 // SAFETY: the method table is created once, never changed afterwards and
 // only read by OpenSSL.
 unsafe impl Send for Method {}
 // SAFETY: see Send.
 unsafe impl Sync for Method {}
 
+impl Method {
+    /// The table in `cell`, made by `make` on first use.
+    pub(crate) fn get(
+        cell: &'static OnceLock<Method>,
+        make: impl FnOnce() -> *mut ffi::BIO_METHOD,
+    ) -> Option<*mut ffi::BIO_METHOD> {
+        let m = cell.get_or_init(|| Method(make()));
+        (!m.0.is_null()).then_some(m.0)
+    }
+}
+
 fn method() -> Option<*mut ffi::BIO_METHOD> {
     static METHOD: OnceLock<Method> = OnceLock::new();
-    let m = METHOD.get_or_init(|| {
+    Method::get(&METHOD, || {
         // SAFETY: builds a new method table from the socket BIO's own
         // functions; BIO_s_socket returns a static table.
         unsafe {
             let base = ossl::BIO_s_socket();
             let m = ffi::BIO_meth_new(BIO_TYPE_SOCKET, c"pyssl socket".as_ptr());
             if m.is_null() {
-                return Method(m);
+                return m;
             }
             ossl::BIO_meth_set_write(m, Some(write_nosignal));
             ossl::BIO_meth_set_read(m, Some(read_dontwait));
             ossl::BIO_meth_set_ctrl(m, ossl::BIO_meth_get_ctrl(base));
             ossl::BIO_meth_set_create(m, ossl::BIO_meth_get_create(base));
             ossl::BIO_meth_set_destroy(m, ossl::BIO_meth_get_destroy(base));
-            Method(m)
+            m
         }
-    });
-    (!m.0.is_null()).then_some(m.0)
+    })
 }
 
 /// OpenSSL's `sock_read` with `recv(MSG_DONTWAIT)` (plain `read` for an

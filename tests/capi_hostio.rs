@@ -1,0 +1,561 @@
+//! `pyssl_socket_new_cbs`: a socket over the host's I/O callbacks, against
+//! a pyssl server over memory BIOs (pumped by the test) or over an fd of a
+//! socketpair; its EOF and errno failures against an fd socket's.
+
+mod common;
+
+use std::ffi::{c_void, CStr};
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicIsize, AtomicPtr, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use pyssl::capi::*;
+use pyssl::socket::{HostIo, HostTransport};
+
+const WANT_READ: isize = pyssl_status::PYSSL_ERROR_WANT_READ as isize;
+const WANT_WRITE: isize = pyssl_status::PYSSL_ERROR_WANT_WRITE as isize;
+
+fn ctxs(compat: i32) -> (*mut pyssl_context, *mut pyssl_context) {
+    let c = common::certs();
+    let cctx = pyssl_context_new_compat(PYSSL_PROTOCOL_TLS_CLIENT, compat);
+    assert_eq!(
+        pyssl_context_load_verify_locations(cctx, c.path("ca.pem").as_ptr(), std::ptr::null()),
+        0
+    );
+    let sctx = pyssl_context_new_compat(PYSSL_PROTOCOL_TLS_SERVER, compat);
+    // The server's chain from memory: its certificate, then the CA's.
+    let mut chain = std::fs::read(c.dir.join("server.pem")).unwrap();
+    chain.extend(std::fs::read(c.dir.join("ca.pem")).unwrap());
+    let key = std::fs::read(c.dir.join("server.key")).unwrap();
+    assert_eq!(
+        pyssl_context_load_cert_chain_data(
+            sctx,
+            chain.as_ptr().cast(),
+            chain.len(),
+            key.as_ptr().cast(),
+            key.len(),
+            std::ptr::null()
+        ),
+        0
+    );
+    (cctx, sctx)
+}
+
+fn err_type() -> String {
+    // SAFETY: valid until the next failing call.
+    unsafe { CStr::from_ptr(pyssl_error_type()) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn err_message() -> String {
+    // SAFETY: as above.
+    let m = unsafe { CStr::from_ptr(pyssl_error_message()) }.to_string_lossy();
+    match m.rfind(" (") {
+        Some(i) if m.ends_with(')') => m[..i].to_owned(),
+        _ => m.into_owned(),
+    }
+}
+
+/// The host's side of a pumped connection: what the client wrote and what
+/// it may read, a write capacity (to make writes block) and an EOF flag.
+#[derive(Default)]
+struct Pipe {
+    to_server: Mutex<Vec<u8>>,
+    to_client: Mutex<Vec<u8>>,
+    capacity: usize,
+    eof: std::sync::atomic::AtomicBool,
+    /// Set: the read callback reports this errno instead.
+    fail_errno: AtomicIsize,
+    reads: AtomicUsize,
+    want_reads: AtomicUsize,
+    want_writes: AtomicUsize,
+    /// A socket the read callback calls pyssl_read on (reentrancy).
+    reenter: AtomicPtr<pyssl_socket>,
+    reentered: AtomicIsize,
+}
+
+extern "C" fn pipe_read(user: *mut c_void, buf: *mut c_void, len: usize) -> isize {
+    // SAFETY: user is the test's Pipe, alive while the socket is.
+    let p = unsafe { &*(user as *const Pipe) };
+    p.reads.fetch_add(1, Ordering::SeqCst);
+    let s = p.reenter.swap(std::ptr::null_mut(), Ordering::SeqCst);
+    if !s.is_null() {
+        let mut b = [0u8; 16];
+        p.reentered.store(
+            pyssl_read(s, b.as_mut_ptr().cast(), b.len()),
+            Ordering::SeqCst,
+        );
+    }
+    let e = p.fail_errno.load(Ordering::SeqCst);
+    if e != 0 {
+        // SAFETY: sets this thread's errno.
+        unsafe { *libc::__errno_location() = e as i32 };
+        return -1;
+    }
+    let mut q = p.to_client.lock().unwrap();
+    if q.is_empty() {
+        if p.eof.load(Ordering::SeqCst) {
+            return 0;
+        }
+        p.want_reads.fetch_add(1, Ordering::SeqCst);
+        return WANT_READ;
+    }
+    let n = len.min(q.len());
+    // SAFETY: the socket gives `len` writable bytes at buf.
+    unsafe { std::ptr::copy_nonoverlapping(q.as_ptr(), buf.cast::<u8>(), n) };
+    q.drain(..n);
+    n as isize
+}
+
+extern "C" fn pipe_write(user: *mut c_void, buf: *const c_void, len: usize) -> isize {
+    // SAFETY: as in pipe_read.
+    let p = unsafe { &*(user as *const Pipe) };
+    let mut q = p.to_server.lock().unwrap();
+    let room = p.capacity.saturating_sub(q.len());
+    if room == 0 {
+        p.want_writes.fetch_add(1, Ordering::SeqCst);
+        return WANT_WRITE;
+    }
+    let n = len.min(room);
+    // SAFETY: the socket gives `len` readable bytes at buf.
+    q.extend_from_slice(unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), n) });
+    n as isize
+}
+
+/// A callback client and a memory-BIO server, pumped by [`Pumped::pump`].
+struct Pumped {
+    pipe: Box<Pipe>,
+    client: *mut pyssl_socket,
+    server: *mut pyssl_socket,
+    s_in: *mut pyssl_memory_bio,
+    s_out: *mut pyssl_memory_bio,
+    ctxs: (*mut pyssl_context, *mut pyssl_context),
+}
+
+impl Pumped {
+    fn new(compat: i32, capacity: usize) -> Pumped {
+        let ctxs = ctxs(compat);
+        let pipe = Box::new(Pipe {
+            capacity,
+            ..Default::default()
+        });
+        let client = pyssl_socket_new_cbs(
+            ctxs.0,
+            Some(pipe_read),
+            Some(pipe_write),
+            &*pipe as *const Pipe as *mut c_void,
+            0,
+            c"localhost".as_ptr(),
+        );
+        assert!(!client.is_null());
+        let (s_in, s_out) = (pyssl_memory_bio_new(), pyssl_memory_bio_new());
+        let server = pyssl_socket_new_bio(ctxs.1, s_in, s_out, 1, std::ptr::null());
+        assert!(!server.is_null());
+        Pumped {
+            pipe,
+            client,
+            server,
+            s_in,
+            s_out,
+            ctxs,
+        }
+    }
+
+    /// Moves the bytes between the client's pipe and the server's BIOs.
+    fn pump(&self) {
+        let mut q = self.pipe.to_server.lock().unwrap();
+        if !q.is_empty() {
+            assert_eq!(
+                pyssl_memory_bio_write(self.s_in, q.as_ptr().cast(), q.len()),
+                q.len() as isize
+            );
+            q.clear();
+        }
+        let mut buf = vec![0u8; 65536];
+        let n = pyssl_memory_bio_read(self.s_out, buf.as_mut_ptr().cast(), buf.len());
+        assert!(n >= 0);
+        self.pipe
+            .to_client
+            .lock()
+            .unwrap()
+            .extend_from_slice(&buf[..n as usize]);
+    }
+
+    fn handshake(&self) {
+        let (mut c, mut s) = (WANT_READ as i32, WANT_READ as i32);
+        for _ in 0..200 {
+            if c != 0 {
+                c = pyssl_do_handshake(self.client);
+                assert!(
+                    c == 0 || c == WANT_READ as i32 || c == WANT_WRITE as i32,
+                    "{c}"
+                );
+            }
+            self.pump();
+            if s != 0 {
+                s = pyssl_do_handshake(self.server);
+                assert!(s == 0 || s == WANT_READ as i32, "{s} {}", err_message());
+            }
+            self.pump();
+            if c == 0 && s == 0 {
+                return;
+            }
+        }
+        panic!("handshake did not finish: client {c}, server {s}");
+    }
+}
+
+impl Drop for Pumped {
+    fn drop(&mut self) {
+        pyssl_socket_free(self.client);
+        pyssl_socket_free(self.server);
+        pyssl_memory_bio_free(self.s_in);
+        pyssl_memory_bio_free(self.s_out);
+        pyssl_context_free(self.ctxs.0);
+        pyssl_context_free(self.ctxs.1);
+    }
+}
+
+#[test]
+fn callback_client_talks_to_a_memory_bio_server() {
+    for compat in [PYSSL_COMPAT_3_11, PYSSL_COMPAT_3_14] {
+        let p = Pumped::new(compat, 1 << 20);
+        p.handshake();
+        assert!(p.pipe.want_reads.load(Ordering::SeqCst) > 0);
+        // SAFETY: a static string.
+        let v = unsafe { CStr::from_ptr(pyssl_socket_version(p.client)) };
+        assert_eq!(v.to_str().unwrap(), "TLSv1.3");
+        // The chain loaded from memory reached the client: leaf and CA.
+        let mut list = std::ptr::null_mut();
+        assert_eq!(pyssl_socket_get_chain(p.client, 0, &mut list), 0);
+        assert_eq!(pyssl_cert_list_len(list), 2);
+        pyssl_cert_list_free(list);
+        // Data both ways.
+        assert_eq!(pyssl_write(p.client, b"ping".as_ptr().cast(), 4), 4);
+        p.pump();
+        let mut buf = [0u8; 64];
+        assert_eq!(pyssl_read(p.server, buf.as_mut_ptr().cast(), buf.len()), 4);
+        assert_eq!(&buf[..4], b"ping");
+        assert_eq!(pyssl_write(p.server, b"pong!".as_ptr().cast(), 5), 5);
+        assert_eq!(
+            pyssl_read(p.client, buf.as_mut_ptr().cast(), buf.len()),
+            WANT_READ
+        );
+        assert_eq!(err_type(), "SSLWantReadError");
+        p.pump();
+        assert_eq!(pyssl_read(p.client, buf.as_mut_ptr().cast(), buf.len()), 5);
+        assert_eq!(&buf[..5], b"pong!");
+        // A clean close: close_notify both ways, then b''.
+        assert_eq!(pyssl_shutdown(p.server), WANT_READ as i32);
+        p.pump();
+        assert_eq!(pyssl_read(p.client, buf.as_mut_ptr().cast(), buf.len()), 0);
+    }
+}
+
+#[test]
+fn blocked_writes_return_want_write_until_drained() {
+    let p = Pumped::new(PYSSL_COMPAT_3_14, 64);
+    p.handshake();
+    assert!(p.pipe.want_writes.load(Ordering::SeqCst) > 0);
+    let data = vec![7u8; 50_000];
+    let mut got = Vec::new();
+    let mut buf = vec![0u8; 65536];
+    let mut wants = 0;
+    // Everything the server can read now.
+    let mut drain = |got: &mut Vec<u8>| loop {
+        let n = pyssl_read(p.server, buf.as_mut_ptr().cast(), buf.len());
+        if n <= 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n as usize]);
+    };
+    loop {
+        let r = pyssl_write(p.client, data.as_ptr().cast(), data.len());
+        if r == data.len() as isize {
+            break;
+        }
+        assert_eq!(r, WANT_WRITE, "{}", err_message());
+        assert_eq!(err_type(), "SSLWantWriteError");
+        wants += 1;
+        p.pump();
+        drain(&mut got);
+    }
+    assert!(wants > 10);
+    p.pump();
+    drain(&mut got);
+    assert_eq!(got, data);
+}
+
+#[test]
+fn errno_failures_are_oserrors() {
+    for (compat, read_type) in [
+        // 3.11 reports a failed SSL_read_ex (ret 0) as an EOF, as CPython.
+        (PYSSL_COMPAT_3_11, "SSLEOFError"),
+        (PYSSL_COMPAT_3_14, "ConnectionResetError"),
+    ] {
+        let p = Pumped::new(compat, 1 << 20);
+        p.handshake();
+        p.pipe
+            .fail_errno
+            .store(libc::ECONNRESET as isize, Ordering::SeqCst);
+        let mut buf = [0u8; 16];
+        let r = pyssl_read(p.client, buf.as_mut_ptr().cast(), buf.len());
+        assert!(r < 0);
+        assert_eq!(err_type(), read_type);
+        if read_type == "ConnectionResetError" {
+            assert_eq!(r, pyssl_status::PYSSL_ERROR_OS as isize);
+            assert_eq!(pyssl_error_errno(), libc::ECONNRESET);
+            assert_eq!(err_message(), "[Errno 104] Connection reset by peer");
+        }
+        // In the handshake, SSL_do_handshake returns -1: an OSError in both.
+        let q = Pumped::new(compat, 1 << 20);
+        q.pipe
+            .fail_errno
+            .store(libc::EPIPE as isize, Ordering::SeqCst);
+        assert_eq!(
+            pyssl_do_handshake(q.client),
+            pyssl_status::PYSSL_ERROR_OS as i32
+        );
+        assert_eq!(err_type(), "BrokenPipeError");
+        assert_eq!(err_message(), "[Errno 32] Broken pipe");
+    }
+}
+
+#[test]
+fn a_callback_reentering_its_socket_gets_reentrancy() {
+    let p = Pumped::new(PYSSL_COMPAT_3_14, 1 << 20);
+    p.pipe.reenter.store(p.client, Ordering::SeqCst);
+    p.handshake();
+    assert_eq!(
+        p.pipe.reentered.load(Ordering::SeqCst),
+        pyssl_status::PYSSL_ERROR_REENTRANCY as isize
+    );
+    // The socket is still fine.
+    assert_eq!(pyssl_write(p.client, b"x".as_ptr().cast(), 1), 1);
+}
+
+#[test]
+fn null_callbacks_are_rejected() {
+    let (cctx, sctx) = ctxs(PYSSL_COMPAT_3_14);
+    let bad = pyssl_status::PYSSL_ERROR_BAD_ARGUMENT as i32;
+    let host = c"localhost".as_ptr();
+    let null = std::ptr::null_mut();
+    for (r, w, h, status) in [
+        (None, Some(pipe_write as _), host, bad),
+        (Some(pipe_read as _), None, host, bad),
+        // ssl.py's checks apply as for the other constructors.
+        (
+            Some(pipe_read as _),
+            Some(pipe_write as _),
+            std::ptr::null(),
+            pyssl_status::PYSSL_ERROR_VALUE as i32,
+        ),
+    ] {
+        assert!(pyssl_socket_new_cbs(cctx, r, w, null, 0, h).is_null());
+        assert_eq!(pyssl_error_status(), status);
+    }
+    assert_eq!(err_message(), "check_hostname requires server_hostname");
+    pyssl_context_free(cctx);
+    pyssl_context_free(sctx);
+}
+
+// ---------------------------------------------------------------------------
+// Against an fd socket: the same peer behaviour seen through callbacks
+// (doing recv/send on the fd) and through pyssl_socket_new.
+
+/// The fd the callbacks use.
+extern "C" fn fd_read(user: *mut c_void, buf: *mut c_void, len: usize) -> isize {
+    let fd = user as usize as RawFd;
+    // SAFETY: `len` writable bytes at buf.
+    would_block(unsafe { libc::recv(fd, buf, len, 0) }, WANT_READ)
+}
+
+/// `r`, or `want` for an EAGAIN failure.
+fn would_block(r: isize, want: isize) -> isize {
+    let eagain = std::io::Error::last_os_error().raw_os_error() == Some(libc::EAGAIN);
+    if r < 0 && eagain {
+        want
+    } else {
+        r
+    }
+}
+
+extern "C" fn fd_write(user: *mut c_void, buf: *const c_void, len: usize) -> isize {
+    let fd = user as usize as RawFd;
+    // SAFETY: `len` readable bytes at buf.
+    would_block(
+        unsafe { libc::send(fd, buf, len, libc::MSG_NOSIGNAL) },
+        WANT_WRITE,
+    )
+}
+
+/// Runs a client against a blocking pyssl fd server in a thread that
+/// handshakes, echoes one message, then ends as `server_end` says; returns
+/// what the client saw at each step.
+fn scenario(compat: i32, over_callbacks: bool, server_end: &'static str) -> Vec<String> {
+    let (cctx, sctx) = ctxs(compat);
+    let (a, b) = common::socketpair();
+    let sctx_p = sctx as usize;
+    let server = std::thread::spawn(move || {
+        let s = pyssl_socket_new(sctx_p as *mut pyssl_context, b, 1, std::ptr::null());
+        assert_eq!(pyssl_do_handshake(s), 0, "{}", err_message());
+        let mut buf = [0u8; 64];
+        let n = pyssl_read(s, buf.as_mut_ptr().cast(), buf.len());
+        assert_eq!(pyssl_write(s, buf.as_ptr().cast(), n as usize), n);
+        match server_end {
+            "close_notify" => {
+                // Sends close_notify without waiting for the client's.
+                assert_eq!(pyssl_socket_set_timeout(s, 0.0), 0);
+                let _ = pyssl_shutdown(s);
+            }
+            "ragged" => {}
+            _ => unreachable!(),
+        }
+        pyssl_socket_free(s);
+        common::close(b);
+    });
+    let c = if over_callbacks {
+        pyssl_socket_new_cbs(
+            cctx,
+            Some(fd_read),
+            Some(fd_write),
+            a as usize as *mut c_void,
+            0,
+            c"localhost".as_ptr(),
+        )
+    } else {
+        pyssl_socket_new(cctx, a, 0, c"localhost".as_ptr())
+    };
+    assert!(!c.is_null());
+    let mut seen = Vec::new();
+    let mut step = |r: isize| {
+        seen.push(if r >= 0 {
+            format!("{r}")
+        } else {
+            format!("{r} {} {}", err_type(), err_message())
+        })
+    };
+    step(pyssl_do_handshake(c) as isize);
+    step(pyssl_write(c, b"hello".as_ptr().cast(), 5));
+    let mut buf = [0u8; 64];
+    step(pyssl_read(c, buf.as_mut_ptr().cast(), buf.len()));
+    server.join().unwrap();
+    step(pyssl_read(c, buf.as_mut_ptr().cast(), buf.len()));
+    step(pyssl_read(c, buf.as_mut_ptr().cast(), buf.len()));
+    pyssl_socket_free(c);
+    common::close(a);
+    pyssl_context_free(cctx);
+    pyssl_context_free(sctx);
+    seen
+}
+
+#[test]
+fn eofs_are_an_fd_sockets() {
+    for compat in [PYSSL_COMPAT_3_11, PYSSL_COMPAT_3_13, PYSSL_COMPAT_3_14] {
+        for end in ["close_notify", "ragged"] {
+            let fd = scenario(compat, false, end);
+            let cb = scenario(compat, true, end);
+            println!("{compat} {end}: {cb:?}");
+            assert_eq!(cb, fd, "compat {compat}, {end}");
+        }
+    }
+    // The texts themselves, 3.14: a ragged EOF is SSLEOFError.
+    let cb = scenario(PYSSL_COMPAT_3_14, true, "ragged");
+    assert_eq!(
+        cb[3],
+        "-8 SSLEOFError [SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol"
+    );
+}
+
+#[test]
+fn a_nonblocking_fd_under_callbacks_loops_on_want_read() {
+    let (cctx, sctx) = ctxs(PYSSL_COMPAT_3_14);
+    let (a, b) = common::socketpair();
+    // SAFETY: test-owned fd.
+    unsafe { libc::fcntl(a, libc::F_SETFL, libc::O_NONBLOCK) };
+    let sctx_p = sctx as usize;
+    let server = std::thread::spawn(move || {
+        let s = pyssl_socket_new(sctx_p as *mut pyssl_context, b, 1, std::ptr::null());
+        assert_eq!(pyssl_do_handshake(s), 0);
+        let mut buf = [0u8; 64];
+        let n = pyssl_read(s, buf.as_mut_ptr().cast(), buf.len());
+        assert_eq!(pyssl_write(s, buf.as_ptr().cast(), n as usize), n);
+        pyssl_socket_free(s);
+        common::close(b);
+    });
+    let c = pyssl_socket_new_cbs(
+        cctx,
+        Some(fd_read),
+        Some(fd_write),
+        a as usize as *mut c_void,
+        0,
+        c"localhost".as_ptr(),
+    );
+    let wait = || {
+        let mut pfd = libc::pollfd {
+            fd: a,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        unsafe { libc::poll(&mut pfd, 1, 5000) };
+    };
+    let mut wants = 0;
+    loop {
+        match pyssl_do_handshake(c) as isize {
+            0 => break,
+            WANT_READ => {
+                wants += 1;
+                wait()
+            }
+            r => panic!("{r} {}", err_message()),
+        }
+    }
+    assert!(wants > 0);
+    assert_eq!(pyssl_write(c, b"abc".as_ptr().cast(), 3), 3);
+    let mut buf = [0u8; 8];
+    let n = loop {
+        match pyssl_read(c, buf.as_mut_ptr().cast(), buf.len()) {
+            WANT_READ => wait(),
+            n => break n,
+        }
+    };
+    assert_eq!(n, 3);
+    server.join().unwrap();
+    pyssl_socket_free(c);
+    common::close(a);
+    pyssl_context_free(cctx);
+    pyssl_context_free(sctx);
+}
+
+// ---------------------------------------------------------------------------
+// The core's transport: panics and impossible counts.
+
+struct Broken {
+    panic: bool,
+}
+
+impl HostTransport for Broken {
+    fn read(&self, buf: &mut [u8]) -> HostIo {
+        if self.panic {
+            panic!("transport bug");
+        }
+        HostIo::Done(buf.len() + 1)
+    }
+    fn write(&self, buf: &[u8]) -> HostIo {
+        HostIo::Done(buf.len())
+    }
+}
+
+#[test]
+fn a_broken_transport_is_an_eio() {
+    let ctx = pyssl::context::Context::new(PYSSL_PROTOCOL_TLS_CLIENT, Default::default()).unwrap();
+    for panic in [true, false] {
+        let t = Arc::new(Broken { panic });
+        let s = pyssl::socket::Socket::new_host(&ctx, t, false, Some(c"localhost")).unwrap();
+        let e = s.do_handshake().unwrap_err();
+        assert_eq!(e.exc_type, "OSError");
+        assert_eq!(e.errno, Some(libc::EIO));
+    }
+}
