@@ -952,6 +952,15 @@ int pyssl_getpeercert(pyssl_socket *sock, int binary_form, pyssl_value **out);
 const char *pyssl_socket_version(const pyssl_socket *sock);
 
 /*
+ 1 once the handshake has completed, 0 before, < 0 on error. Unlike
+ `pyssl_socket_version()` (CPython's `version()`, NULL again once a
+ failure such as a fatal alert ends the connection), it stays 1 after a
+ later failure, so a host can tell a failure after the handshake from a
+ failed handshake. pyssl's own; `ssl.py` has no equivalent.
+ */
+int pyssl_socket_handshake_done(const pyssl_socket *sock);
+
+/*
  `SSLSocket.cipher()`: 1 and the (static) name, protocol and secret bits
  in the non-NULL out-parameters, 0 for None, or < 0.
  */

@@ -559,3 +559,40 @@ fn a_broken_transport_is_an_eio() {
         assert_eq!(e.errno, Some(libc::EIO));
     }
 }
+
+// ---------------------------------------------------------------------------
+// pyssl_socket_handshake_done: survives the failure that makes version()
+// None again (CPython's version() after a failed read, checked against
+// python3.11: None).
+
+#[test]
+fn handshake_done_survives_a_later_failure() {
+    let p = Pumped::new(PYSSL_COMPAT_3_14, 1 << 20);
+    assert_eq!(pyssl_socket_handshake_done(p.client), 0);
+    p.handshake();
+    assert_eq!(pyssl_socket_handshake_done(p.client), 1);
+    assert_eq!(pyssl_socket_handshake_done(p.server), 1);
+    // A record that does not decrypt: a fatal error.
+    let mut bogus = vec![0x17, 0x03, 0x03, 0x00, 0x20];
+    bogus.extend([b'x'; 32]);
+    p.pipe.to_client.lock().unwrap().extend(bogus);
+    let mut buf = [0u8; 16];
+    assert!(pyssl_read(p.client, buf.as_mut_ptr().cast(), buf.len()) < 0);
+    assert_eq!(
+        err_message(),
+        "[SSL: DECRYPTION_FAILED_OR_BAD_RECORD_MAC] decryption failed or bad record mac"
+    );
+    assert!(pyssl_socket_version(p.client).is_null());
+    assert_eq!(pyssl_socket_handshake_done(p.client), 1);
+    // A failed handshake never completed.
+    let q = Pumped::new(PYSSL_COMPAT_3_14, 1 << 20);
+    q.pipe
+        .fail_errno
+        .store(libc::EPIPE as isize, Ordering::SeqCst);
+    assert!(pyssl_do_handshake(q.client) < 0);
+    assert_eq!(pyssl_socket_handshake_done(q.client), 0);
+    assert_eq!(
+        pyssl_socket_handshake_done(std::ptr::null()),
+        pyssl_status::PYSSL_ERROR_BAD_ARGUMENT as i32
+    );
+}

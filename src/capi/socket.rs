@@ -324,6 +324,17 @@ pub extern "C" fn pyssl_socket_version(sock: *const pyssl_socket) -> *const c_ch
     })
 }
 
+/// 1 once the handshake has completed, 0 before, < 0 on error. Unlike
+/// `pyssl_socket_version()` (CPython's `version()`, NULL again once a
+/// failure such as a fatal alert ends the connection), it stays 1 after a
+/// later failure, so a host can tell a failure after the handshake from a
+/// failed handshake. pyssl's own; `ssl.py` has no equivalent.
+#[no_mangle]
+pub extern "C" fn pyssl_socket_handshake_done(sock: *const pyssl_socket) -> c_int {
+    // SAFETY: handle checked by sock_ref.
+    guard(|| Ok(unsafe { sock_ref(sock) }?.handshake_done() as c_int))
+}
+
 /// `SSLSocket.cipher()`: 1 and the (static) name, protocol and secret bits
 /// in the non-NULL out-parameters, 0 for None, or < 0.
 #[no_mangle]

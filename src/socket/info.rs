@@ -112,6 +112,18 @@ impl Socket {
         }
     }
 
+    /// Whether the handshake completed, even if a later failure ended the
+    /// connection (then `version()` is None again, as in CPython, whose
+    /// `version()` asks `SSL_is_init_finished`). Not an `_ssl` method: for
+    /// hosts that must tell "failed after the handshake" from "failed in it".
+    pub fn handshake_done(&self) -> bool {
+        let st = self.state();
+        // SAFETY: valid SSL; a borrowed one may have been handshaken by its
+        // owner outside pyssl.
+        st.handshake_done.load(Ordering::Relaxed)
+            || unsafe { ffi::SSL_is_init_finished(st.ssl) } != 0
+    }
+
     /// `SSLSocket.cipher()`: (name, protocol, secret bits), None without a
     /// current cipher.
     pub fn cipher(&self) -> PyResult<Option<(&'static CStr, &'static CStr, i32)>> {

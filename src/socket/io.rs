@@ -26,7 +26,12 @@ impl Socket {
                 // OpenSSL runs, and free again before the host's lock is
                 // taken back.
                 let _turn = self.take_turn()?;
-                Ok(call(st))
+                let r = call(st);
+                // SAFETY: valid SSL (see State), ours during the turn.
+                if unsafe { ffi::SSL_is_init_finished(st.ssl) } != 0 {
+                    st.handshake_done.store(true, Ordering::Relaxed);
+                }
+                Ok(r)
             })?;
             st.set_err(err);
             // CPython's shutdown loop does not check for signals.

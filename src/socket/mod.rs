@@ -84,6 +84,9 @@ struct State {
     /// CPython's `self->err`: the last `_PySSLError` (ssl code, errno).
     err: AtomicU64,
     shutdown_seen_zero: AtomicBool,
+    /// Set once OpenSSL reported the handshake finished after a call of
+    /// ours; stays set when a later failure ends the connection.
+    handshake_done: AtomicBool,
     /// Whether pyssl frees the SSL (not for a borrowed one).
     owned: bool,
     /// CPython 3.13.1+: mark the SSL shut down before freeing it, so that
@@ -99,6 +102,7 @@ impl State {
             timeout: AtomicI64::new(timeout),
             err: AtomicU64::new(0),
             shutdown_seen_zero: AtomicBool::new(false),
+            handshake_done: AtomicBool::new(false),
             owned: owned.is_some(),
             keep_session_on_free: owned.is_some_and(Compat::since_313),
         }
