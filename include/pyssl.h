@@ -254,6 +254,14 @@ typedef struct pyssl_certificate pyssl_certificate;
 typedef struct pyssl_context pyssl_context;
 
 /*
+ An owned copy of an error (`pyssl_error_take`): what the thread's last
+ error said when it was taken, unchanged by later pyssl calls on any
+ thread (e.g. flushing the fatal alert from the outgoing BIO after a
+ failure), until `pyssl_error_free`. May be read from any thread.
+ */
+typedef struct pyssl_error pyssl_error;
+
+/*
  A memory BIO (`ssl.MemoryBIO`): a byte pipe for `pyssl_socket_new_bio`.
  Sockets keep their BIOs alive, so the host may free them in any order.
  A host call on a BIO while a socket's OpenSSL call uses it on another
@@ -710,6 +718,94 @@ void pyssl_error_clear(void);
  `TypeError`, as `len()` does): read the other `pyssl_error_*` fields first.
  */
 pyssl_value *pyssl_error_args(void);
+
+/*
+ An owned copy of this thread's last error (free it with
+ `pyssl_error_free`), or NULL when none is recorded. The thread's last
+ error stays as it is. A host that must make further pyssl calls before
+ raising (flushing the fatal alert a failed handshake left in the
+ outgoing BIO, closing the socket) takes the error first, then reads it
+ with the `pyssl_error_get_*` accessors, which mirror `pyssl_error_type`,
+ `pyssl_error_message`, ... field for field.
+ */
+pyssl_error *pyssl_error_take(void);
+
+/*
+ Frees an owned error; NULL is ignored.
+ */
+void pyssl_error_free(pyssl_error *e);
+
+/*
+ `pyssl_error_type()` of an owned error: the exception class. Strings of
+ an owned error stay valid until `pyssl_error_free`; a bad handle gives
+ NULL (or the numbers' "none" values below) and sets the thread's last
+ error to `PYSSL_ERROR_BAD_ARGUMENT`/`_BAD_HANDLE`.
+ */
+const char *pyssl_error_get_type(const pyssl_error *e);
+
+/*
+ `pyssl_error_message()` of an owned error: `str(exc)`.
+ */
+const char *pyssl_error_get_message(const pyssl_error *e);
+
+/*
+ `pyssl_error_status()` of an owned error: the status the failing call
+ returned (the handle's own error status for a bad handle).
+ */
+int pyssl_error_get_status(const pyssl_error *e);
+
+/*
+ `pyssl_error_errno()` of an owned error: `exc.errno`, 0 for None.
+ */
+int pyssl_error_get_errno(const pyssl_error *e);
+
+/*
+ `pyssl_error_has_errno()` of an owned error: 1 if `exc.errno` is set.
+ */
+int pyssl_error_get_has_errno(const pyssl_error *e);
+
+/*
+ `pyssl_error_strerror()` of an owned error: `exc.strerror`, NULL for None.
+ */
+const char *pyssl_error_get_strerror(const pyssl_error *e);
+
+/*
+ `pyssl_error_library()` of an owned error: `exc.library`, NULL for None.
+ */
+const char *pyssl_error_get_library(const pyssl_error *e);
+
+/*
+ `pyssl_error_reason()` of an owned error: `exc.reason`, NULL for None.
+ */
+const char *pyssl_error_get_reason(const pyssl_error *e);
+
+/*
+ `pyssl_error_lib_code()` of an owned error (0 when none).
+ */
+int pyssl_error_get_lib_code(const pyssl_error *e);
+
+/*
+ `pyssl_error_reason_code()` of an owned error (0 when none).
+ */
+int pyssl_error_get_reason_code(const pyssl_error *e);
+
+/*
+ `pyssl_error_verify_code()` of an owned error: `exc.verify_code`, -1
+ when not an `SSLCertVerificationError`.
+ */
+long pyssl_error_get_verify_code(const pyssl_error *e);
+
+/*
+ `pyssl_error_verify_message()` of an owned error: `exc.verify_message`,
+ NULL when not an `SSLCertVerificationError`.
+ */
+const char *pyssl_error_get_verify_message(const pyssl_error *e);
+
+/*
+ `pyssl_error_args()` of an owned error: `exc.args` as a new tuple value
+ (free with `pyssl_value_free`), NULL for a bad handle.
+ */
+pyssl_value *pyssl_error_get_args(const pyssl_error *e);
 
 /*
  Installs process-wide host hooks (copied), or removes them with NULL.

@@ -596,3 +596,133 @@ fn handshake_done_survives_a_later_failure() {
         pyssl_status::PYSSL_ERROR_BAD_ARGUMENT as i32
     );
 }
+
+// ---------------------------------------------------------------------------
+// pyssl_error_take: an owned error outlives later failures.
+
+fn cstr(p: *const std::ffi::c_char) -> Option<String> {
+    // SAFETY: NULL or a NUL-terminated string valid for this call.
+    (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
+}
+
+/// Field for field what the thread's accessors say.
+fn same_as_last(e: *const pyssl_error) {
+    assert_eq!(cstr(pyssl_error_get_type(e)), cstr(pyssl_error_type()));
+    assert_eq!(
+        cstr(pyssl_error_get_message(e)),
+        cstr(pyssl_error_message())
+    );
+    assert_eq!(pyssl_error_get_status(e), pyssl_error_status());
+    assert_eq!(pyssl_error_get_errno(e), pyssl_error_errno());
+    assert_eq!(pyssl_error_get_has_errno(e), pyssl_error_has_errno());
+    assert_eq!(
+        cstr(pyssl_error_get_strerror(e)),
+        cstr(pyssl_error_strerror())
+    );
+    assert_eq!(
+        cstr(pyssl_error_get_library(e)),
+        cstr(pyssl_error_library())
+    );
+    assert_eq!(cstr(pyssl_error_get_reason(e)), cstr(pyssl_error_reason()));
+    assert_eq!(pyssl_error_get_lib_code(e), pyssl_error_lib_code());
+    assert_eq!(pyssl_error_get_reason_code(e), pyssl_error_reason_code());
+    assert_eq!(pyssl_error_get_verify_code(e), pyssl_error_verify_code());
+    assert_eq!(
+        cstr(pyssl_error_get_verify_message(e)),
+        cstr(pyssl_error_verify_message())
+    );
+}
+
+#[test]
+fn a_taken_error_outlives_later_calls() {
+    pyssl_error_clear();
+    assert!(pyssl_error_take().is_null());
+    // A verification failure: the client trusts nothing.
+    let p = Pumped::new(PYSSL_COMPAT_3_14, 1 << 20);
+    let bare = pyssl_context_new(PYSSL_PROTOCOL_TLS_CLIENT);
+    let pipe = Box::new(Pipe {
+        capacity: 1 << 20,
+        ..Default::default()
+    });
+    let c = pyssl_socket_new_cbs(
+        bare,
+        Some(pipe_read),
+        Some(pipe_write),
+        &*pipe as *const Pipe as *mut c_void,
+        0,
+        c"localhost".as_ptr(),
+    );
+    let mut r = 0;
+    let mut e = std::ptr::null_mut();
+    for _ in 0..10 {
+        r = pyssl_do_handshake(c);
+        if r != WANT_READ as i32 {
+            // Taken before the server's failure (the alert) replaces it.
+            e = pyssl_error_take();
+            same_as_last(e);
+        }
+        // Pump by hand between this client's pipe and p's server.
+        let mut q = pipe.to_server.lock().unwrap();
+        pyssl_memory_bio_write(p.s_in, q.as_ptr().cast(), q.len());
+        q.clear();
+        drop(q);
+        let _ = pyssl_do_handshake(p.server);
+        let mut buf = vec![0u8; 65536];
+        let n = pyssl_memory_bio_read(p.s_out, buf.as_mut_ptr().cast(), buf.len());
+        pipe.to_client
+            .lock()
+            .unwrap()
+            .extend_from_slice(&buf[..n as usize]);
+        if r != WANT_READ as i32 {
+            break;
+        }
+    }
+    assert_eq!(r, pyssl_status::PYSSL_ERROR_SSL as i32);
+    assert!(!e.is_null());
+    // The server's failure (it got the client's alert) is the thread's now.
+    assert_eq!(
+        cstr(pyssl_error_message())
+            .as_deref()
+            .map(|m| m.starts_with("[SSL: TLSV1_ALERT_UNKNOWN_CA]")),
+        Some(true)
+    );
+    assert_eq!(
+        cstr(pyssl_error_get_type(e)).as_deref(),
+        Some("SSLCertVerificationError")
+    );
+    let args = pyssl_error_get_args(e);
+    assert!(!args.is_null());
+    pyssl_value_free(args);
+    // Later failures replace the thread's error, not the owned one.
+    let mut buf = [0u8; 4];
+    assert!(pyssl_read(c, buf.as_mut_ptr().cast(), 4) < 0);
+    assert!(pyssl_socket_handshake_done(std::ptr::null()) < 0);
+    assert_eq!(
+        pyssl_error_status(),
+        pyssl_status::PYSSL_ERROR_BAD_ARGUMENT as i32
+    );
+    assert_eq!(
+        cstr(pyssl_error_get_type(e)).as_deref(),
+        Some("SSLCertVerificationError")
+    );
+    // The server sends its CA too (its chain was loaded from memory).
+    assert_eq!(pyssl_error_get_verify_code(e), 19);
+    assert_eq!(
+        cstr(pyssl_error_get_verify_message(e)).as_deref(),
+        Some("self-signed certificate in certificate chain")
+    );
+    assert_eq!(
+        pyssl_error_get_status(e),
+        pyssl_status::PYSSL_ERROR_SSL as i32
+    );
+    pyssl_error_free(e);
+    pyssl_error_free(std::ptr::null_mut());
+    // A bad handle: NULL, and the thread's error says why.
+    assert!(pyssl_error_get_type(std::ptr::null()).is_null());
+    assert_eq!(
+        pyssl_error_status(),
+        pyssl_status::PYSSL_ERROR_BAD_ARGUMENT as i32
+    );
+    pyssl_socket_free(c);
+    pyssl_context_free(bare);
+}

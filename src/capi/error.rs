@@ -4,15 +4,19 @@
 //! raised. Successful calls leave the last error as it was (like `errno`),
 //! including those that answer NULL for "none". Returned strings stay valid
 //! until the next failing pyssl call on the same thread (or
-//! `pyssl_error_clear`); these accessors never change them.
+//! `pyssl_error_clear`); these accessors never change them. To keep an
+//! error across further calls, take an owned copy (`pyssl_error_take`,
+//! read with `pyssl_error_get_*`, freed with `pyssl_error_free`).
 
 use std::os::raw::{c_char, c_int, c_long};
 
 use std::cell::{OnceCell, RefCell};
 use std::ffi::{CStr, CString};
 
+use super::guard;
+use super::handle::{self, HandleKind};
 use super::status::pyssl_status;
-use crate::error::{PyErr, Status};
+use crate::error::{PyErr, PyResult, Status};
 
 /// The exception class CPython raises, e.g. `"SSLEOFError"`,
 /// `"SSLCertVerificationError"`, `"TimeoutError"`, `"ConnectionResetError"`;
@@ -115,6 +119,194 @@ pub extern "C" fn pyssl_error_args() -> *mut super::value::pyssl_value {
         Some(e) => super::value::value_into_raw(crate::value::Value::Tuple(e.args())),
         None => std::ptr::null_mut(),
     }
+}
+
+// ---------------------------------------------------------------------------
+// Owned errors: a copy of the last error that later pyssl calls leave alone.
+
+/// An owned copy of an error (`pyssl_error_take`): what the thread's last
+/// error said when it was taken, unchanged by later pyssl calls on any
+/// thread (e.g. flushing the fatal alert from the outgoing BIO after a
+/// failure), until `pyssl_error_free`. May be read from any thread.
+pub struct pyssl_error {
+    _private: [u8; 0],
+}
+
+/// The C-ready fields of an owned error, made when it is taken (so that
+/// reading it never writes: it may be shared between threads).
+struct OwnedError {
+    err: PyErr,
+    exc_type: CString,
+    message: CString,
+    strerror: Option<CString>,
+    library: Option<CString>,
+    reason: Option<CString>,
+    verify_message: Option<CString>,
+}
+
+impl HandleKind for OwnedError {
+    const MAGIC: u64 = 0x7079_7373_6c65_7272; // "pysslerr"
+    const NAME: &'static str = "pyssl_error";
+}
+
+impl OwnedError {
+    fn new(err: PyErr) -> OwnedError {
+        OwnedError {
+            exc_type: c_string(err.exc_type),
+            message: c_string(&err.message),
+            strerror: err.strerror.as_deref().map(c_string),
+            library: err.library.map(c_string),
+            reason: err.reason.map(c_string),
+            verify_message: err.verify_message.as_deref().map(c_string),
+            err,
+        }
+    }
+}
+
+/// # Safety
+/// `e` must be NULL or a handle from `pyssl_error_take`.
+unsafe fn owned<'a>(e: *const pyssl_error) -> PyResult<&'a OwnedError> {
+    // SAFETY: forwarded contract.
+    unsafe { handle::borrow::<OwnedError, _>(e) }
+}
+
+/// A string field of an owned error; NULL when None or for a bad handle.
+fn owned_str(e: *const pyssl_error, pick: fn(&OwnedError) -> Option<&CString>) -> *const c_char {
+    guard(|| {
+        // SAFETY: handle checked by owned().
+        let e = unsafe { owned(e) }?;
+        Ok(pick(e).map_or(std::ptr::null(), |c| c.as_ptr()))
+    })
+}
+
+/// A number of an owned error; `bad` for a bad handle.
+fn owned_num<T>(e: *const pyssl_error, bad: T, pick: fn(&PyErr) -> T) -> T {
+    let mut out = None;
+    guard(|| {
+        // SAFETY: handle checked by owned().
+        out = Some(pick(&unsafe { owned(e) }?.err));
+        Ok(())
+    });
+    out.unwrap_or(bad)
+}
+
+/// An owned copy of this thread's last error (free it with
+/// `pyssl_error_free`), or NULL when none is recorded. The thread's last
+/// error stays as it is. A host that must make further pyssl calls before
+/// raising (flushing the fatal alert a failed handshake left in the
+/// outgoing BIO, closing the socket) takes the error first, then reads it
+/// with the `pyssl_error_get_*` accessors, which mirror `pyssl_error_type`,
+/// `pyssl_error_message`, ... field for field.
+#[no_mangle]
+pub extern "C" fn pyssl_error_take() -> *mut pyssl_error {
+    guard(|| {
+        Ok(last().map_or(std::ptr::null_mut(), |e| {
+            handle::into_raw(OwnedError::new(e))
+        }))
+    })
+}
+
+/// Frees an owned error; NULL is ignored.
+#[no_mangle]
+pub extern "C" fn pyssl_error_free(e: *mut pyssl_error) {
+    guard(|| {
+        // SAFETY: NULL or an error handle; checked by take().
+        unsafe { handle::take::<OwnedError, _>(e) }.map(drop)
+    })
+}
+
+/// `pyssl_error_type()` of an owned error: the exception class. Strings of
+/// an owned error stay valid until `pyssl_error_free`; a bad handle gives
+/// NULL (or the numbers' "none" values below) and sets the thread's last
+/// error to `PYSSL_ERROR_BAD_ARGUMENT`/`_BAD_HANDLE`.
+#[no_mangle]
+pub extern "C" fn pyssl_error_get_type(e: *const pyssl_error) -> *const c_char {
+    owned_str(e, |e| Some(&e.exc_type))
+}
+
+/// `pyssl_error_message()` of an owned error: `str(exc)`.
+#[no_mangle]
+pub extern "C" fn pyssl_error_get_message(e: *const pyssl_error) -> *const c_char {
+    owned_str(e, |e| Some(&e.message))
+}
+
+/// `pyssl_error_status()` of an owned error: the status the failing call
+/// returned (the handle's own error status for a bad handle).
+#[no_mangle]
+pub extern "C" fn pyssl_error_get_status(e: *const pyssl_error) -> c_int {
+    guard(|| {
+        // SAFETY: handle checked by owned().
+        Ok(pyssl_status::from(unsafe { owned(e) }?.err.status) as c_int)
+    })
+}
+
+/// `pyssl_error_errno()` of an owned error: `exc.errno`, 0 for None.
+#[no_mangle]
+pub extern "C" fn pyssl_error_get_errno(e: *const pyssl_error) -> c_int {
+    owned_num(e, 0, |e| e.errno.unwrap_or(0))
+}
+
+/// `pyssl_error_has_errno()` of an owned error: 1 if `exc.errno` is set.
+#[no_mangle]
+pub extern "C" fn pyssl_error_get_has_errno(e: *const pyssl_error) -> c_int {
+    owned_num(e, 0, |e| e.errno.is_some() as c_int)
+}
+
+/// `pyssl_error_strerror()` of an owned error: `exc.strerror`, NULL for None.
+#[no_mangle]
+pub extern "C" fn pyssl_error_get_strerror(e: *const pyssl_error) -> *const c_char {
+    owned_str(e, |e| e.strerror.as_ref())
+}
+
+/// `pyssl_error_library()` of an owned error: `exc.library`, NULL for None.
+#[no_mangle]
+pub extern "C" fn pyssl_error_get_library(e: *const pyssl_error) -> *const c_char {
+    owned_str(e, |e| e.library.as_ref())
+}
+
+/// `pyssl_error_reason()` of an owned error: `exc.reason`, NULL for None.
+#[no_mangle]
+pub extern "C" fn pyssl_error_get_reason(e: *const pyssl_error) -> *const c_char {
+    owned_str(e, |e| e.reason.as_ref())
+}
+
+/// `pyssl_error_lib_code()` of an owned error (0 when none).
+#[no_mangle]
+pub extern "C" fn pyssl_error_get_lib_code(e: *const pyssl_error) -> c_int {
+    owned_num(e, 0, |e| e.lib_code)
+}
+
+/// `pyssl_error_reason_code()` of an owned error (0 when none).
+#[no_mangle]
+pub extern "C" fn pyssl_error_get_reason_code(e: *const pyssl_error) -> c_int {
+    owned_num(e, 0, |e| e.reason_code)
+}
+
+/// `pyssl_error_verify_code()` of an owned error: `exc.verify_code`, -1
+/// when not an `SSLCertVerificationError`.
+#[no_mangle]
+pub extern "C" fn pyssl_error_get_verify_code(e: *const pyssl_error) -> c_long {
+    owned_num(e, -1, |e| e.verify_code.map_or(-1, |c| c as c_long))
+}
+
+/// `pyssl_error_verify_message()` of an owned error: `exc.verify_message`,
+/// NULL when not an `SSLCertVerificationError`.
+#[no_mangle]
+pub extern "C" fn pyssl_error_get_verify_message(e: *const pyssl_error) -> *const c_char {
+    owned_str(e, |e| e.verify_message.as_ref())
+}
+
+/// `pyssl_error_args()` of an owned error: `exc.args` as a new tuple value
+/// (free with `pyssl_value_free`), NULL for a bad handle.
+#[no_mangle]
+pub extern "C" fn pyssl_error_get_args(e: *const pyssl_error) -> *mut super::value::pyssl_value {
+    guard(|| {
+        // SAFETY: handle checked by owned().
+        let e = unsafe { owned(e) }?;
+        Ok(super::value::value_into_raw(crate::value::Value::Tuple(
+            e.err.args.clone(),
+        )))
+    })
 }
 
 // ---------------------------------------------------------------------------
