@@ -1163,6 +1163,25 @@ int pyssl_socket_shared_ciphers(const pyssl_socket *sock, pyssl_value **out);
 int pyssl_socket_get_chain(const pyssl_socket *sock, int verified, pyssl_cert_list **out);
 
 /*
+ `ssl.py`'s `SSLSocket.sendall(data)`: writes (`pyssl_write`, `_ssl`'s
+ `write`) until all `len` bytes are sent; 0 or < 0. As in `ssl.py`, a
+ failure (`PYSSL_ERROR_WANT_WRITE` on a non-blocking socket included)
+ is returned as is: call again with the same `buf` and `len`, as for
+ `pyssl_write`.
+ */
+int pyssl_sendall(pyssl_socket *sock, const void *buf, size_t len);
+
+/*
+ `ssl.py`'s `SSLSocket.read(len)` (and so `recv`, `recv_into`) with
+ `suppress_ragged_eofs=True`, `wrap_socket()`'s default: as `pyssl_read`,
+ except that `PYSSL_ERROR_EOF` (`SSLEOFError`, an EOF without
+ close_notify) reads as 0 (`b''`), leaving the last error as it was.
+ `ssl.py`'s `SSLObject.read` (memory BIOs) suppresses nothing: use
+ `pyssl_read` there to stay exact.
+ */
+ssize_t pyssl_read_ragged(pyssl_socket *sock, void *buf, size_t len);
+
+/*
  The kind of `v` (a `pyssl_value_type`), or a negative status.
 
  # Safety

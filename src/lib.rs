@@ -24,15 +24,18 @@
 //! - `value/`: the Python values `_ssl` returns and their `repr()`;
 //! - `membio`: `MemoryBIO`; `session`: `SSLSession`; `cipher`: a cipher as
 //!   CPython reports it;
+//! - `sslpy`: what `ssl.py` adds (`sendall`, ragged-EOF suppression), as
+//!   opt-in helpers;
 //! - `compat`: the CPython versions pyssl follows;
 //! - `hooks`: the host's lock and interrupt check; `wait`: `poll()` with
 //!   deadlines; `turn`: one OpenSSL call at a time on a socket or BIO;
 //!   `errno`; `ossl`: OpenSSL declarations `openssl-sys` lacks.
 //!
-//! `capi/`, one file per C concept: `context`, `socket`, `session`,
-//! `membio`, `x509` (certificates and chains), `value`, `error` (the
-//! thread's last error), `status` (`pyssl_status`), `hooks`, `info`, and
-//! `handle` (magic-checked opaque handles) with the `guard` boundary in
+//! `capi/`, one file per C concept: `context`, `socket` (over an fd,
+//! memory BIOs or the host's I/O callbacks), `session`, `membio`, `x509`
+//! (certificates and chains), `value`, `error` (the thread's last error,
+//! owned copies), `sslpy` (the `ssl.py` helpers), `status`
+//! (`pyssl_status`), `hooks`, `info`, and `handle` (magic-checked opaque handles) with the `guard` boundary in
 //! `mod.rs`. The header `include/pyssl.h` is generated from it.
 
 pub mod capi;
@@ -47,6 +50,7 @@ pub mod ossl;
 pub mod session;
 pub mod socket;
 pub mod ssl_error;
+pub mod sslpy;
 pub(crate) mod turn;
 pub mod value;
 pub mod wait;

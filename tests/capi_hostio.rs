@@ -726,3 +726,66 @@ fn a_taken_error_outlives_later_calls() {
     pyssl_socket_free(c);
     pyssl_context_free(bare);
 }
+
+// ---------------------------------------------------------------------------
+// The ssl.py helpers.
+
+#[test]
+fn read_ragged_suppresses_only_ragged_eofs() {
+    let p = Pumped::new(PYSSL_COMPAT_3_14, 1 << 20);
+    p.handshake();
+    let mut buf = [0u8; 16];
+    let len = buf.len();
+    // Nothing yet: a WANT_READ is not suppressed.
+    assert_eq!(
+        pyssl_read_ragged(p.client, buf.as_mut_ptr().cast(), len),
+        WANT_READ
+    );
+    p.pipe.eof.store(true, Ordering::SeqCst);
+    assert_eq!(
+        pyssl_read(p.client, buf.as_mut_ptr().cast(), len),
+        pyssl_status::PYSSL_ERROR_EOF as isize
+    );
+    pyssl_error_clear();
+    assert_eq!(pyssl_read_ragged(p.client, buf.as_mut_ptr().cast(), len), 0);
+    // The suppressed error is not recorded.
+    assert_eq!(pyssl_error_status(), 0);
+    // Other failures pass through.
+    let q = Pumped::new(PYSSL_COMPAT_3_14, 1 << 20);
+    q.handshake();
+    q.pipe
+        .fail_errno
+        .store(libc::ECONNRESET as isize, Ordering::SeqCst);
+    assert_eq!(
+        pyssl_read_ragged(q.client, buf.as_mut_ptr().cast(), len),
+        pyssl_status::PYSSL_ERROR_OS as isize
+    );
+}
+
+#[test]
+fn sendall_sends_everything() {
+    let p = Pumped::new(PYSSL_COMPAT_3_14, 1 << 20);
+    p.handshake();
+    let data: Vec<u8> = (0..100_000u32).map(|i| i as u8).collect();
+    assert_eq!(pyssl_sendall(p.client, data.as_ptr().cast(), data.len()), 0);
+    p.pump();
+    let mut got = Vec::new();
+    let mut buf = vec![0u8; 65536];
+    while got.len() < data.len() {
+        let n = pyssl_read(p.server, buf.as_mut_ptr().cast(), buf.len());
+        assert!(n > 0, "{n}");
+        got.extend_from_slice(&buf[..n as usize]);
+    }
+    assert_eq!(got, data);
+    // A blocked transport: the failure is returned, as ssl.py raises it.
+    let q = Pumped::new(PYSSL_COMPAT_3_14, 64);
+    q.handshake();
+    assert_eq!(
+        pyssl_sendall(q.client, data.as_ptr().cast(), data.len()),
+        WANT_WRITE as i32
+    );
+    assert_eq!(
+        pyssl_sendall(q.client, std::ptr::null(), 5),
+        pyssl_status::PYSSL_ERROR_BAD_ARGUMENT as i32
+    );
+}

@@ -21,14 +21,15 @@ pub mod info;
 pub mod membio;
 pub mod session;
 pub mod socket;
+pub mod sslpy;
 pub mod status;
 pub mod value;
 pub mod x509;
 
 // One flat namespace, as in the header.
 pub use self::{
-    context::*, error::*, hooks::*, info::*, membio::*, session::*, socket::*, status::*, value::*,
-    x509::*,
+    context::*, error::*, hooks::*, info::*, membio::*, session::*, socket::*, sslpy::*, status::*,
+    value::*, x509::*,
 };
 
 /// C's `ssize_t` (a byte count or a negative status); declared by
