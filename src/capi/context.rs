@@ -459,7 +459,8 @@ impl UserData {
 /// registered `userdata`. Return 0 to go on (CPython's None), a positive TLS
 /// alert number to abort the handshake with that alert (an int result), or
 /// a negative value for `handshake_failure` (CPython's exception case).
-/// The callback may call `pyssl_socket_set_context` on the socket.
+/// The callback may call `pyssl_socket_set_context` on the socket. It must
+/// not longjmp or throw out (see the notes at the top of this header).
 pub type pyssl_sni_callback = Option<
     extern "C" fn(
         sock: *mut pyssl_socket,
@@ -568,7 +569,8 @@ pub extern "C" fn pyssl_context_cert_store_stats(
 /// server's identity hint (NULL for None) and writes a NUL-terminated
 /// identity into `identity` (`max_identity_len` bytes including the NUL;
 /// an empty string for None) and the key into `psk`; returns the key's
-/// length, or < 0 to fail the handshake.
+/// length, or < 0 to fail the handshake. It must not longjmp or throw out
+/// (see the notes at the top of this header).
 pub type pyssl_psk_client_callback = Option<
     extern "C" fn(
         hint: *const c_char,
@@ -582,7 +584,8 @@ pub type pyssl_psk_client_callback = Option<
 
 /// PSK server callback (CPython 3.13 `set_psk_server_callback`): gets the
 /// client's identity (NULL for None), writes the key into `psk` and
-/// returns its length, or < 0 to fail the handshake.
+/// returns its length, or < 0 to fail the handshake. It must not longjmp or
+/// throw out (see the notes at the top of this header).
 pub type pyssl_psk_server_callback = Option<
     extern "C" fn(
         identity: *const c_char,
