@@ -371,7 +371,8 @@ typedef struct {
  Reads TLS bytes from the host's transport into `buf` (at most `len`):
  returns the count, 0 at EOF (the peer closed the stream),
  `PYSSL_ERROR_WANT_READ` or `PYSSL_ERROR_WANT_WRITE` when it would block,
- or -1 with `errno` set (any other negative value is taken as -1).
+ or -1 with `errno` set (any other negative value is taken as -1, an
+ `errno` of 0 as `EIO`).
  */
 typedef ssize_t (*pyssl_read_cb)(void *user, void *buf, size_t len);
 

@@ -390,6 +390,19 @@ extern "C" fn fd_write(user: *mut c_void, buf: *const c_void, len: usize) -> isi
     )
 }
 
+/// A client over callbacks doing recv/send on `fd`.
+fn fd_client(ctx: *mut pyssl_context, fd: RawFd) -> *mut pyssl_socket {
+    let user = fd as usize as *mut c_void;
+    pyssl_socket_new_cbs(
+        ctx,
+        Some(fd_read),
+        Some(fd_write),
+        user,
+        0,
+        c"localhost".as_ptr(),
+    )
+}
+
 /// Runs a client against a blocking pyssl fd server in a thread that
 /// handshakes, echoes one message, then ends as `server_end` says; returns
 /// what the client saw at each step.
@@ -416,14 +429,7 @@ fn scenario(compat: i32, over_callbacks: bool, server_end: &'static str) -> Vec<
         common::close(b);
     });
     let c = if over_callbacks {
-        pyssl_socket_new_cbs(
-            cctx,
-            Some(fd_read),
-            Some(fd_write),
-            a as usize as *mut c_void,
-            0,
-            c"localhost".as_ptr(),
-        )
+        fd_client(cctx, a)
     } else {
         pyssl_socket_new(cctx, a, 0, c"localhost".as_ptr())
     };
@@ -484,14 +490,7 @@ fn a_nonblocking_fd_under_callbacks_loops_on_want_read() {
         pyssl_socket_free(s);
         common::close(b);
     });
-    let c = pyssl_socket_new_cbs(
-        cctx,
-        Some(fd_read),
-        Some(fd_write),
-        a as usize as *mut c_void,
-        0,
-        c"localhost".as_ptr(),
-    );
+    let c = fd_client(cctx, a);
     let wait = || {
         let mut pfd = libc::pollfd {
             fd: a,
@@ -788,4 +787,61 @@ fn sendall_sends_everything() {
         pyssl_sendall(q.client, std::ptr::null(), 5),
         pyssl_status::PYSSL_ERROR_BAD_ARGUMENT as i32
     );
+}
+
+// ---------------------------------------------------------------------------
+// Against CPython: a python3.11 ssl server on loopback, a pyssl client over
+// callbacks doing recv/send on a TCP socket.
+
+#[test]
+fn callback_client_talks_to_a_cpython_server() {
+    const PYTHON: &str = "/usr/bin/python3.11";
+    if !std::path::Path::new(PYTHON).exists() {
+        println!("NOTICE: {PYTHON} is not installed: skipped");
+        return;
+    }
+    let c = common::certs();
+    let script = format!(
+        "import socket, ssl, sys\n\
+         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n\
+         ctx.load_cert_chain({:?}, {:?})\n\
+         ls = socket.create_server(('127.0.0.1', 0))\n\
+         print(ls.getsockname()[1], flush=True)\n\
+         s, _ = ls.accept()\n\
+         t = ctx.wrap_socket(s, server_side=True)\n\
+         t.sendall(t.recv(100).upper())\n\
+         print(t.version(), flush=True)\n\
+         t.unwrap()\n",
+        c.dir.join("server.pem").to_str().unwrap(),
+        c.dir.join("server.key").to_str().unwrap(),
+    );
+    let mut child = std::process::Command::new(PYTHON)
+        .arg("-c")
+        .arg(script)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut out, &mut line).unwrap();
+    let port: u16 = line.trim().parse().unwrap();
+    let tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&tcp);
+    let (cctx, sctx) = ctxs(PYSSL_COMPAT_3_14);
+    let s = fd_client(cctx, fd);
+    assert_eq!(pyssl_do_handshake(s), 0, "{}", err_message());
+    assert_eq!(pyssl_sendall(s, b"hello".as_ptr().cast(), 5), 0);
+    let mut buf = [0u8; 16];
+    assert_eq!(pyssl_read(s, buf.as_mut_ptr().cast(), buf.len()), 5);
+    assert_eq!(&buf[..5], b"HELLO");
+    // Python's unwrap: its close_notify reads as b'', ours completes it.
+    assert_eq!(pyssl_read(s, buf.as_mut_ptr().cast(), buf.len()), 0);
+    assert_eq!(pyssl_shutdown(s), 0, "{}", err_message());
+    line.clear();
+    std::io::BufRead::read_line(&mut out, &mut line).unwrap();
+    assert_eq!(line.trim(), "TLSv1.3");
+    assert!(child.wait().unwrap().success());
+    pyssl_socket_free(s);
+    pyssl_context_free(cctx);
+    pyssl_context_free(sctx);
 }

@@ -101,7 +101,8 @@ pub extern "C" fn pyssl_socket_new_bio(
 /// Reads TLS bytes from the host's transport into `buf` (at most `len`):
 /// returns the count, 0 at EOF (the peer closed the stream),
 /// `PYSSL_ERROR_WANT_READ` or `PYSSL_ERROR_WANT_WRITE` when it would block,
-/// or -1 with `errno` set (any other negative value is taken as -1).
+/// or -1 with `errno` set (any other negative value is taken as -1, an
+/// `errno` of 0 as `EIO`).
 pub type pyssl_read_cb =
     Option<extern "C" fn(user: *mut c_void, buf: *mut c_void, len: usize) -> ssize_t>;
 

@@ -34,7 +34,8 @@ pub enum HostIo {
     WantRead,
     /// Would block until the stream is writable.
     WantWrite,
-    /// Failed with this errno (an `OSError` as for a socket fd).
+    /// Failed with this errno (an `OSError` as for a socket fd; 0, a
+    /// transport that forgot to set it, is taken as `EIO`).
     Error(c_int),
 }
 
