@@ -423,6 +423,16 @@ fn scenario(compat: i32, over_callbacks: bool, server_end: &'static str) -> Vec<
                 let _ = pyssl_shutdown(s);
             }
             "ragged" => {}
+            // Closes with the client's next record unread: a reset.
+            "reset" => {
+                let mut pfd = libc::pollfd {
+                    fd: b,
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                // SAFETY: one valid pollfd.
+                assert_eq!(unsafe { libc::poll(&mut pfd, 1, 5000) }, 1);
+            }
             _ => unreachable!(),
         }
         pyssl_socket_free(s);
@@ -446,6 +456,9 @@ fn scenario(compat: i32, over_callbacks: bool, server_end: &'static str) -> Vec<
     step(pyssl_write(c, b"hello".as_ptr().cast(), 5));
     let mut buf = [0u8; 64];
     step(pyssl_read(c, buf.as_mut_ptr().cast(), buf.len()));
+    if server_end == "reset" {
+        step(pyssl_write(c, b"more".as_ptr().cast(), 4));
+    }
     server.join().unwrap();
     step(pyssl_read(c, buf.as_mut_ptr().cast(), buf.len()));
     step(pyssl_read(c, buf.as_mut_ptr().cast(), buf.len()));
@@ -459,7 +472,7 @@ fn scenario(compat: i32, over_callbacks: bool, server_end: &'static str) -> Vec<
 #[test]
 fn eofs_are_an_fd_sockets() {
     for compat in [PYSSL_COMPAT_3_11, PYSSL_COMPAT_3_13, PYSSL_COMPAT_3_14] {
-        for end in ["close_notify", "ragged"] {
+        for end in ["close_notify", "ragged", "reset"] {
             let fd = scenario(compat, false, end);
             let cb = scenario(compat, true, end);
             println!("{compat} {end}: {cb:?}");
