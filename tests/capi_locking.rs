@@ -728,3 +728,90 @@ fn fd_round(cctx: P<pyssl_context>, sctx: P<pyssl_context>) -> Result<(), String
     common::close(b);
     r
 }
+
+/// What the I/O callbacks of [`io_callbacks_run_without_the_host_lock`]
+/// pump into and out of: the server's memory BIOs.
+struct CbUser {
+    s_in: P<pyssl_memory_bio>,
+    s_out: P<pyssl_memory_bio>,
+    /// Set when a callback was entered with the host lock held.
+    held: AtomicBool,
+}
+
+extern "C" fn cb_read(user: *mut c_void, buf: *mut c_void, len: usize) -> isize {
+    // SAFETY: user is the test's CbUser, alive while the socket is.
+    let u = unsafe { &*(user as *const CbUser) };
+    if HOST.held_here() {
+        u.held.store(true, Ordering::SeqCst);
+    }
+    // As a host's callback does (PyGILState_Ensure), then back into pyssl.
+    match host(|| pyssl_memory_bio_read(u.s_out.get(), buf, len)) {
+        0 => pyssl_status::PYSSL_ERROR_WANT_READ as isize,
+        n => n,
+    }
+}
+
+extern "C" fn cb_write(user: *mut c_void, buf: *const c_void, len: usize) -> isize {
+    // SAFETY: as in cb_read.
+    let u = unsafe { &*(user as *const CbUser) };
+    if HOST.held_here() {
+        u.held.store(true, Ordering::SeqCst);
+    }
+    host(|| pyssl_memory_bio_write(u.s_in.get(), buf, len))
+}
+
+/// The I/O callbacks of a `pyssl_socket_new_cbs` socket run with the host
+/// lock released, and may take it and call pyssl (on other objects: here
+/// the peer's memory BIOs) without a deadlock.
+#[test]
+fn io_callbacks_run_without_the_host_lock() {
+    let (cctx, sctx) = (P(client_ctx()), P(server_ctx()));
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let r = host(|| {
+            let (s_in, s_out) = (P(pyssl_memory_bio_new()), P(pyssl_memory_bio_new()));
+            let server =
+                pyssl_socket_new_bio(sctx.get(), s_in.get(), s_out.get(), 1, std::ptr::null());
+            let user = Box::new(CbUser {
+                s_in,
+                s_out,
+                held: AtomicBool::new(false),
+            });
+            let client = pyssl_socket_new_cbs(
+                cctx.get(),
+                Some(cb_read),
+                Some(cb_write),
+                &*user as *const CbUser as *mut c_void,
+                0,
+                c"localhost".as_ptr(),
+            );
+            assert!(!client.is_null() && !server.is_null());
+            let (mut c, mut s) = (-1, -1);
+            for _ in 0..50 {
+                if c != 0 {
+                    c = pyssl_do_handshake(client);
+                }
+                if s != 0 {
+                    s = pyssl_do_handshake(server);
+                }
+                if c == 0 && s == 0 {
+                    break;
+                }
+            }
+            pyssl_socket_free(client);
+            pyssl_socket_free(server);
+            pyssl_memory_bio_free(s_in.get());
+            pyssl_memory_bio_free(s_out.get());
+            (c, s, user.held.load(Ordering::SeqCst))
+        });
+        let _ = tx.send(r);
+    });
+    let (c, s, held) = rx
+        .recv_timeout(STUCK)
+        .expect("deadlock: a handshake whose I/O callbacks take the host lock never returned");
+    assert_eq!((c, s), (0, 0), "{}", error_text());
+    assert!(!held, "an I/O callback ran with the host lock held");
+    pyssl_context_free(cctx.get());
+    pyssl_context_free(sctx.get());
+    assert_no_misuse();
+}
