@@ -154,7 +154,7 @@ impl OwnedError {
         OwnedError {
             exc_type: c_string(err.exc_type),
             message: c_string(&err.message),
-            strerror: err.strerror.as_deref().map(c_string),
+            strerror: err.strerror().map(c_string),
             library: err.library.map(c_string),
             reason: err.reason.map(c_string),
             verify_message: err.verify_message.as_deref().map(c_string),
@@ -304,7 +304,7 @@ pub extern "C" fn pyssl_error_get_args(e: *const pyssl_error) -> *mut super::val
         // SAFETY: handle checked by owned().
         let e = unsafe { owned(e) }?;
         Ok(super::value::value_into_raw(crate::value::Value::Tuple(
-            e.err.args.clone(),
+            e.err.args(),
         )))
     })
 }
