@@ -1,0 +1,1071 @@
+// _pyssl: MicroPython's binding of pyssl (include/pyssl.h). The `ssl` module
+// (ssl.py, frozen beside it) builds CPython's API from it: exception classes,
+// constants and create_default_context() live there, contexts and sockets
+// here.
+//
+// Rules this file keeps:
+// - pyssl's last error is per thread and overwritten by the next failing
+//   call: raise_last() copies every field before anything else calls pyssl.
+// - Nothing raises (nlr_raise) while a pyssl call is on the stack: every
+//   raise comes after the call returned. No pyssl callback is registered.
+// - A socket is pyssl_socket_new() over the MicroPython socket's fd
+//   (fileno()); the socket object is kept to poll it, close it and hand it
+//   back from unwrap().
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "py/mperrno.h"
+#include "py/objstr.h"
+#include "py/parsenum.h"
+#include "py/runtime.h"
+#include "py/stream.h"
+
+#include "pyssl.h"
+
+// Present once the library has them (include/pyssl.h and API.md name them);
+// weak, so this module runs on a library without them and uses them as soon
+// as it has them, with no rebuild.
+extern int pyssl_context_load_cert_chain_data(pyssl_context *, const void *cert, size_t cert_len,
+    const void *key, size_t key_len, const char *password) __attribute__((weak));
+
+MP_REGISTER_ROOT_POINTER(mp_obj_t pyssl_make_error);
+
+static int default_compat = PYSSL_COMPAT_3_11;
+
+/******************************************************************************/
+// Values and errors.
+
+static mp_obj_t value_to_obj_or_raise(const pyssl_value *v, bool *failed) {
+    if (*failed) {
+        return mp_const_none;
+    }
+    int kind = pyssl_value_kind(v);
+    switch (kind) {
+        case PYSSL_VALUE_NONE:
+            return mp_const_none;
+        case PYSSL_VALUE_BOOL:
+            return mp_obj_new_bool(pyssl_value_bool(v) == 1);
+        case PYSSL_VALUE_INT: {
+            int64_t i;
+            if (pyssl_value_int(v, &i) == 0) {
+                return mp_obj_new_int_from_ll(i);
+            }
+            char *text = pyssl_value_int_text(v);
+            if (text == NULL) {
+                *failed = true;
+                return mp_const_none;
+            }
+            size_t n = strlen(text);
+            vstr_t vs;
+            vstr_init(&vs, n + 1);
+            vstr_add_strn(&vs, text, n);
+            pyssl_string_free(text);
+            mp_obj_t r = mp_parse_num_integer(vs.buf, vs.len, 10, NULL);
+            vstr_clear(&vs);
+            return r;
+        }
+        case PYSSL_VALUE_STR: {
+            size_t len = 0;
+            const char *s = pyssl_value_str(v, &len);
+            if (s == NULL) {
+                *failed = true;
+                return mp_const_none;
+            }
+            return mp_obj_new_str(s, len);
+        }
+        case PYSSL_VALUE_BYTES: {
+            size_t len = 0;
+            const unsigned char *b = pyssl_value_bytes(v, &len);
+            if (b == NULL) {
+                *failed = true;
+                return mp_const_none;
+            }
+            return mp_obj_new_bytes(b, len);
+        }
+        case PYSSL_VALUE_TUPLE:
+        case PYSSL_VALUE_LIST: {
+            ssize_t n = pyssl_value_len(v);
+            if (n < 0) {
+                *failed = true;
+                return mp_const_none;
+            }
+            mp_obj_t items = kind == PYSSL_VALUE_TUPLE ? mp_obj_new_tuple(n, NULL) : mp_obj_new_list(n, NULL);
+            mp_obj_t *slots;
+            size_t len;
+            mp_obj_get_array(items, &len, &slots);
+            for (size_t i = 0; i < (size_t)n; i++) {
+                const pyssl_value *item = kind == PYSSL_VALUE_TUPLE ? pyssl_value_tuple_item(v, i) : pyssl_value_list_item(v, i);
+                slots[i] = item ? value_to_obj_or_raise(item, failed) : (*failed = true, mp_const_none);
+            }
+            return items;
+        }
+        case PYSSL_VALUE_DICT: {
+            ssize_t n = pyssl_value_len(v);
+            if (n < 0) {
+                *failed = true;
+                return mp_const_none;
+            }
+            // Insertion order, as CPython's dict (and its repr) keeps it: an
+            // ordered map, printed as a plain dict.
+            mp_obj_t d = mp_obj_new_dict(0);
+            mp_obj_dict_t *dict = MP_OBJ_TO_PTR(d);
+            dict->map.is_ordered = 1;
+            for (size_t i = 0; i < (size_t)n; i++) {
+                const pyssl_value *k = pyssl_value_dict_key(v, i);
+                const pyssl_value *val = pyssl_value_dict_value(v, i);
+                if (k == NULL || val == NULL) {
+                    *failed = true;
+                    return mp_const_none;
+                }
+                mp_obj_t ko = value_to_obj_or_raise(k, failed);
+                mp_obj_t vo = value_to_obj_or_raise(val, failed);
+                mp_obj_dict_store(d, ko, vo);
+            }
+            return d;
+        }
+        default:
+            *failed = true;
+            return mp_const_none;
+    }
+}
+
+static mp_obj_t opt_str(const char *s) {
+    return s ? mp_obj_new_str_from_cstr(s) : mp_const_none;
+}
+
+// Raises the calling thread's last pyssl error as the exception CPython
+// raises there. Every field is copied before anything else can call pyssl.
+static MP_NORETURN void raise_last(void) {
+    const char *type = pyssl_error_type();
+    const char *message = pyssl_error_message();
+    mp_obj_t o_type = mp_obj_new_str_from_cstr(type ? type : "SSLError");
+    mp_obj_t o_msg = mp_obj_new_str_from_cstr(message ? message : "unknown error");
+    mp_obj_t o_library = opt_str(pyssl_error_library());
+    mp_obj_t o_reason = opt_str(pyssl_error_reason());
+    long vcode = pyssl_error_verify_code();
+    mp_obj_t o_vcode = mp_obj_new_int(vcode);
+    mp_obj_t o_vmsg = opt_str(pyssl_error_verify_message());
+    mp_obj_t o_status = mp_obj_new_int(pyssl_error_status());
+    // Last: walking the args tuple may overwrite the last error.
+    mp_obj_t o_args = mp_const_empty_tuple;
+    pyssl_value *args = pyssl_error_args();
+    if (args != NULL) {
+        bool failed = false;
+        mp_obj_t a = value_to_obj_or_raise(args, &failed);
+        pyssl_value_free(args);
+        if (!failed) {
+            o_args = a;
+        }
+    }
+    mp_obj_t maker = MP_STATE_VM(pyssl_make_error);
+    if (maker == MP_OBJ_NULL || maker == mp_const_none) {
+        mp_raise_msg_varg(&mp_type_OSError, MP_ERROR_TEXT("%s: %s"),
+            mp_obj_str_get_str(o_type), mp_obj_str_get_str(o_msg));
+    }
+    mp_obj_t argv[8] = {o_type, o_args, o_msg, o_library, o_reason, o_vcode, o_vmsg, o_status};
+    nlr_raise(mp_call_function_n_kw(maker, 8, 0, argv));
+}
+
+static void check(int ret) {
+    if (ret < 0) {
+        raise_last();
+    }
+}
+
+static mp_obj_t pyssl_set_error_maker(mp_obj_t f) {
+    MP_STATE_VM(pyssl_make_error) = f;
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(pyssl_set_error_maker_obj, pyssl_set_error_maker);
+
+static mp_obj_t pyssl_set_compat(mp_obj_t c) {
+    default_compat = mp_obj_get_int(c);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(pyssl_set_compat_obj, pyssl_set_compat);
+
+/******************************************************************************/
+// Certificates and keys as bytes, until the library loads them from memory
+// (pyssl_context_load_cert_chain_data): written as PEM into a memfd that
+// OpenSSL reads through /proc/self/fd.
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static void vstr_add_pem(vstr_t *out, const char *label, const uint8_t *der, size_t len) {
+    vstr_printf(out, "-----BEGIN %s-----\n", label);
+    size_t col = 0;
+    for (size_t i = 0; i < len; i += 3) {
+        uint32_t n = der[i] << 16;
+        if (i + 1 < len) {
+            n |= der[i + 1] << 8;
+        }
+        if (i + 2 < len) {
+            n |= der[i + 2];
+        }
+        vstr_add_byte(out, b64[(n >> 18) & 63]);
+        vstr_add_byte(out, b64[(n >> 12) & 63]);
+        vstr_add_byte(out, i + 1 < len ? b64[(n >> 6) & 63] : '=');
+        vstr_add_byte(out, i + 2 < len ? b64[n & 63] : '=');
+        col += 4;
+        if (col == 64) {
+            vstr_add_byte(out, '\n');
+            col = 0;
+        }
+    }
+    if (col) {
+        vstr_add_byte(out, '\n');
+    }
+    vstr_printf(out, "-----END %s-----\n", label);
+}
+
+// Skips a DER tag and length at *p; returns the content length or -1.
+static long der_header(const uint8_t **p, const uint8_t *end, uint8_t *tag) {
+    if (end - *p < 2) {
+        return -1;
+    }
+    *tag = *(*p)++;
+    size_t len = *(*p)++;
+    if (len & 0x80) {
+        size_t n = len & 0x7f;
+        if (n == 0 || n > 3 || (size_t)(end - *p) < n) {
+            return -1;
+        }
+        len = 0;
+        while (n--) {
+            len = (len << 8) | *(*p)++;
+        }
+    }
+    return (size_t)(end - *p) < len ? -1 : (long)len;
+}
+
+// The PEM label of a DER private key: PKCS#8 (SEQUENCE {INTEGER, SEQUENCE
+// AlgorithmIdentifier, ...}), PKCS#1 RSA (INTEGER 0, INTEGER modulus) or
+// SEC1 EC (INTEGER 1, OCTET STRING).
+static const char *der_key_label(const uint8_t *der, size_t len) {
+    const uint8_t *p = der, *end = der + len;
+    uint8_t tag;
+    if (der_header(&p, end, &tag) < 0 || tag != 0x30) {
+        return "PRIVATE KEY";
+    }
+    long n = der_header(&p, end, &tag);
+    if (n < 0 || tag != 0x02) {
+        return "PRIVATE KEY";
+    }
+    p += n;
+    if (p >= end) {
+        return "PRIVATE KEY";
+    }
+    switch (*p) {
+        case 0x02:
+            return "RSA PRIVATE KEY";
+        case 0x04:
+            return "EC PRIVATE KEY";
+        default:
+            return "PRIVATE KEY";
+    }
+}
+
+static bool is_pem(const uint8_t *b, size_t len) {
+    return len >= 10 && memmem(b, len, "-----BEGIN", 10) != NULL;
+}
+
+// A memfd holding `data` as PEM; its path is written into `path`.
+static int pem_memfd(mp_obj_t data, bool key, char *path, size_t pathlen) {
+    mp_buffer_info_t bi;
+    mp_get_buffer_raise(data, &bi, MP_BUFFER_READ);
+    vstr_t pem;
+    vstr_init(&pem, bi.len * 2 + 128);
+    if (is_pem(bi.buf, bi.len)) {
+        vstr_add_strn(&pem, bi.buf, bi.len);
+    } else {
+        vstr_add_pem(&pem, key ? der_key_label(bi.buf, bi.len) : "CERTIFICATE", bi.buf, bi.len);
+    }
+    int fd = memfd_create(key ? "pyssl-key" : "pyssl-cert", MFD_CLOEXEC);
+    if (fd < 0) {
+        vstr_clear(&pem);
+        mp_raise_OSError(errno);
+    }
+    size_t off = 0;
+    while (off < pem.len) {
+        ssize_t w = write(fd, pem.buf + off, pem.len - off);
+        if (w <= 0) {
+            int e = errno;
+            close(fd);
+            vstr_clear(&pem);
+            mp_raise_OSError(e);
+        }
+        off += w;
+    }
+    vstr_clear(&pem);
+    snprintf(path, pathlen, "/proc/self/fd/%d", fd);
+    return fd;
+}
+
+/******************************************************************************/
+// SSLContext.
+
+typedef struct {
+    mp_obj_base_t base;
+    pyssl_context *ctx;
+    int protocol;
+} ctx_obj_t;
+
+static const mp_obj_type_t ctx_type;
+static const mp_obj_type_t sock_type;
+
+static ctx_obj_t *get_ctx(mp_obj_t o) {
+    ctx_obj_t *self = MP_OBJ_TO_PTR(mp_obj_cast_to_native_base(o, MP_OBJ_FROM_PTR(&ctx_type)));
+    if (self == NULL || self->ctx == NULL) {
+        mp_raise_ValueError(MP_ERROR_TEXT("SSLContext not initialised"));
+    }
+    return self;
+}
+
+static mp_obj_t ctx_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
+    mp_arg_check_num(n_args, n_kw, 1, 1, false);
+    int protocol = mp_obj_get_int(args[0]);
+    pyssl_context *c = pyssl_context_new_compat(protocol, default_compat);
+    if (c == NULL) {
+        raise_last();
+    }
+    ctx_obj_t *self = mp_obj_malloc_with_finaliser(ctx_obj_t, type);
+    self->ctx = c;
+    self->protocol = protocol;
+    return MP_OBJ_FROM_PTR(self);
+}
+
+static mp_obj_t ctx_del(mp_obj_t o) {
+    ctx_obj_t *self = MP_OBJ_TO_PTR(mp_obj_cast_to_native_base(o, MP_OBJ_FROM_PTR(&ctx_type)));
+    if (self && self->ctx) {
+        pyssl_context_free(self->ctx);
+        self->ctx = NULL;
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(ctx_del_obj, ctx_del);
+
+static const char *opt_cstr(mp_obj_t o) {
+    return o == mp_const_none ? NULL : mp_obj_str_get_str(o);
+}
+
+// load_cert_chain(certfile, keyfile=None, password=None): paths (str), or
+// the certificate chain and key as PEM or DER bytes.
+static mp_obj_t ctx_load_cert_chain(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    enum { ARG_certfile, ARG_keyfile, ARG_password };
+    static const mp_arg_t allowed[] = {
+        { MP_QSTR_certfile, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = mp_const_none} },
+        { MP_QSTR_keyfile, MP_ARG_OBJ, {.u_obj = mp_const_none} },
+        { MP_QSTR_password, MP_ARG_OBJ, {.u_obj = mp_const_none} },
+    };
+    mp_arg_val_t a[MP_ARRAY_SIZE(allowed)];
+    mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed), allowed, a);
+    ctx_obj_t *self = get_ctx(pos_args[0]);
+    mp_obj_t cert = a[ARG_certfile].u_obj, key = a[ARG_keyfile].u_obj;
+    const char *password = opt_cstr(a[ARG_password].u_obj);
+    bool cert_bytes = !mp_obj_is_str(cert);
+    bool key_bytes = key != mp_const_none && !mp_obj_is_str(key);
+    if (!cert_bytes && !key_bytes) {
+        check(pyssl_context_load_cert_chain(self->ctx, mp_obj_str_get_str(cert), opt_cstr(key), password));
+        return mp_const_none;
+    }
+    if (pyssl_context_load_cert_chain_data != NULL && cert_bytes && (key == mp_const_none || key_bytes)) {
+        mp_buffer_info_t cb, kb = {0};
+        mp_get_buffer_raise(cert, &cb, MP_BUFFER_READ);
+        if (key != mp_const_none) {
+            mp_get_buffer_raise(key, &kb, MP_BUFFER_READ);
+        }
+        check(pyssl_context_load_cert_chain_data(self->ctx, cb.buf, cb.len, kb.buf, kb.len, password));
+        return mp_const_none;
+    }
+    char cpath[48], kpath[48];
+    int cfd = -1, kfd = -1;
+    if (cert_bytes) {
+        cfd = pem_memfd(cert, false, cpath, sizeof(cpath));
+    }
+    if (key_bytes) {
+        kfd = pem_memfd(key, true, kpath, sizeof(kpath));
+    }
+    int ret = pyssl_context_load_cert_chain(self->ctx,
+        cert_bytes ? cpath : mp_obj_str_get_str(cert),
+        key == mp_const_none ? NULL : key_bytes ? kpath : mp_obj_str_get_str(key),
+        password);
+    // Raise only after the fds are gone; close() does not touch pyssl's error.
+    if (cfd >= 0) {
+        close(cfd);
+    }
+    if (kfd >= 0) {
+        close(kfd);
+    }
+    check(ret);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_KW(ctx_load_cert_chain_obj, 2, ctx_load_cert_chain);
+
+static mp_obj_t ctx_load_verify_locations(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    enum { ARG_cafile, ARG_capath, ARG_cadata };
+    static const mp_arg_t allowed[] = {
+        { MP_QSTR_cafile, MP_ARG_OBJ, {.u_obj = mp_const_none} },
+        { MP_QSTR_capath, MP_ARG_OBJ, {.u_obj = mp_const_none} },
+        { MP_QSTR_cadata, MP_ARG_OBJ, {.u_obj = mp_const_none} },
+    };
+    mp_arg_val_t a[MP_ARRAY_SIZE(allowed)];
+    mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed), allowed, a);
+    ctx_obj_t *self = get_ctx(pos_args[0]);
+    mp_obj_t cafile = a[ARG_cafile].u_obj, capath = a[ARG_capath].u_obj, cadata = a[ARG_cadata].u_obj;
+    if (cafile == mp_const_none && capath == mp_const_none && cadata == mp_const_none) {
+        mp_raise_TypeError(MP_ERROR_TEXT("cafile, capath and cadata cannot be all omitted"));
+    }
+    if (cafile != mp_const_none || capath != mp_const_none) {
+        check(pyssl_context_load_verify_locations(self->ctx, opt_cstr(cafile), opt_cstr(capath)));
+    }
+    if (cadata != mp_const_none) {
+        mp_buffer_info_t bi;
+        bool pem = mp_obj_is_str(cadata);
+        mp_get_buffer_raise(cadata, &bi, MP_BUFFER_READ);
+        check(pyssl_context_load_verify_data(self->ctx, bi.buf, bi.len, pem));
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_KW(ctx_load_verify_locations_obj, 1, ctx_load_verify_locations);
+
+static mp_obj_t ctx_load_default_certs(size_t n_args, const mp_obj_t *args) {
+    check(pyssl_context_load_default_certs(get_ctx(args[0])->ctx));
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(ctx_load_default_certs_obj, 1, 2, ctx_load_default_certs);
+
+static mp_obj_t ctx_set_ciphers(mp_obj_t o, mp_obj_t ciphers) {
+    check(pyssl_context_set_ciphers(get_ctx(o)->ctx, mp_obj_str_get_str(ciphers)));
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(ctx_set_ciphers_obj, ctx_set_ciphers);
+
+// set_alpn_protocols(["h2", "http/1.1"]): the wire format ssl.py builds.
+static mp_obj_t ctx_set_alpn_protocols(mp_obj_t o, mp_obj_t protos) {
+    ctx_obj_t *self = get_ctx(o);
+    vstr_t wire;
+    vstr_init(&wire, 32);
+    mp_obj_t iter = mp_getiter(protos, NULL), item;
+    while ((item = mp_iternext(iter)) != MP_OBJ_STOP_ITERATION) {
+        size_t len;
+        const char *p = mp_obj_str_get_data(item, &len);
+        if (len == 0 || len > 255) {
+            vstr_clear(&wire);
+            mp_raise_ValueError(MP_ERROR_TEXT("ALPN protocols must be 1 to 255 in length"));
+        }
+        vstr_add_byte(&wire, (byte)len);
+        vstr_add_strn(&wire, p, len);
+    }
+    int ret = pyssl_context_set_alpn_protocols(self->ctx, (const unsigned char *)wire.buf, wire.len);
+    vstr_clear(&wire);
+    check(ret);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(ctx_set_alpn_protocols_obj, ctx_set_alpn_protocols);
+
+static mp_obj_t sock_new(ctx_obj_t *ctx, mp_obj_t sock, bool server_side, mp_obj_t server_hostname,
+    bool do_handshake_on_connect, bool suppress_ragged_eofs);
+
+static mp_obj_t ctx_wrap_socket(size_t n_args, const mp_obj_t *pos_args, mp_map_t *kw_args) {
+    enum { ARG_sock, ARG_server_side, ARG_do_handshake_on_connect, ARG_suppress_ragged_eofs, ARG_server_hostname };
+    static const mp_arg_t allowed[] = {
+        { MP_QSTR_sock, MP_ARG_REQUIRED | MP_ARG_OBJ, {.u_obj = mp_const_none} },
+        { MP_QSTR_server_side, MP_ARG_BOOL, {.u_bool = false} },
+        { MP_QSTR_do_handshake_on_connect, MP_ARG_BOOL, {.u_bool = true} },
+        { MP_QSTR_suppress_ragged_eofs, MP_ARG_BOOL, {.u_bool = true} },
+        { MP_QSTR_server_hostname, MP_ARG_OBJ, {.u_obj = mp_const_none} },
+    };
+    mp_arg_val_t a[MP_ARRAY_SIZE(allowed)];
+    mp_arg_parse_all(n_args - 1, pos_args + 1, kw_args, MP_ARRAY_SIZE(allowed), allowed, a);
+    return sock_new(get_ctx(pos_args[0]), a[ARG_sock].u_obj, a[ARG_server_side].u_bool,
+        a[ARG_server_hostname].u_obj, a[ARG_do_handshake_on_connect].u_bool, a[ARG_suppress_ragged_eofs].u_bool);
+}
+static MP_DEFINE_CONST_FUN_OBJ_KW(ctx_wrap_socket_obj, 2, ctx_wrap_socket);
+
+static void ctx_attr(mp_obj_t o, qstr attr, mp_obj_t *dest) {
+    ctx_obj_t *self = MP_OBJ_TO_PTR(o);
+    if (dest[0] == MP_OBJ_NULL) {
+        // load
+        switch (attr) {
+            case MP_QSTR_verify_mode: {
+                int m = pyssl_context_get_verify_mode(self->ctx);
+                check(m);
+                dest[0] = mp_obj_new_int(m);
+                return;
+            }
+            case MP_QSTR_check_hostname: {
+                int c = pyssl_context_get_check_hostname(self->ctx);
+                check(c);
+                dest[0] = mp_obj_new_bool(c);
+                return;
+            }
+            case MP_QSTR_protocol:
+                dest[0] = mp_obj_new_int(self->protocol);
+                return;
+            case MP_QSTR_minimum_version: {
+                int v = pyssl_context_get_minimum_version(self->ctx);
+                dest[0] = mp_obj_new_int(v);
+                return;
+            }
+            case MP_QSTR_maximum_version: {
+                int v = pyssl_context_get_maximum_version(self->ctx);
+                dest[0] = mp_obj_new_int(v);
+                return;
+            }
+            default:
+                dest[1] = MP_OBJ_SENTINEL;  // methods
+                return;
+        }
+    } else if (dest[1] != MP_OBJ_NULL) {
+        // store
+        switch (attr) {
+            case MP_QSTR_verify_mode:
+                check(pyssl_context_set_verify_mode(self->ctx, mp_obj_get_int(dest[1])));
+                break;
+            case MP_QSTR_check_hostname:
+                check(pyssl_context_set_check_hostname(self->ctx, mp_obj_is_true(dest[1])));
+                break;
+            case MP_QSTR_minimum_version:
+                check(pyssl_context_set_minimum_version(self->ctx, mp_obj_get_int(dest[1])));
+                break;
+            case MP_QSTR_maximum_version:
+                check(pyssl_context_set_maximum_version(self->ctx, mp_obj_get_int(dest[1])));
+                break;
+            default:
+                return;  // AttributeError
+        }
+        dest[0] = MP_OBJ_NULL;
+    }
+}
+
+static const mp_rom_map_elem_t ctx_locals_table[] = {
+    { MP_ROM_QSTR(MP_QSTR___del__), MP_ROM_PTR(&ctx_del_obj) },
+    { MP_ROM_QSTR(MP_QSTR_load_cert_chain), MP_ROM_PTR(&ctx_load_cert_chain_obj) },
+    { MP_ROM_QSTR(MP_QSTR_load_verify_locations), MP_ROM_PTR(&ctx_load_verify_locations_obj) },
+    { MP_ROM_QSTR(MP_QSTR_load_default_certs), MP_ROM_PTR(&ctx_load_default_certs_obj) },
+    { MP_ROM_QSTR(MP_QSTR_set_default_verify_paths), MP_ROM_PTR(&ctx_load_default_certs_obj) },
+    { MP_ROM_QSTR(MP_QSTR_set_ciphers), MP_ROM_PTR(&ctx_set_ciphers_obj) },
+    { MP_ROM_QSTR(MP_QSTR_set_alpn_protocols), MP_ROM_PTR(&ctx_set_alpn_protocols_obj) },
+    { MP_ROM_QSTR(MP_QSTR_wrap_socket), MP_ROM_PTR(&ctx_wrap_socket_obj) },
+};
+static MP_DEFINE_CONST_DICT(ctx_locals, ctx_locals_table);
+
+static MP_DEFINE_CONST_OBJ_TYPE(
+    ctx_type,
+    MP_QSTR_SSLContext,
+    MP_TYPE_FLAG_NONE,
+    make_new, ctx_make_new,
+    attr, ctx_attr,
+    locals_dict, &ctx_locals
+    );
+
+/******************************************************************************/
+// SSLSocket.
+
+typedef struct {
+    mp_obj_base_t base;
+    pyssl_socket *ssl;
+    mp_obj_t sock;      // the MicroPython socket (MP_OBJ_NULL once closed)
+    mp_obj_t context;
+    mp_obj_t server_hostname;
+    uintptr_t poll_mask;  // the direction the last want-read/write asked for
+    bool server_side;
+    bool suppress_ragged_eofs;
+} sock_obj_t;
+
+static sock_obj_t *get_sock(mp_obj_t o) {
+    sock_obj_t *self = MP_OBJ_TO_PTR(o);
+    if (self->ssl == NULL) {
+        // CPython: a closed SSLSocket is a closed socket (EBADF), an
+        // unwrapped one has no _sslobj.
+        mp_raise_OSError(MP_EBADF);
+    }
+    return self;
+}
+
+static int sock_fd(mp_obj_t sock) {
+    mp_obj_t dest[2];
+    mp_load_method_maybe(sock, MP_QSTR_fileno, dest);
+    if (dest[0] == MP_OBJ_NULL) {
+        mp_raise_TypeError(MP_ERROR_TEXT("ssl needs a socket with fileno() (stream objects need pyssl_socket_new_cbs)"));
+    }
+    return mp_obj_get_int(mp_call_method_n_kw(0, 0, dest));
+}
+
+static mp_obj_t sock_new(ctx_obj_t *ctx, mp_obj_t sock, bool server_side, mp_obj_t server_hostname,
+    bool do_handshake_on_connect, bool suppress_ragged_eofs) {
+    int fd = sock_fd(sock);
+    // ssl.py's checks before _wrap_socket.
+    if (server_side && server_hostname != mp_const_none) {
+        mp_raise_ValueError(MP_ERROR_TEXT("server_hostname can only be specified in client mode"));
+    }
+    // MicroPython's sockets have no gettimeout(): the fd's O_NONBLOCK says
+    // which of CPython's blocking (None) and non-blocking (0.0) it is.
+    int fl = fcntl(fd, F_GETFL);
+    bool nonblocking = fl >= 0 && (fl & O_NONBLOCK);
+    if (do_handshake_on_connect && nonblocking) {
+        mp_raise_ValueError(MP_ERROR_TEXT("do_handshake_on_connect should not be specified for non-blocking sockets"));
+    }
+    const char *host = server_hostname == mp_const_none ? NULL : mp_obj_str_get_str(server_hostname);
+    pyssl_socket *s = pyssl_socket_new(ctx->ctx, fd, server_side, host);
+    if (s == NULL) {
+        raise_last();
+    }
+    if (pyssl_socket_set_timeout(s, nonblocking ? 0.0 : -1.0) < 0) {
+        // copy the error out first, then free
+        const char *m = pyssl_error_message();
+        mp_obj_t msg = mp_obj_new_str_from_cstr(m ? m : "settimeout failed");
+        pyssl_socket_free(s);
+        mp_raise_msg_varg(&mp_type_OSError, MP_ERROR_TEXT("%s"), mp_obj_str_get_str(msg));
+    }
+    sock_obj_t *self = mp_obj_malloc_with_finaliser(sock_obj_t, &sock_type);
+    self->ssl = s;
+    self->sock = sock;
+    self->context = MP_OBJ_FROM_PTR(ctx);
+    self->server_hostname = server_hostname;
+    self->poll_mask = 0;
+    self->server_side = server_side;
+    self->suppress_ragged_eofs = suppress_ragged_eofs;
+    if (do_handshake_on_connect) {
+        int ret = pyssl_do_handshake(s);
+        if (ret < 0) {
+            // CPython's SSLSocket closes itself when the handshake in its
+            // constructor fails (the socket object stays the caller's).
+            nlr_buf_t nlr;
+            if (nlr_push(&nlr) == 0) {
+                raise_last();
+            } else {
+                pyssl_socket_free(self->ssl);
+                self->ssl = NULL;
+                nlr_jump(nlr.ret_val);
+            }
+        }
+    }
+    return MP_OBJ_FROM_PTR(self);
+}
+
+// The stream protocol (read/readinto/readline/write and asyncio): would-block
+// is MP_EAGAIN (None from read()/write(), as MicroPython's own sockets); any
+// other failure raises CPython's exception.
+static mp_uint_t sock_stream_read(mp_obj_t o, void *buf, mp_uint_t size, int *errcode) {
+    sock_obj_t *self = MP_OBJ_TO_PTR(o);
+    self->poll_mask = 0;
+    if (self->ssl == NULL) {
+        *errcode = MP_EBADF;
+        return MP_STREAM_ERROR;
+    }
+    ssize_t n = pyssl_read(self->ssl, buf, size);
+    if (n >= 0) {
+        return n;
+    }
+    if (n == PYSSL_ERROR_WANT_READ || n == PYSSL_ERROR_WANT_WRITE) {
+        self->poll_mask = n == PYSSL_ERROR_WANT_READ ? MP_STREAM_POLL_RD : MP_STREAM_POLL_WR;
+        *errcode = MP_EAGAIN;
+        return MP_STREAM_ERROR;
+    }
+    if (n == PYSSL_ERROR_EOF && self->suppress_ragged_eofs) {
+        return 0;
+    }
+    raise_last();
+}
+
+static mp_uint_t sock_stream_write(mp_obj_t o, const void *buf, mp_uint_t size, int *errcode) {
+    sock_obj_t *self = MP_OBJ_TO_PTR(o);
+    self->poll_mask = 0;
+    if (self->ssl == NULL) {
+        *errcode = MP_EBADF;
+        return MP_STREAM_ERROR;
+    }
+    ssize_t n = pyssl_write(self->ssl, buf, size);
+    if (n >= 0) {
+        return n;
+    }
+    if (n == PYSSL_ERROR_WANT_READ || n == PYSSL_ERROR_WANT_WRITE) {
+        self->poll_mask = n == PYSSL_ERROR_WANT_READ ? MP_STREAM_POLL_RD : MP_STREAM_POLL_WR;
+        *errcode = MP_EAGAIN;
+        return MP_STREAM_ERROR;
+    }
+    raise_last();
+}
+
+static void sock_close_raw(sock_obj_t *self) {
+    if (self->ssl) {
+        pyssl_socket_free(self->ssl);
+        self->ssl = NULL;
+    }
+}
+
+static mp_uint_t sock_ioctl(mp_obj_t o, mp_uint_t request, uintptr_t arg, int *errcode) {
+    sock_obj_t *self = MP_OBJ_TO_PTR(o);
+    mp_obj_t sock = self->sock;
+    if (request == MP_STREAM_CLOSE) {
+        sock_close_raw(self);
+        if (sock == MP_OBJ_NULL) {
+            return 0;
+        }
+        self->sock = MP_OBJ_NULL;
+        return mp_get_stream(sock)->ioctl(sock, MP_STREAM_CLOSE, 0, errcode);
+    }
+    if (request != MP_STREAM_POLL) {
+        *errcode = MP_EINVAL;
+        return MP_STREAM_ERROR;
+    }
+    if (sock == MP_OBJ_NULL || self->ssl == NULL) {
+        return MP_STREAM_POLL_NVAL;
+    }
+    // Decrypted bytes already buffered: readable without I/O.
+    mp_uint_t ret = 0;
+    if ((arg & MP_STREAM_POLL_RD) && pyssl_socket_pending(self->ssl) > 0) {
+        ret |= MP_STREAM_POLL_RD;
+        if (arg == MP_STREAM_POLL_RD) {
+            return ret;
+        }
+    }
+    // After a want-read/write, poll the direction TLS needs and report it
+    // as the one asked for, so that the caller retries its operation.
+    uintptr_t rdwr = MP_STREAM_POLL_RD | MP_STREAM_POLL_WR;
+    uintptr_t asked = arg & rdwr;
+    uintptr_t q = arg;
+    if (self->poll_mask && asked) {
+        q = (arg & ~rdwr) | self->poll_mask;
+    }
+    mp_uint_t r = mp_get_stream(sock)->ioctl(sock, MP_STREAM_POLL, q, errcode);
+    if (r == MP_STREAM_ERROR) {
+        return r;
+    }
+    if (self->poll_mask && (r & self->poll_mask)) {
+        r = (r & ~rdwr) | asked;
+    }
+    return ret | r;
+}
+
+// CPython's SSLSocket.recv/recv_into/send: want-read/write raise
+// SSLWantReadError/SSLWantWriteError; a ragged EOF reads as b'' with
+// suppress_ragged_eofs.
+static ssize_t sock_read_raise(sock_obj_t *self, void *buf, size_t len) {
+    ssize_t n = pyssl_read(self->ssl, buf, len);
+    if (n >= 0) {
+        return n;
+    }
+    if (n == PYSSL_ERROR_EOF && self->suppress_ragged_eofs) {
+        return 0;
+    }
+    raise_last();
+}
+
+static mp_obj_t sock_recv(size_t n_args, const mp_obj_t *args) {
+    sock_obj_t *self = get_sock(args[0]);
+    mp_int_t len = n_args > 1 ? mp_obj_get_int(args[1]) : 1024;
+    if (len < 0) {
+        mp_raise_ValueError(MP_ERROR_TEXT("negative buffersize in recv"));
+    }
+    vstr_t vs;
+    vstr_init_len(&vs, len);
+    ssize_t n;
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        n = sock_read_raise(self, vs.buf, len);
+        nlr_pop();
+    } else {
+        vstr_clear(&vs);
+        nlr_jump(nlr.ret_val);
+    }
+    vs.len = n;
+    return mp_obj_new_bytes_from_vstr(&vs);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sock_recv_obj, 1, 3, sock_recv);
+
+static mp_obj_t sock_recv_into(size_t n_args, const mp_obj_t *args) {
+    sock_obj_t *self = get_sock(args[0]);
+    mp_buffer_info_t bi;
+    mp_get_buffer_raise(args[1], &bi, MP_BUFFER_WRITE);
+    size_t len = bi.len;
+    if (n_args > 2 && mp_obj_get_int(args[2]) > 0 && (size_t)mp_obj_get_int(args[2]) < len) {
+        len = mp_obj_get_int(args[2]);
+    }
+    return mp_obj_new_int(sock_read_raise(self, bi.buf, len));
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sock_recv_into_obj, 2, 4, sock_recv_into);
+
+static mp_obj_t sock_send(size_t n_args, const mp_obj_t *args) {
+    sock_obj_t *self = get_sock(args[0]);
+    mp_buffer_info_t bi;
+    mp_get_buffer_raise(args[1], &bi, MP_BUFFER_READ);
+    ssize_t n = pyssl_write(self->ssl, bi.buf, bi.len);
+    check(n);
+    return mp_obj_new_int(n);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sock_send_obj, 2, 3, sock_send);
+
+static mp_obj_t sock_sendall(size_t n_args, const mp_obj_t *args) {
+    sock_obj_t *self = get_sock(args[0]);
+    mp_buffer_info_t bi;
+    mp_get_buffer_raise(args[1], &bi, MP_BUFFER_READ);
+    // ssl.py's sendall: send() until all is out (pyssl_write never writes
+    // part of its buffer, so one call does it, or raises).
+    size_t off = 0;
+    while (off < bi.len) {
+        ssize_t n = pyssl_write(self->ssl, (const char *)bi.buf + off, bi.len - off);
+        check(n);
+        off += n;
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sock_sendall_obj, 2, 3, sock_sendall);
+
+static mp_obj_t sock_do_handshake(mp_obj_t o) {
+    sock_obj_t *self = get_sock(o);
+    self->poll_mask = 0;
+    check(pyssl_do_handshake(self->ssl));
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(sock_do_handshake_obj, sock_do_handshake);
+
+// unwrap(): close_notify both ways, then the plain socket back.
+static mp_obj_t sock_unwrap(mp_obj_t o) {
+    sock_obj_t *self = get_sock(o);
+    check(pyssl_shutdown(self->ssl));
+    sock_close_raw(self);
+    mp_obj_t sock = self->sock;
+    self->sock = MP_OBJ_NULL;
+    return sock;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(sock_unwrap_obj, sock_unwrap);
+
+static mp_obj_t sock_getpeercert(size_t n_args, const mp_obj_t *args) {
+    sock_obj_t *self = get_sock(args[0]);
+    int binary = n_args > 1 && mp_obj_is_true(args[1]);
+    pyssl_value *v = NULL;
+    check(pyssl_getpeercert(self->ssl, binary, &v));
+    if (v == NULL) {
+        return mp_const_none;
+    }
+    bool failed = false;
+    mp_obj_t r;
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        r = value_to_obj_or_raise(v, &failed);
+        nlr_pop();
+    } else {
+        pyssl_value_free(v);
+        nlr_jump(nlr.ret_val);
+    }
+    if (failed) {
+        mp_obj_t exc = MP_OBJ_NULL;
+        if (nlr_push(&nlr) == 0) {
+            raise_last();
+        } else {
+            exc = MP_OBJ_FROM_PTR(nlr.ret_val);
+        }
+        pyssl_value_free(v);
+        nlr_raise(exc);
+    }
+    pyssl_value_free(v);
+    return r;
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sock_getpeercert_obj, 1, 2, sock_getpeercert);
+
+static mp_obj_t sock_cipher(mp_obj_t o) {
+    sock_obj_t *self = get_sock(o);
+    const char *name = NULL, *proto = NULL;
+    int bits = 0;
+    int r = pyssl_socket_cipher(self->ssl, &name, &proto, &bits);
+    check(r);
+    if (r == 0) {
+        return mp_const_none;
+    }
+    mp_obj_t t[3] = {opt_str(name), opt_str(proto), mp_obj_new_int(bits)};
+    return mp_obj_new_tuple(3, t);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(sock_cipher_obj, sock_cipher);
+
+static mp_obj_t sock_version(mp_obj_t o) {
+    sock_obj_t *self = get_sock(o);
+    return opt_str(pyssl_socket_version(self->ssl));
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(sock_version_obj, sock_version);
+
+static mp_obj_t sock_selected_alpn_protocol(mp_obj_t o) {
+    sock_obj_t *self = get_sock(o);
+    unsigned char buf[256];
+    ssize_t n = pyssl_socket_selected_alpn_protocol(self->ssl, buf, sizeof(buf));
+    check(n);
+    if (n == 0) {
+        return mp_const_none;
+    }
+    return mp_obj_new_str((const char *)buf, n);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(sock_selected_alpn_protocol_obj, sock_selected_alpn_protocol);
+
+static mp_obj_t sock_pending(mp_obj_t o) {
+    sock_obj_t *self = get_sock(o);
+    ssize_t n = pyssl_socket_pending(self->ssl);
+    check(n);
+    return mp_obj_new_int(n);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(sock_pending_obj, sock_pending);
+
+static mp_obj_t sock_settimeout(mp_obj_t o, mp_obj_t t) {
+    sock_obj_t *self = MP_OBJ_TO_PTR(o);
+    if (self->sock != MP_OBJ_NULL) {
+        mp_obj_t dest[3];
+        mp_load_method(self->sock, MP_QSTR_settimeout, dest);
+        dest[2] = t;
+        mp_call_method_n_kw(1, 0, dest);
+    }
+    if (self->ssl) {
+        check(pyssl_socket_set_timeout(self->ssl, t == mp_const_none ? -1.0 : mp_obj_get_float(t)));
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(sock_settimeout_obj, sock_settimeout);
+
+static mp_obj_t sock_setblocking(mp_obj_t o, mp_obj_t flag) {
+    sock_obj_t *self = MP_OBJ_TO_PTR(o);
+    if (self->sock != MP_OBJ_NULL) {
+        mp_obj_t dest[3];
+        mp_load_method(self->sock, MP_QSTR_setblocking, dest);
+        dest[2] = flag;
+        mp_call_method_n_kw(1, 0, dest);
+    }
+    if (self->ssl) {
+        check(pyssl_socket_set_timeout(self->ssl, mp_obj_is_true(flag) ? -1.0 : 0.0));
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(sock_setblocking_obj, sock_setblocking);
+
+static mp_obj_t sock_fileno(mp_obj_t o) {
+    sock_obj_t *self = MP_OBJ_TO_PTR(o);
+    if (self->sock == MP_OBJ_NULL) {
+        return MP_OBJ_NEW_SMALL_INT(-1);
+    }
+    return mp_obj_new_int(sock_fd(self->sock));
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(sock_fileno_obj, sock_fileno);
+
+static mp_obj_t sock_del(mp_obj_t o) {
+    // The finaliser frees pyssl's socket only: the MicroPython socket has
+    // its own finaliser.
+    sock_close_raw(MP_OBJ_TO_PTR(o));
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(sock_del_obj, sock_del);
+
+static mp_obj_t sock_exit(size_t n_args, const mp_obj_t *args) {
+    (void)n_args;
+    return mp_stream_close(args[0]);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sock_exit_obj, 4, 4, sock_exit);
+
+static void sock_attr(mp_obj_t o, qstr attr, mp_obj_t *dest) {
+    sock_obj_t *self = MP_OBJ_TO_PTR(o);
+    if (dest[0] != MP_OBJ_NULL) {
+        return;  // read-only
+    }
+    switch (attr) {
+        case MP_QSTR_server_side:
+            dest[0] = mp_obj_new_bool(self->server_side);
+            return;
+        case MP_QSTR_server_hostname:
+            dest[0] = self->server_hostname;
+            return;
+        case MP_QSTR_context:
+            dest[0] = self->context;
+            return;
+        case MP_QSTR_suppress_ragged_eofs:
+            dest[0] = mp_obj_new_bool(self->suppress_ragged_eofs);
+            return;
+        default:
+            dest[1] = MP_OBJ_SENTINEL;
+    }
+}
+
+static void sock_print(const mp_print_t *print, mp_obj_t o, mp_print_kind_t kind) {
+    (void)o;
+    (void)kind;
+    mp_printf(print, "<SSLSocket>");
+}
+
+static const mp_rom_map_elem_t sock_locals_table[] = {
+    { MP_ROM_QSTR(MP_QSTR_read), MP_ROM_PTR(&mp_stream_read_obj) },
+    { MP_ROM_QSTR(MP_QSTR_readinto), MP_ROM_PTR(&mp_stream_readinto_obj) },
+    { MP_ROM_QSTR(MP_QSTR_readline), MP_ROM_PTR(&mp_stream_unbuffered_readline_obj) },
+    { MP_ROM_QSTR(MP_QSTR_write), MP_ROM_PTR(&mp_stream_write_obj) },
+    { MP_ROM_QSTR(MP_QSTR_recv), MP_ROM_PTR(&sock_recv_obj) },
+    { MP_ROM_QSTR(MP_QSTR_recv_into), MP_ROM_PTR(&sock_recv_into_obj) },
+    { MP_ROM_QSTR(MP_QSTR_send), MP_ROM_PTR(&sock_send_obj) },
+    { MP_ROM_QSTR(MP_QSTR_sendall), MP_ROM_PTR(&sock_sendall_obj) },
+    { MP_ROM_QSTR(MP_QSTR_do_handshake), MP_ROM_PTR(&sock_do_handshake_obj) },
+    { MP_ROM_QSTR(MP_QSTR_unwrap), MP_ROM_PTR(&sock_unwrap_obj) },
+    { MP_ROM_QSTR(MP_QSTR_getpeercert), MP_ROM_PTR(&sock_getpeercert_obj) },
+    { MP_ROM_QSTR(MP_QSTR_cipher), MP_ROM_PTR(&sock_cipher_obj) },
+    { MP_ROM_QSTR(MP_QSTR_version), MP_ROM_PTR(&sock_version_obj) },
+    { MP_ROM_QSTR(MP_QSTR_selected_alpn_protocol), MP_ROM_PTR(&sock_selected_alpn_protocol_obj) },
+    { MP_ROM_QSTR(MP_QSTR_pending), MP_ROM_PTR(&sock_pending_obj) },
+    { MP_ROM_QSTR(MP_QSTR_settimeout), MP_ROM_PTR(&sock_settimeout_obj) },
+    { MP_ROM_QSTR(MP_QSTR_setblocking), MP_ROM_PTR(&sock_setblocking_obj) },
+    { MP_ROM_QSTR(MP_QSTR_fileno), MP_ROM_PTR(&sock_fileno_obj) },
+    { MP_ROM_QSTR(MP_QSTR_close), MP_ROM_PTR(&mp_stream_close_obj) },
+    { MP_ROM_QSTR(MP_QSTR___del__), MP_ROM_PTR(&sock_del_obj) },
+    { MP_ROM_QSTR(MP_QSTR___enter__), MP_ROM_PTR(&mp_identity_obj) },
+    { MP_ROM_QSTR(MP_QSTR___exit__), MP_ROM_PTR(&sock_exit_obj) },
+};
+static MP_DEFINE_CONST_DICT(sock_locals, sock_locals_table);
+
+static const mp_stream_p_t sock_stream_p = {
+    .read = sock_stream_read,
+    .write = sock_stream_write,
+    .ioctl = sock_ioctl,
+};
+
+static MP_DEFINE_CONST_OBJ_TYPE(
+    sock_type,
+    MP_QSTR_SSLSocket,
+    MP_TYPE_FLAG_NONE,
+    print, sock_print,
+    attr, sock_attr,
+    protocol, &sock_stream_p,
+    locals_dict, &sock_locals
+    );
+
+/******************************************************************************/
+// The module.
+
+static mp_obj_t pyssl_versions(void) {
+    mp_obj_t t[2] = {mp_obj_new_str_from_cstr(pyssl_version()), mp_obj_new_str_from_cstr(pyssl_openssl_version())};
+    return mp_obj_new_tuple(2, t);
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(pyssl_versions_obj, pyssl_versions);
+
+static const mp_rom_map_elem_t pyssl_module_globals_table[] = {
+    { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR__pyssl) },
+    { MP_ROM_QSTR(MP_QSTR_SSLContext), MP_ROM_PTR(&ctx_type) },
+    { MP_ROM_QSTR(MP_QSTR_SSLSocket), MP_ROM_PTR(&sock_type) },
+    { MP_ROM_QSTR(MP_QSTR__set_error_maker), MP_ROM_PTR(&pyssl_set_error_maker_obj) },
+    { MP_ROM_QSTR(MP_QSTR__set_compat), MP_ROM_PTR(&pyssl_set_compat_obj) },
+    { MP_ROM_QSTR(MP_QSTR__versions), MP_ROM_PTR(&pyssl_versions_obj) },
+    { MP_ROM_QSTR(MP_QSTR_PROTOCOL_TLS_CLIENT), MP_ROM_INT(PYSSL_PROTOCOL_TLS_CLIENT) },
+    { MP_ROM_QSTR(MP_QSTR_PROTOCOL_TLS_SERVER), MP_ROM_INT(PYSSL_PROTOCOL_TLS_SERVER) },
+    { MP_ROM_QSTR(MP_QSTR_CERT_NONE), MP_ROM_INT(PYSSL_CERT_NONE) },
+    { MP_ROM_QSTR(MP_QSTR_CERT_OPTIONAL), MP_ROM_INT(PYSSL_CERT_OPTIONAL) },
+    { MP_ROM_QSTR(MP_QSTR_CERT_REQUIRED), MP_ROM_INT(PYSSL_CERT_REQUIRED) },
+    { MP_ROM_QSTR(MP_QSTR_COMPAT_3_11), MP_ROM_INT(PYSSL_COMPAT_3_11) },
+    { MP_ROM_QSTR(MP_QSTR_COMPAT_3_13), MP_ROM_INT(PYSSL_COMPAT_3_13) },
+    { MP_ROM_QSTR(MP_QSTR_COMPAT_3_14), MP_ROM_INT(PYSSL_COMPAT_3_14) },
+};
+static MP_DEFINE_CONST_DICT(pyssl_module_globals, pyssl_module_globals_table);
+
+
+const mp_obj_module_t pyssl_user_cmodule = {
+    .base = { &mp_type_module },
+    .globals = (mp_obj_dict_t *)&pyssl_module_globals,
+};
+
+MP_REGISTER_MODULE(MP_QSTR__pyssl, pyssl_user_cmodule);
