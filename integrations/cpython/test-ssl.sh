@@ -97,38 +97,10 @@ pkg=python$version
 src_stamp=$out/src/.extracted
 if [ ! -f "$src_stamp" ] || [ ! -f "$out/src/$(cat "$src_stamp")/Modules/_ssl.c" ]; then
     log "fetching the $pkg source package"
-    apt_dir=$out/apt
-    rm -rf "$apt_dir" "$out/src"
-    mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" \
-        "$apt_dir/etc/sources.list.d" "$apt_dir/etc/preferences.d" "$apt_dir/download" \
-        "$out/src"
-    keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-    DEBIAN_MIRROR=$("$root/integrations/debian/mirror.sh")
-    for suite in $src_suites; do
-        echo "deb-src [signed-by=$keyring] $DEBIAN_MIRROR $suite main"
-    done >"$apt_dir/etc/sources.list"
-    apt_opts=(
-        -o "Dir::Etc::SourceList=$apt_dir/etc/sources.list"
-        -o "Dir::Etc::SourceParts=$apt_dir/etc/sources.list.d"
-        -o "Dir::Etc::Preferences=$apt_dir/etc/preferences"
-        -o "Dir::Etc::PreferencesParts=$apt_dir/etc/preferences.d"
-        -o "Dir::State=$apt_dir"
-        -o "Dir::State::Lists=$apt_dir/lists"
-        -o "Dir::State::status=/var/lib/dpkg/status"
-        -o "Dir::Cache=$apt_dir/cache"
-        -o "Debug::NoLocking=1"
-    )
-    # apt drops privileges to _apt for downloads, which cannot write here.
-    if [ "$(id -u)" -eq 0 ]; then apt_opts+=(-o "APT::Sandbox::User=root"); fi
-    apt-get "${apt_opts[@]}" -q update
-    (cd "$apt_dir/download" && apt-get "${apt_opts[@]}" -q source --download-only "$pkg")
-    dsc=$(ls "$apt_dir"/download/"$pkg"_*.dsc)
-    src_version=$(basename "$dsc" .dsc)
-    src_version=${src_version#"$pkg"_}
-    dpkg-source -q -x "$dsc" "$out/src/$pkg-$src_version"
-    rm -f "$out"/src/*.tar.*  # dpkg-source's copies of the tarballs
-    rm -rf "$apt_dir/download"  # the tarballs themselves
-    echo "$pkg-$src_version" >"$src_stamp"
+    rm -rf "$out/src"
+    # The newest of the suites' versions (apt-get source's own choice).
+    name=$("$root/integrations/debian/apt-source.sh" "$pkg" "$src_suites" "$out/src" "$out/apt")
+    echo "$name" >"$src_stamp"
 fi
 src=$out/src/$(cat "$src_stamp")
 log "CPython source: $src"

@@ -11,6 +11,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 pkg=$1 suites=$2 dest=$3 apt_dir=$4
 
 rm -rf "$apt_dir"
+rm -f "$dest"/*.tar.* "$dest"/*.dsc  # dpkg-source's copies of the tarballs
 mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" \
     "$apt_dir/etc/sources.list.d" "$apt_dir/etc/preferences.d" "$apt_dir/download" "$dest"
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
@@ -38,4 +39,5 @@ version=$(basename "$dsc" .dsc)
 version=${version#"$pkg"_}
 dpkg-source -q -x "$dsc" "$dest/$pkg-$version" >&2
 rm -rf "$apt_dir"
+rm -f "$dest"/*.tar.* "$dest"/*.dsc  # dpkg-source's copies of the tarballs
 echo "$pkg-$version"
