@@ -579,14 +579,47 @@ typedef struct {
     bool suppress_ragged_eofs;
 } sock_obj_t;
 
+static MP_NORETURN void raise_ebadf(void) {
+    // CPython's socket error on a closed socket, with its str() (MicroPython's
+    // own OSError shows "[Errno 9] EBADF").
+    mp_obj_t maker = MP_STATE_VM(pyssl_make_error);
+    if (maker == MP_OBJ_NULL || maker == mp_const_none) {
+        mp_raise_OSError(MP_EBADF);
+    }
+    mp_obj_t strerror = mp_obj_new_str_from_cstr("Bad file descriptor");
+    mp_obj_t a[2] = {MP_OBJ_NEW_SMALL_INT(MP_EBADF), strerror};
+    mp_obj_t argv[8] = {mp_obj_new_str_from_cstr("OSError"), mp_obj_new_tuple(2, a),
+                        mp_obj_new_str_from_cstr("[Errno 9] Bad file descriptor"), mp_const_none, mp_const_none,
+                        MP_OBJ_NEW_SMALL_INT(-1), mp_const_none, MP_OBJ_NEW_SMALL_INT(PYSSL_ERROR_OS)};
+    nlr_raise(mp_call_function_n_kw(maker, 8, 0, argv));
+}
+
 static sock_obj_t *get_sock(mp_obj_t o) {
     sock_obj_t *self = MP_OBJ_TO_PTR(o);
     if (self->ssl == NULL) {
-        // CPython: a closed SSLSocket is a closed socket (EBADF), an
-        // unwrapped one has no _sslobj.
-        mp_raise_OSError(MP_EBADF);
+        // CPython: a closed SSLSocket is a closed socket (EBADF).
+        raise_ebadf();
     }
     return self;
+}
+
+// After unwrap() the SSLSocket is the plain socket (CPython's unwrap()
+// returns the SSLSocket itself, its _sslobj gone): the socket methods go to
+// the MicroPython socket. NULL while TLS is on.
+static mp_obj_t plain_call(size_t n_args, const mp_obj_t *args, qstr name) {
+    sock_obj_t *self = MP_OBJ_TO_PTR(args[0]);
+    if (self->ssl != NULL) {
+        return MP_OBJ_NULL;
+    }
+    if (self->sock == MP_OBJ_NULL) {
+        raise_ebadf();
+    }
+    mp_obj_t dest[2 + 3];
+    mp_load_method(self->sock, name, dest);
+    for (size_t i = 1; i < n_args && i < 4; i++) {
+        dest[1 + i] = args[i];
+    }
+    return mp_call_method_n_kw(n_args - 1, 0, dest);
 }
 
 static int sock_fd(mp_obj_t sock) {
@@ -657,6 +690,9 @@ static mp_uint_t sock_stream_read(mp_obj_t o, void *buf, mp_uint_t size, int *er
     sock_obj_t *self = MP_OBJ_TO_PTR(o);
     self->poll_mask = 0;
     if (self->ssl == NULL) {
+        if (self->sock != MP_OBJ_NULL) {
+            return mp_get_stream(self->sock)->read(self->sock, buf, size, errcode);
+        }
         *errcode = MP_EBADF;
         return MP_STREAM_ERROR;
     }
@@ -679,6 +715,9 @@ static mp_uint_t sock_stream_write(mp_obj_t o, const void *buf, mp_uint_t size, 
     sock_obj_t *self = MP_OBJ_TO_PTR(o);
     self->poll_mask = 0;
     if (self->ssl == NULL) {
+        if (self->sock != MP_OBJ_NULL) {
+            return mp_get_stream(self->sock)->write(self->sock, buf, size, errcode);
+        }
         *errcode = MP_EBADF;
         return MP_STREAM_ERROR;
     }
@@ -760,6 +799,10 @@ static ssize_t sock_read_raise(sock_obj_t *self, void *buf, size_t len) {
 }
 
 static mp_obj_t sock_recv(size_t n_args, const mp_obj_t *args) {
+    mp_obj_t plain = plain_call(n_args, args, MP_QSTR_recv);
+    if (plain != MP_OBJ_NULL) {
+        return plain;
+    }
     sock_obj_t *self = get_sock(args[0]);
     mp_int_t len = n_args > 1 ? mp_obj_get_int(args[1]) : 1024;
     if (len < 0) {
@@ -782,6 +825,10 @@ static mp_obj_t sock_recv(size_t n_args, const mp_obj_t *args) {
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sock_recv_obj, 1, 3, sock_recv);
 
 static mp_obj_t sock_recv_into(size_t n_args, const mp_obj_t *args) {
+    mp_obj_t plain = plain_call(n_args, args, MP_QSTR_recv_into);
+    if (plain != MP_OBJ_NULL) {
+        return plain;
+    }
     sock_obj_t *self = get_sock(args[0]);
     mp_buffer_info_t bi;
     mp_get_buffer_raise(args[1], &bi, MP_BUFFER_WRITE);
@@ -794,6 +841,10 @@ static mp_obj_t sock_recv_into(size_t n_args, const mp_obj_t *args) {
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sock_recv_into_obj, 2, 4, sock_recv_into);
 
 static mp_obj_t sock_send(size_t n_args, const mp_obj_t *args) {
+    mp_obj_t plain = plain_call(n_args, args, MP_QSTR_send);
+    if (plain != MP_OBJ_NULL) {
+        return plain;
+    }
     sock_obj_t *self = get_sock(args[0]);
     mp_buffer_info_t bi;
     mp_get_buffer_raise(args[1], &bi, MP_BUFFER_READ);
@@ -804,6 +855,10 @@ static mp_obj_t sock_send(size_t n_args, const mp_obj_t *args) {
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sock_send_obj, 2, 3, sock_send);
 
 static mp_obj_t sock_sendall(size_t n_args, const mp_obj_t *args) {
+    mp_obj_t plain = plain_call(n_args, args, MP_QSTR_sendall);
+    if (plain != MP_OBJ_NULL) {
+        return plain;
+    }
     sock_obj_t *self = get_sock(args[0]);
     mp_buffer_info_t bi;
     mp_get_buffer_raise(args[1], &bi, MP_BUFFER_READ);
@@ -827,14 +882,13 @@ static mp_obj_t sock_do_handshake(mp_obj_t o) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(sock_do_handshake_obj, sock_do_handshake);
 
-// unwrap(): close_notify both ways, then the plain socket back.
+// unwrap(): close_notify both ways; the SSLSocket is a plain socket from
+// then on (plain_call), as in CPython.
 static mp_obj_t sock_unwrap(mp_obj_t o) {
     sock_obj_t *self = get_sock(o);
     check(pyssl_shutdown(self->ssl));
     sock_close_raw(self);
-    mp_obj_t sock = self->sock;
-    self->sock = MP_OBJ_NULL;
-    return sock;
+    return o;
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(sock_unwrap_obj, sock_unwrap);
 
@@ -872,6 +926,9 @@ static mp_obj_t sock_getpeercert(size_t n_args, const mp_obj_t *args) {
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sock_getpeercert_obj, 1, 2, sock_getpeercert);
 
 static mp_obj_t sock_cipher(mp_obj_t o) {
+    if (((sock_obj_t *)MP_OBJ_TO_PTR(o))->ssl == NULL && ((sock_obj_t *)MP_OBJ_TO_PTR(o))->sock != MP_OBJ_NULL) {
+        return mp_const_none;  // unwrapped
+    }
     sock_obj_t *self = get_sock(o);
     const char *name = NULL, *proto = NULL;
     int bits = 0;
@@ -886,12 +943,18 @@ static mp_obj_t sock_cipher(mp_obj_t o) {
 static MP_DEFINE_CONST_FUN_OBJ_1(sock_cipher_obj, sock_cipher);
 
 static mp_obj_t sock_version(mp_obj_t o) {
+    if (((sock_obj_t *)MP_OBJ_TO_PTR(o))->ssl == NULL && ((sock_obj_t *)MP_OBJ_TO_PTR(o))->sock != MP_OBJ_NULL) {
+        return mp_const_none;  // unwrapped
+    }
     sock_obj_t *self = get_sock(o);
     return opt_str(pyssl_socket_version(self->ssl));
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(sock_version_obj, sock_version);
 
 static mp_obj_t sock_selected_alpn_protocol(mp_obj_t o) {
+    if (((sock_obj_t *)MP_OBJ_TO_PTR(o))->ssl == NULL && ((sock_obj_t *)MP_OBJ_TO_PTR(o))->sock != MP_OBJ_NULL) {
+        return mp_const_none;  // unwrapped
+    }
     sock_obj_t *self = get_sock(o);
     unsigned char buf[256];
     ssize_t n = pyssl_socket_selected_alpn_protocol(self->ssl, buf, sizeof(buf));
@@ -904,6 +967,9 @@ static mp_obj_t sock_selected_alpn_protocol(mp_obj_t o) {
 static MP_DEFINE_CONST_FUN_OBJ_1(sock_selected_alpn_protocol_obj, sock_selected_alpn_protocol);
 
 static mp_obj_t sock_pending(mp_obj_t o) {
+    if (((sock_obj_t *)MP_OBJ_TO_PTR(o))->ssl == NULL && ((sock_obj_t *)MP_OBJ_TO_PTR(o))->sock != MP_OBJ_NULL) {
+        return MP_OBJ_NEW_SMALL_INT(0);  // unwrapped
+    }
     sock_obj_t *self = get_sock(o);
     ssize_t n = pyssl_socket_pending(self->ssl);
     check(n);

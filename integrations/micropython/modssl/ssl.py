@@ -84,9 +84,12 @@ class _HostOSError(OSError):
         return s if s is not None else OSError.__str__(self)
 
 
-# OSError subclasses MicroPython does not have built in, by CPython's name.
+# OSError subclasses MicroPython does not have built in, by CPython's name
+# (and an "OSError" whose str() is CPython's: MicroPython's own shows the
+# errno's name, "[Errno 9] EBADF").
 _os_errors = {}
 for _n in (
+    "OSError",
     "FileNotFoundError",
     "PermissionError",
     "IsADirectoryError",
@@ -141,8 +144,8 @@ def _make_error(name, args, message, library, reason, verify_code, verify_messag
             e.verify_message = verify_message
         return e
     cls = _os_errors.get(name)
-    if cls is not None or name == "OSError":
-        e = (cls or _HostOSError)(*args)
+    if cls is not None:
+        e = cls(*args)
         e._str = message
         return e
     cls = _builtin_errors.get(name)
