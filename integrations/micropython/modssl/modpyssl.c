@@ -9,8 +9,9 @@
 // - Nothing raises (nlr_raise) while a pyssl call is on the stack: every
 //   raise comes after the call returned. No pyssl callback is registered.
 // - A socket is pyssl_socket_new() over the MicroPython socket's fd
-//   (fileno()); the socket object is kept to poll it, close it and hand it
-//   back from unwrap().
+//   (fileno()); the socket object is kept to poll and close it. A stream
+//   without fileno() (io.BytesIO, a Python io.IOBase) gets memory BIOs that
+//   this file pumps (op_stream), until pyssl_socket_new_cbs() exists.
 
 #define _GNU_SOURCE
 #include <errno.h>
@@ -139,9 +140,10 @@ static mp_obj_t opt_str(const char *s) {
     return s ? mp_obj_new_str_from_cstr(s) : mp_const_none;
 }
 
-// Raises the calling thread's last pyssl error as the exception CPython
-// raises there. Every field is copied before anything else can call pyssl.
-static MP_NORETURN void raise_last(void) {
+// The exception CPython raises for the calling thread's last pyssl error
+// (not raised yet). Every field is copied before anything else can call
+// pyssl.
+static mp_obj_t last_exc(void) {
     const char *type = pyssl_error_type();
     const char *message = pyssl_error_message();
     mp_obj_t o_type = mp_obj_new_str_from_cstr(type ? type : "SSLError");
@@ -165,11 +167,16 @@ static MP_NORETURN void raise_last(void) {
     }
     mp_obj_t maker = MP_STATE_VM(pyssl_make_error);
     if (maker == MP_OBJ_NULL || maker == mp_const_none) {
-        mp_raise_msg_varg(&mp_type_OSError, MP_ERROR_TEXT("%s: %s"),
+        return mp_obj_new_exception_msg_varg(&mp_type_OSError, MP_ERROR_TEXT("%s: %s"),
             mp_obj_str_get_str(o_type), mp_obj_str_get_str(o_msg));
     }
     mp_obj_t argv[8] = {o_type, o_args, o_msg, o_library, o_reason, o_vcode, o_vmsg, o_status};
-    nlr_raise(mp_call_function_n_kw(maker, 8, 0, argv));
+    return mp_call_function_n_kw(maker, 8, 0, argv);
+}
+
+// Raises the calling thread's last pyssl error.
+static MP_NORETURN void raise_last(void) {
+    nlr_raise(last_exc());
 }
 
 static void check(int ret) {
@@ -275,6 +282,46 @@ static bool is_pem(const uint8_t *b, size_t len) {
     return len >= 10 && memmem(b, len, "-----BEGIN", 10) != NULL;
 }
 
+// The contents of `path` when it holds one DER structure (a SEQUENCE
+// spanning the whole file), else MP_OBJ_NULL: MicroPython's own ssl loads
+// DER files where CPython takes PEM only, so such a file is loaded as DER
+// bytes; any other file goes to pyssl as a path (CPython's errors).
+static mp_obj_t der_file(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        return MP_OBJ_NULL;
+    }
+    uint8_t head[8];
+    size_t n = fread(head, 1, sizeof(head), f);
+    mp_obj_t result = MP_OBJ_NULL;
+    if (n >= 2 && head[0] == 0x30 && fseek(f, 0, SEEK_END) == 0) {
+        long size = ftell(f);
+        // The header's declared length against the file size.
+        size_t hl = (head[1] & 0x80) ? 2 + (head[1] & 0x7f) : 2;
+        size_t body = 0;
+        if (hl <= n) {
+            if (head[1] & 0x80) {
+                for (size_t i = 2; i < hl; i++) {
+                    body = (body << 8) | head[i];
+                }
+            } else {
+                body = head[1];
+            }
+        }
+        if (size > 0 && hl <= n && hl + body == (size_t)size && size < (1 << 20)) {
+            vstr_t vs;
+            vstr_init_len(&vs, size);
+            if (fseek(f, 0, SEEK_SET) == 0 && fread(vs.buf, 1, size, f) == (size_t)size) {
+                result = mp_obj_new_bytes_from_vstr(&vs);
+            } else {
+                vstr_clear(&vs);
+            }
+        }
+    }
+    fclose(f);
+    return result;
+}
+
 // A memfd holding `data` as PEM; its path is written into `path`.
 static int pem_memfd(mp_obj_t data, bool key, char *path, size_t pathlen) {
     mp_buffer_info_t bi;
@@ -368,6 +415,18 @@ static mp_obj_t ctx_load_cert_chain(size_t n_args, const mp_obj_t *pos_args, mp_
     ctx_obj_t *self = get_ctx(pos_args[0]);
     mp_obj_t cert = a[ARG_certfile].u_obj, key = a[ARG_keyfile].u_obj;
     const char *password = opt_cstr(a[ARG_password].u_obj);
+    if (mp_obj_is_str(cert)) {
+        mp_obj_t der = der_file(mp_obj_str_get_str(cert));
+        if (der != MP_OBJ_NULL) {
+            cert = der;
+        }
+    }
+    if (key != mp_const_none && mp_obj_is_str(key)) {
+        mp_obj_t der = der_file(mp_obj_str_get_str(key));
+        if (der != MP_OBJ_NULL) {
+            key = der;
+        }
+    }
     bool cert_bytes = !mp_obj_is_str(cert);
     bool key_bytes = key != mp_const_none && !mp_obj_is_str(key);
     if (!cert_bytes && !key_bytes) {
@@ -420,6 +479,15 @@ static mp_obj_t ctx_load_verify_locations(size_t n_args, const mp_obj_t *pos_arg
     mp_obj_t cafile = a[ARG_cafile].u_obj, capath = a[ARG_capath].u_obj, cadata = a[ARG_cadata].u_obj;
     if (cafile == mp_const_none && capath == mp_const_none && cadata == mp_const_none) {
         mp_raise_TypeError(MP_ERROR_TEXT("cafile, capath and cadata cannot be all omitted"));
+    }
+    if (cafile != mp_const_none && capath == mp_const_none) {
+        mp_obj_t der = der_file(mp_obj_str_get_str(cafile));
+        if (der != MP_OBJ_NULL) {
+            mp_buffer_info_t bi;
+            mp_get_buffer_raise(der, &bi, MP_BUFFER_READ);
+            check(pyssl_context_load_verify_data(self->ctx, bi.buf, bi.len, 0));
+            cafile = mp_const_none;
+        }
     }
     if (cafile != mp_const_none || capath != mp_const_none) {
         check(pyssl_context_load_verify_locations(self->ctx, opt_cstr(cafile), opt_cstr(capath)));
@@ -568,10 +636,20 @@ static MP_DEFINE_CONST_OBJ_TYPE(
 /******************************************************************************/
 // SSLSocket.
 
+#define OBUF_SIZE 16384
+
 typedef struct {
     mp_obj_base_t base;
     pyssl_socket *ssl;
     mp_obj_t sock;      // the MicroPython socket (MP_OBJ_NULL once closed)
+    // Over a stream without fileno() (io.BytesIO, a Python IOBase...): two
+    // memory BIOs pumped to and from the stream, TLS bytes taken from
+    // `out` that the stream did not accept yet, and the exception of the
+    // last failed operation, copied before its alert was flushed.
+    pyssl_memory_bio *in, *out;
+    byte *obuf;
+    size_t olen, ooff;
+    mp_obj_t exc;
     mp_obj_t context;
     mp_obj_t server_hostname;
     uintptr_t poll_mask;  // the direction the last want-read/write asked for
@@ -622,62 +700,190 @@ static mp_obj_t plain_call(size_t n_args, const mp_obj_t *args, qstr name) {
     return mp_call_method_n_kw(n_args - 1, 0, dest);
 }
 
+enum { OP_HANDSHAKE, OP_READ, OP_WRITE, OP_SHUTDOWN };
+
+static ssize_t op_once(pyssl_socket *s, int op, void *buf, size_t len) {
+    switch (op) {
+        case OP_HANDSHAKE:
+            return pyssl_do_handshake(s);
+        case OP_READ:
+            return pyssl_read(s, buf, len);
+        case OP_WRITE:
+            return pyssl_write(s, buf, len);
+        default:
+            return pyssl_shutdown(s);
+    }
+}
+
+// Moves TLS bytes from the outgoing BIO to the stream; false when the
+// stream would block with bytes left (kept in obuf for the next call).
+static bool flush_out(sock_obj_t *self) {
+    const mp_stream_p_t *sp = mp_get_stream(self->sock);
+    for (;;) {
+        if (self->ooff == self->olen) {
+            ssize_t n = pyssl_memory_bio_read(self->out, self->obuf, OBUF_SIZE);
+            self->olen = self->ooff = 0;
+            if (n <= 0) {
+                return true;
+            }
+            self->olen = n;
+        }
+        int err = 0;
+        mp_uint_t w = sp->write(self->sock, self->obuf + self->ooff, self->olen - self->ooff, &err);
+        if (w == MP_STREAM_ERROR) {
+            if (mp_is_nonblocking_error(err)) {
+                return false;
+            }
+            mp_raise_OSError(err);
+        }
+        if (w == 0) {
+            return false;
+        }
+        self->ooff += w;
+    }
+}
+
+// One operation over a stream: pyssl's call, with TLS bytes pumped between
+// its memory BIOs and the stream, until it succeeds, fails (the exception
+// kept in self->exc), or the stream would block (WANT_READ/WANT_WRITE).
+// This is the loop pyssl_socket_new_cbs() will run inside the library.
+static ssize_t op_stream(sock_obj_t *self, int op, void *buf, size_t len) {
+    const mp_stream_p_t *sp = mp_get_stream(self->sock);
+    byte tmp[4096];
+    for (;;) {
+        ssize_t r = op_once(self->ssl, op, buf, len);
+        if (r < 0 && r != PYSSL_ERROR_WANT_READ && r != PYSSL_ERROR_WANT_WRITE) {
+            // The error first: flushing the alert calls pyssl again.
+            self->exc = last_exc();
+            flush_out(self);
+            return r;
+        }
+        bool flushed = flush_out(self);
+        if (r >= 0) {
+            return r;
+        }
+        if (!flushed) {
+            return PYSSL_ERROR_WANT_WRITE;
+        }
+        if (r == PYSSL_ERROR_WANT_WRITE) {
+            continue;  // memory BIOs take any amount: flushed, so go on
+        }
+        int err = 0;
+        mp_uint_t n = sp->read(self->sock, tmp, sizeof(tmp), &err);
+        if (n == MP_STREAM_ERROR) {
+            if (mp_is_nonblocking_error(err)) {
+                return PYSSL_ERROR_WANT_READ;
+            }
+            mp_raise_OSError(err);
+        }
+        if (n == 0) {
+            pyssl_memory_bio_write_eof(self->in);
+        } else {
+            pyssl_memory_bio_write(self->in, tmp, n);
+        }
+    }
+}
+
+static ssize_t sock_op(sock_obj_t *self, int op, void *buf, size_t len) {
+    if (self->in == NULL) {
+        return op_once(self->ssl, op, buf, len);
+    }
+    self->exc = MP_OBJ_NULL;
+    return op_stream(self, op, buf, len);
+}
+
+// Raises the error of the failed sock_op().
+static MP_NORETURN void raise_op(sock_obj_t *self) {
+    mp_obj_t exc = self->exc;
+    if (exc != MP_OBJ_NULL) {
+        self->exc = MP_OBJ_NULL;
+        nlr_raise(exc);
+    }
+    raise_last();
+}
+
+static void check_op(sock_obj_t *self, ssize_t ret) {
+    if (ret < 0) {
+        raise_op(self);
+    }
+}
+
+// The socket's fd, or -1 for a stream without fileno().
 static int sock_fd(mp_obj_t sock) {
     mp_obj_t dest[2];
     mp_load_method_maybe(sock, MP_QSTR_fileno, dest);
     if (dest[0] == MP_OBJ_NULL) {
-        mp_raise_TypeError(MP_ERROR_TEXT("ssl needs a socket with fileno() (stream objects need pyssl_socket_new_cbs)"));
+        return -1;
     }
     return mp_obj_get_int(mp_call_method_n_kw(0, 0, dest));
 }
 
+static void sock_close_raw(sock_obj_t *self);
+
 static mp_obj_t sock_new(ctx_obj_t *ctx, mp_obj_t sock, bool server_side, mp_obj_t server_hostname,
     bool do_handshake_on_connect, bool suppress_ragged_eofs) {
     int fd = sock_fd(sock);
+    if (fd < 0) {
+        mp_get_stream_raise(sock, MP_STREAM_OP_READ | MP_STREAM_OP_WRITE | MP_STREAM_OP_IOCTL);
+    }
     // ssl.py's checks before _wrap_socket.
     if (server_side && server_hostname != mp_const_none) {
         mp_raise_ValueError(MP_ERROR_TEXT("server_hostname can only be specified in client mode"));
     }
     // MicroPython's sockets have no gettimeout(): the fd's O_NONBLOCK says
     // which of CPython's blocking (None) and non-blocking (0.0) it is.
-    int fl = fcntl(fd, F_GETFL);
+    int fl = fd >= 0 ? fcntl(fd, F_GETFL) : -1;
     bool nonblocking = fl >= 0 && (fl & O_NONBLOCK);
     if (do_handshake_on_connect && nonblocking) {
         mp_raise_ValueError(MP_ERROR_TEXT("do_handshake_on_connect should not be specified for non-blocking sockets"));
     }
     const char *host = server_hostname == mp_const_none ? NULL : mp_obj_str_get_str(server_hostname);
-    pyssl_socket *s = pyssl_socket_new(ctx->ctx, fd, server_side, host);
-    if (s == NULL) {
-        raise_last();
-    }
-    if (pyssl_socket_set_timeout(s, nonblocking ? 0.0 : -1.0) < 0) {
-        // copy the error out first, then free
-        const char *m = pyssl_error_message();
-        mp_obj_t msg = mp_obj_new_str_from_cstr(m ? m : "settimeout failed");
-        pyssl_socket_free(s);
-        mp_raise_msg_varg(&mp_type_OSError, MP_ERROR_TEXT("%s"), mp_obj_str_get_str(msg));
-    }
     sock_obj_t *self = mp_obj_malloc_with_finaliser(sock_obj_t, &sock_type);
-    self->ssl = s;
+    self->ssl = NULL;
     self->sock = sock;
+    self->in = self->out = NULL;
+    self->obuf = NULL;
+    self->olen = self->ooff = 0;
+    self->exc = MP_OBJ_NULL;
     self->context = MP_OBJ_FROM_PTR(ctx);
     self->server_hostname = server_hostname;
     self->poll_mask = 0;
     self->server_side = server_side;
     self->suppress_ragged_eofs = suppress_ragged_eofs;
+    if (fd >= 0) {
+        self->ssl = pyssl_socket_new(ctx->ctx, fd, server_side, host);
+        if (self->ssl == NULL) {
+            raise_last();
+        }
+        if (pyssl_socket_set_timeout(self->ssl, nonblocking ? 0.0 : -1.0) < 0) {
+            mp_obj_t exc = last_exc();
+            sock_close_raw(self);
+            nlr_raise(exc);
+        }
+    } else {
+        self->obuf = m_new(byte, OBUF_SIZE);
+        self->in = pyssl_memory_bio_new();
+        self->out = pyssl_memory_bio_new();
+        if (self->in == NULL || self->out == NULL) {
+            mp_obj_t exc = last_exc();
+            sock_close_raw(self);
+            nlr_raise(exc);
+        }
+        self->ssl = pyssl_socket_new_bio(ctx->ctx, self->in, self->out, server_side, host);
+        if (self->ssl == NULL) {
+            mp_obj_t exc = last_exc();
+            sock_close_raw(self);
+            nlr_raise(exc);
+        }
+    }
     if (do_handshake_on_connect) {
-        int ret = pyssl_do_handshake(s);
-        if (ret < 0) {
+        if (sock_op(self, OP_HANDSHAKE, NULL, 0) < 0) {
             // CPython's SSLSocket closes itself when the handshake in its
             // constructor fails (the socket object stays the caller's).
-            nlr_buf_t nlr;
-            if (nlr_push(&nlr) == 0) {
-                raise_last();
-            } else {
-                pyssl_socket_free(self->ssl);
-                self->ssl = NULL;
-                nlr_jump(nlr.ret_val);
-            }
+            mp_obj_t exc = self->exc != MP_OBJ_NULL ? self->exc : last_exc();
+            self->exc = MP_OBJ_NULL;
+            sock_close_raw(self);
+            nlr_raise(exc);
         }
     }
     return MP_OBJ_FROM_PTR(self);
@@ -696,7 +902,7 @@ static mp_uint_t sock_stream_read(mp_obj_t o, void *buf, mp_uint_t size, int *er
         *errcode = MP_EBADF;
         return MP_STREAM_ERROR;
     }
-    ssize_t n = pyssl_read(self->ssl, buf, size);
+    ssize_t n = sock_op(self, OP_READ, buf, size);
     if (n >= 0) {
         return n;
     }
@@ -706,9 +912,10 @@ static mp_uint_t sock_stream_read(mp_obj_t o, void *buf, mp_uint_t size, int *er
         return MP_STREAM_ERROR;
     }
     if (n == PYSSL_ERROR_EOF && self->suppress_ragged_eofs) {
+        self->exc = MP_OBJ_NULL;
         return 0;
     }
-    raise_last();
+    raise_op(self);
 }
 
 static mp_uint_t sock_stream_write(mp_obj_t o, const void *buf, mp_uint_t size, int *errcode) {
@@ -721,7 +928,7 @@ static mp_uint_t sock_stream_write(mp_obj_t o, const void *buf, mp_uint_t size, 
         *errcode = MP_EBADF;
         return MP_STREAM_ERROR;
     }
-    ssize_t n = pyssl_write(self->ssl, buf, size);
+    ssize_t n = sock_op(self, OP_WRITE, (void *)buf, size);
     if (n >= 0) {
         return n;
     }
@@ -730,7 +937,7 @@ static mp_uint_t sock_stream_write(mp_obj_t o, const void *buf, mp_uint_t size, 
         *errcode = MP_EAGAIN;
         return MP_STREAM_ERROR;
     }
-    raise_last();
+    raise_op(self);
 }
 
 static void sock_close_raw(sock_obj_t *self) {
@@ -738,6 +945,9 @@ static void sock_close_raw(sock_obj_t *self) {
         pyssl_socket_free(self->ssl);
         self->ssl = NULL;
     }
+    pyssl_memory_bio_free(self->in);
+    pyssl_memory_bio_free(self->out);
+    self->in = self->out = NULL;
 }
 
 static mp_uint_t sock_ioctl(mp_obj_t o, mp_uint_t request, uintptr_t arg, int *errcode) {
@@ -788,14 +998,15 @@ static mp_uint_t sock_ioctl(mp_obj_t o, mp_uint_t request, uintptr_t arg, int *e
 // SSLWantReadError/SSLWantWriteError; a ragged EOF reads as b'' with
 // suppress_ragged_eofs.
 static ssize_t sock_read_raise(sock_obj_t *self, void *buf, size_t len) {
-    ssize_t n = pyssl_read(self->ssl, buf, len);
+    ssize_t n = sock_op(self, OP_READ, buf, len);
     if (n >= 0) {
         return n;
     }
     if (n == PYSSL_ERROR_EOF && self->suppress_ragged_eofs) {
+        self->exc = MP_OBJ_NULL;
         return 0;
     }
-    raise_last();
+    raise_op(self);
 }
 
 static mp_obj_t sock_recv(size_t n_args, const mp_obj_t *args) {
@@ -848,8 +1059,8 @@ static mp_obj_t sock_send(size_t n_args, const mp_obj_t *args) {
     sock_obj_t *self = get_sock(args[0]);
     mp_buffer_info_t bi;
     mp_get_buffer_raise(args[1], &bi, MP_BUFFER_READ);
-    ssize_t n = pyssl_write(self->ssl, bi.buf, bi.len);
-    check(n);
+    ssize_t n = sock_op(self, OP_WRITE, bi.buf, bi.len);
+    check_op(self, n);
     return mp_obj_new_int(n);
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sock_send_obj, 2, 3, sock_send);
@@ -866,8 +1077,8 @@ static mp_obj_t sock_sendall(size_t n_args, const mp_obj_t *args) {
     // part of its buffer, so one call does it, or raises).
     size_t off = 0;
     while (off < bi.len) {
-        ssize_t n = pyssl_write(self->ssl, (const char *)bi.buf + off, bi.len - off);
-        check(n);
+        ssize_t n = sock_op(self, OP_WRITE, (char *)bi.buf + off, bi.len - off);
+        check_op(self, n);
         off += n;
     }
     return mp_const_none;
@@ -877,7 +1088,7 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sock_sendall_obj, 2, 3, sock_sendall)
 static mp_obj_t sock_do_handshake(mp_obj_t o) {
     sock_obj_t *self = get_sock(o);
     self->poll_mask = 0;
-    check(pyssl_do_handshake(self->ssl));
+    check_op(self, sock_op(self, OP_HANDSHAKE, NULL, 0));
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(sock_do_handshake_obj, sock_do_handshake);
@@ -886,7 +1097,7 @@ static MP_DEFINE_CONST_FUN_OBJ_1(sock_do_handshake_obj, sock_do_handshake);
 // then on (plain_call), as in CPython.
 static mp_obj_t sock_unwrap(mp_obj_t o) {
     sock_obj_t *self = get_sock(o);
-    check(pyssl_shutdown(self->ssl));
+    check_op(self, sock_op(self, OP_SHUTDOWN, NULL, 0));
     sock_close_raw(self);
     return o;
 }
@@ -985,7 +1196,7 @@ static mp_obj_t sock_settimeout(mp_obj_t o, mp_obj_t t) {
         dest[2] = t;
         mp_call_method_n_kw(1, 0, dest);
     }
-    if (self->ssl) {
+    if (self->ssl && self->in == NULL) {
         check(pyssl_socket_set_timeout(self->ssl, t == mp_const_none ? -1.0 : mp_obj_get_float(t)));
     }
     return mp_const_none;
@@ -1000,7 +1211,7 @@ static mp_obj_t sock_setblocking(mp_obj_t o, mp_obj_t flag) {
         dest[2] = flag;
         mp_call_method_n_kw(1, 0, dest);
     }
-    if (self->ssl) {
+    if (self->ssl && self->in == NULL) {
         check(pyssl_socket_set_timeout(self->ssl, mp_obj_is_true(flag) ? -1.0 : 0.0));
     }
     return mp_const_none;

@@ -185,3 +185,21 @@ def _set_compat(version):
     # 311, 313 or 314: the CPython version whose rules new contexts follow
     # (default 3.11, the CI's oracle).
     _pyssl._set_compat(version)
+
+
+def wrap_socket(sock, server_side=False, key=None, cert=None, cert_reqs=CERT_NONE, cadata=None,
+                server_hostname=None, do_handshake=True):
+    # MicroPython's legacy module-level wrap_socket (micropython-lib's ssl),
+    # on a context set up as it does; certificate checks follow cert_reqs
+    # (check_hostname only with CERT_REQUIRED, as mbedtls checks the name
+    # whenever it verifies).
+    ctx = SSLContext(PROTOCOL_TLS_SERVER if server_side else PROTOCOL_TLS_CLIENT)
+    if cert or key:
+        ctx.load_cert_chain(cert, key)
+    if cadata:
+        ctx.load_verify_locations(cadata=cadata)
+    if not server_side and cert_reqs != CERT_REQUIRED:
+        ctx.check_hostname = False
+    ctx.verify_mode = cert_reqs
+    return ctx.wrap_socket(sock, server_side=server_side, do_handshake_on_connect=do_handshake,
+                           server_hostname=server_hostname)
