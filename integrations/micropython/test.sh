@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# MicroPython's unix port with pyssl's ssl module: builds it (build.sh), runs
+# tests/shared_ssl.py under CPython and MicroPython and compares the outputs
+# (tests/run_shared.sh), then MicroPython's own TLS tests (tests/extmod/
+# ssl_*, tls_*, tests/multi_net/ssl*, *tls*, over loopback) and fails on any
+# outcome that known-differences.txt does not expect.
+#   test.sh
+# Environment: PYSSL_MP_CACHE (see build.sh), PYTHON (default
+# /usr/bin/python3.11: the CPython of the shared script and of MicroPython's
+# test runners).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+export PYTHON=${PYTHON:-/usr/bin/python3.11}
+cache=${PYSSL_MP_CACHE:-/var/cache/pyssl/micropython}
+work=$root/target/micropython
+mkdir -p "$work"
+
+step() { printf '\n=== %s  [%ds]\n' "$*" "$SECONDS"; }
+
+step "build"
+mp=$("$here/build.sh" | tail -n 1)
+src=$cache/src/$(cat "$cache/src/.extracted")
+echo "micropython: $mp"
+
+status=0
+step "shared_ssl.py under CPython ($PYTHON) and MicroPython"
+"$here/tests/run_shared.sh" "$mp" "$work/shared" || status=1
+
+step "MicroPython's TLS tests"
+cd "$src/tests"
+extmod=$(ls extmod/ssl_*.py extmod/tls_*.py | grep -v '^extmod/tls_threads\.py$')
+multi=$(ls multi_net/*.py | grep -Ei '^multi_net/(ssl|.*tls)')
+export MICROPY_MICROPYTHON=$mp MICROPY_CPYTHON3=$PYTHON
+rm -rf "$work/results"
+# shellcheck disable=SC2086
+timeout 600 "$PYTHON" ./run-tests.py --result-dir "$work/results" $extmod >"$work/extmod.log" 2>&1 || true
+# shellcheck disable=SC2086
+timeout 900 "$PYTHON" "$here/tests/run_multitests.py" ./run-multitests.py -i micropython -i micropython \
+    $multi >"$work/multi_net.log" 2>&1 || true
+# One line per test: TEST OUTCOME.
+{
+    sed -nE 's/^(pass|FAIL|skip) +(extmod\/[^ ]+\.py).*/\2 \1/p' "$work/extmod.log"
+    sed -nE 's/^(multi_net\/[^ ]+\.py) on [^:]+: (pass|FAIL|skip).*/\1 \2/p' "$work/multi_net.log"
+} | tr 'A-Z' 'a-z' | sort >"$work/outcomes.txt"
+"$PYTHON" - "$here/known-differences.txt" "$work/outcomes.txt" $extmod $multi <<'EOF' || status=1
+import sys
+
+known = {}
+for line in open(sys.argv[1]):
+    if line.strip() and not line.startswith("#"):
+        test, outcome, reason = line.split(None, 2)
+        known[test] = (outcome, reason.strip())
+got = dict(line.split() for line in open(sys.argv[2]))
+tests = sys.argv[3:]
+bad = 0
+counts = {"pass": 0, "fail": 0, "skip": 0}
+for t in tests:
+    outcome = got.get(t, "missing")
+    want = known.get(t, ("pass", ""))[0]
+    counts[outcome] = counts.get(outcome, 0) + 1
+    mark = "ok " if outcome == want else "BAD"
+    if outcome != want:
+        bad += 1
+    print(f"{mark} {t}: {outcome}" + (f" (expected: {want})" if outcome != want else ""))
+for t in sorted(set(known) - set(tests)):
+    print(f"BAD {t}: listed in known-differences.txt but not run")
+    bad += 1
+print(f"MicroPython TLS tests: {len(tests)} run, {counts['pass']} passed, "
+      f"{counts['fail']} failed as known-differences.txt expects them to, {counts['skip']} skipped"
+      if not bad else f"MicroPython TLS tests: {bad} unexpected outcomes")
+sys.exit(1 if bad else 0)
+EOF
+if [[ $status != 0 ]]; then
+    echo "logs: $work/extmod.log $work/multi_net.log" >&2
+    echo "error: MicroPython integration tests failed" >&2
+    exit 1
+fi
+step "all MicroPython integration tests passed"
