@@ -14,6 +14,9 @@ packages=(
     python3.11 python3-cryptography golang-go
     debootstrap  # integrations/debian/chroot.sh: the trixie and sid chroots
     abigail-tools  # scripts/abi.sh: abidw/abidiff, the ABI guard
+    # integrations/micropython: apt-get source (dpkg-source, the archive
+    # keyring, xz) and the unix port's build (libffi)
+    dpkg-dev debian-archive-keyring xz-utils libffi-dev
 )
 
 as_root() {

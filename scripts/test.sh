@@ -2,14 +2,15 @@
 # Runs every pyssl test: the Rust checks, the header and ABI checks, C
 # programs against cargo's and cargo-c's outputs, the CMake build and CTest
 # (cmocka suite, header and symbol checks, packaging, interop), the load tests, the
-# Go host's tests (integrations/go), the sanitizer and valgrind runs,
+# Go host's tests (integrations/go), MicroPython's unix port with pyssl's
+# ssl module (integrations/micropython), the sanitizer and valgrind runs,
 # short fuzz runs, CPython's own SSL tests on a _ssl module patched to run
 # on pyssl (3.11 on the host, 3.13 in the trixie chroot), and the suites
 # again inside Debian trixie and sid chroots (integrations/debian/).
 #   PYSSL_BUILD_DIR   CMake build directory (default: build)
 #   PYSSL_JOBS        parallel jobs (default: nproc)
 #   PYSSL_QUICK=1     only the Rust checks and CTest (for a quick local run;
-#                     also skips the Go host's tests)
+#                     also skips the Go and MicroPython hosts' tests)
 #   PYSSL_FUZZ_SECONDS  seconds per fuzz target (default: 30)
 set -euo pipefail
 
@@ -73,6 +74,9 @@ fi
 
 step "Go host (integrations/go): go test -race against python3.11, the echo server and crypto/tls"
 integrations/go/test.sh
+
+step "MicroPython host (integrations/micropython): unix port with pyssl's ssl, shared script vs CPython, MicroPython's TLS tests"
+integrations/micropython/test.sh
 
 step "load: 100,000 handshakes (flat RSS, no fd leak), 1,000 connections, 8 threads on one context"
 PYSSL_LOAD_HANDSHAKES=100000 PYSSL_LOAD_CONNECTIONS=1000 cargo test --release --test load
