@@ -3,7 +3,8 @@
 # tests/shared_ssl.py under CPython and MicroPython and compares the outputs
 # (tests/run_shared.sh), then MicroPython's own TLS tests (tests/extmod/
 # ssl_*, tls_*, tests/multi_net/ssl*, *tls*, over loopback) and fails on any
-# outcome that known-differences.txt does not expect.
+# outcome that known-differences.txt does not expect; last, a short
+# benchmark run (bench.sh).
 #   test.sh
 # Environment: PYSSL_MP_CACHE (see build.sh), PYTHON (default
 # /usr/bin/python3.11: the CPython of the shared script and of MicroPython's
@@ -74,6 +75,14 @@ sys.exit(1 if bad else 0)
 EOF
 if [[ $status != 0 ]]; then
     echo "logs: $work/extmod.log $work/multi_net.log" >&2
+    echo "error: MicroPython integration tests failed" >&2
+    exit 1
+fi
+
+# Figures only (nothing asserted on them): a short run of bench.sh.
+step "benchmark: MicroPython + pyssl vs CPython 3.11 (bench.sh 2 32 2)"
+"$here/bench.sh" 2 32 2 || status=1
+if [[ $status != 0 ]]; then
     echo "error: MicroPython integration tests failed" >&2
     exit 1
 fi
