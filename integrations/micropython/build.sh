@@ -66,9 +66,12 @@ ln -sfn "$lib" "$libdir/${soname:-libpyssl.so.0}"
 #    module is copied into the cache, as USER_C_MODULES wants a directory
 #    of modules and the checkout's integrations/micropython has others.
 log "building the unix port (MicroPython $(cat "$src_stamp"))"
-rm -rf "$cache/usermod"
-mkdir -p "$cache/usermod"
-cp -a "$here/modssl" "$cache/usermod/modssl"
+# A file is copied only when its content changed (then with a new mtime), so
+# that make rebuilds exactly what another checkout changed.
+mkdir -p "$cache/usermod/modssl"
+for f in "$here"/modssl/*; do
+    cmp -s "$f" "$cache/usermod/modssl/${f##*/}" || cp "$f" "$cache/usermod/modssl/"
+done
 make_args=(
     -C "$src/ports/unix" -j "$jobs"
     BUILD="$cache/build"

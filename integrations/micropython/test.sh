@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # MicroPython's unix port with pyssl's ssl module: builds it (build.sh), runs
 # tests/shared_ssl.py under CPython and MicroPython and compares the outputs
-# (tests/run_shared.sh), then MicroPython's own TLS tests (tests/extmod/
+# (tests/run_shared.sh), checks that Ctrl-C interrupts a blocking call
+# (tests/interrupt.py), then MicroPython's own TLS tests (tests/extmod/
 # ssl_*, tls_*, tests/multi_net/ssl*, *tls*, over loopback) and fails on any
 # outcome that known-differences.txt does not expect; last, a short
 # benchmark run (bench.sh).
@@ -28,6 +29,16 @@ echo "micropython: $mp"
 status=0
 step "shared_ssl.py under CPython ($PYTHON) and MicroPython"
 "$here/tests/run_shared.sh" "$mp" "$work/shared" || status=1
+
+step "Ctrl-C stops a blocking handshake (tests/interrupt.py, SIGINT after 1 s)"
+port=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+out=$(timeout -s INT 1 "$mp" "$here/tests/interrupt.py" "$port" 2>&1 || true)
+if [[ $out == $'handshake\nKeyboardInterrupt' ]]; then
+    echo "KeyboardInterrupt raised"
+else
+    printf 'error: expected KeyboardInterrupt, got:\n%s\n' "$out" >&2
+    status=1
+fi
 
 step "MicroPython's TLS tests"
 cd "$src/tests"

@@ -7,7 +7,8 @@
 // - pyssl's last error is per thread and overwritten by the next failing
 //   call: raise_last() copies every field before anything else calls pyssl.
 // - Nothing raises (nlr_raise) while a pyssl call is on the stack: every
-//   raise comes after the call returned. No pyssl callback is registered.
+//   raise comes after the call returned. The only callbacks are the host
+//   hooks (install_hooks), which never raise.
 // - A socket is pyssl_socket_new() over the MicroPython socket's fd
 //   (fileno()); the socket object is kept to poll and close it. A stream
 //   without fileno() (io.BytesIO, a Python io.IOBase) gets memory BIOs that
@@ -144,6 +145,15 @@ static mp_obj_t opt_str(const char *s) {
 // (not raised yet). Every field is copied before anything else can call
 // pyssl.
 static mp_obj_t last_exc(void) {
+    if (pyssl_error_status() == PYSSL_ERROR_HOST_INTERRUPT) {
+        // check_interrupt() stopped the call: MicroPython's pending
+        // exception (KeyboardInterrupt from Ctrl-C) is the error.
+        mp_obj_t pending = MP_STATE_MAIN_THREAD(mp_pending_exception);
+        if (pending != MP_OBJ_NULL) {
+            MP_STATE_MAIN_THREAD(mp_pending_exception) = MP_OBJ_NULL;
+            return pending;
+        }
+    }
     const char *type = pyssl_error_type();
     const char *message = pyssl_error_message();
     mp_obj_t o_type = mp_obj_new_str_from_cstr(type ? type : "SSLError");
@@ -196,6 +206,43 @@ static mp_obj_t pyssl_set_compat(mp_obj_t c) {
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(pyssl_set_compat_obj, pyssl_set_compat);
+
+/******************************************************************************/
+// Host hooks: MicroPython's GIL (when the port has one) is released around
+// pyssl's blocking waits, and a pending exception (Ctrl-C's
+// KeyboardInterrupt, set by the SIGINT handler) stops a blocking call, as
+// CPython's PyErr_CheckSignals does. Neither hook raises.
+
+static void *hook_release(void *userdata) {
+    (void)userdata;
+    MP_THREAD_GIL_EXIT();
+    return NULL;
+}
+
+static void hook_reacquire(void *userdata, void *token) {
+    (void)userdata;
+    (void)token;
+    MP_THREAD_GIL_ENTER();
+}
+
+static int hook_check_interrupt(void *userdata) {
+    (void)userdata;
+    return MP_STATE_MAIN_THREAD(mp_pending_exception) != MP_OBJ_NULL;
+}
+
+static void install_hooks(void) {
+    static bool installed;
+    if (!installed) {
+        pyssl_host_hooks hooks = {
+            .release = hook_release,
+            .reacquire = hook_reacquire,
+            .check_interrupt = hook_check_interrupt,
+            .userdata = NULL,
+        };
+        pyssl_set_host_hooks(&hooks);
+        installed = true;
+    }
+}
 
 /******************************************************************************/
 // Certificates and keys as bytes, until the library loads them from memory
@@ -377,6 +424,7 @@ static ctx_obj_t *get_ctx(mp_obj_t o) {
 static mp_obj_t ctx_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
     mp_arg_check_num(n_args, n_kw, 1, 1, false);
     int protocol = mp_obj_get_int(args[0]);
+    install_hooks();  // before any socket exists, as pyssl asks
     pyssl_context *c = pyssl_context_new_compat(protocol, default_compat);
     if (c == NULL) {
         raise_last();
