@@ -17,6 +17,7 @@ packages=(
     # integrations/micropython: apt-get source (dpkg-source, the archive
     # keyring, xz) and the unix port's build (libffi)
     dpkg-dev debian-archive-keyring xz-utils libffi-dev
+    libmbedtls-dev  # integrations/micropython/bench.sh: MicroPython's own TLS module
 )
 
 as_root() {

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Builds MicroPython's unix port with pyssl's `ssl` module (modssl/).
 #   build.sh            prints the path of the micropython binary last
+#   build.sh --mbedtls  instead: the port with MicroPython's own TLS module
+#                       on Debian's libmbedtls-dev (`tls`, no pyssl), for
+#                       bench.sh; prints its path
 #
 # The MicroPython source is Debian sid's `micropython` source package,
 # fetched with `apt-get source` through a private sources list and state
@@ -13,7 +16,8 @@
 #
 # Linking: libpyssl.so from `cargo build --release`, with the port's rpath
 # set to a staging directory holding a libpyssl.so.0 symlink (the SONAME,
-# which cargo does not create) pointing at target/release/libpyssl.so.
+# which cargo does not create) pointing at target/release/libpyssl.so
+# (under $CARGO_TARGET_DIR when that is set).
 #
 # Everything lives under $PYSSL_MP_CACHE (default /var/cache/pyssl/
 # micropython): src/ (the extracted source, kept across runs) and build/
@@ -32,6 +36,8 @@ cache=${PYSSL_MP_CACHE:-/var/cache/pyssl/micropython}
 jobs=${PYSSL_JOBS:-$(nproc)}
 pkg=micropython
 suite=sid
+mbedtls=0
+[[ ${1:-} == --mbedtls ]] && mbedtls=1
 
 log() { printf '\n=== %s\n' "$*" >&2; }
 
@@ -51,10 +57,29 @@ fi
 src=$cache/src/$(cat "$src_stamp")
 log "MicroPython source: $(cat "$src_stamp")"
 
+if [[ ! -x $src/mpy-cross/build/mpy-cross ]]; then
+    make -C "$src/mpy-cross" -j "$jobs" >&2
+fi
+
+if [[ $mbedtls == 1 ]]; then
+    # Debian's own configuration (debian/rules: system mbedtls, patch 0006),
+    # with only asyncio frozen (no micropython-lib in the source).
+    log "building the unix port with Debian's mbedtls"
+    mkdir -p "$cache/mbedtls"
+    echo 'include("$(MPY_DIR)/extmod/asyncio")' >"$cache/mbedtls/manifest.py"
+    make -C "$src/ports/unix" -j "$jobs" BUILD="$cache/build-mbedtls" PROG=micropython \
+        MICROPY_PY_SSL=1 MICROPY_SSL_MBEDTLS=1 MICROPY_SSL_AXTLS=0 MICROPY_PY_BTREE=0 \
+        FROZEN_MANIFEST="$cache/mbedtls/manifest.py" STRIP=true >&2
+    mp=$cache/build-mbedtls/micropython
+    "$mp" -c 'import tls; print("tls on mbedtls", tls.MBEDTLS_VERSION)' >&2
+    echo "$mp"
+    exit 0
+fi
+
 # 2. libpyssl from this checkout, staged under its SONAME.
 log "cargo build --release"
 (cd "$root" && cargo build --release >&2)
-lib=$root/target/release/libpyssl.so
+lib=${CARGO_TARGET_DIR:-$root/target}/release/libpyssl.so
 test -f "$lib"
 soname=$(objdump -p "$lib" | awk '$1 == "SONAME" { print $2 }')
 libdir=$cache/lib
@@ -82,9 +107,6 @@ make_args=(
     PYSSL_INCLUDE="$root/include" PYSSL_LIBDIR="$libdir"
     STRIP=true
 )
-if [[ ! -x $src/mpy-cross/build/mpy-cross ]]; then
-    make -C "$src/mpy-cross" -j "$jobs" >&2
-fi
 make "${make_args[@]}" >&2
 mp=$cache/build/micropython
 "$mp" -c 'import ssl; print("ssl on pyssl", ssl.PYSSL_VERSION, "/", ssl.OPENSSL_VERSION)' >&2

@@ -57,11 +57,8 @@ openssl s_server -quiet -accept "127.0.0.1:$expired_port" -cert "$certs/expired.
     -key "$certs/expired.key" </dev/null >"$work/s_server-expired.log" 2>&1 &
 pids+=($!)
 
-# pyssl's echo server (examples/echo_server.c), against the checkout's
-# library, found through a link named after its SONAME (cargo makes none)
-ln -sfn "$root/target/release/libpyssl.so" "$work/libpyssl.so.0"
-gcc -O2 -Wall -I"$root/include" "$root/examples/echo_server.c" -o "$work/echo_server" \
-    -L"$root/target/release" -Wl,-rpath,"$work" -lpyssl
+# pyssl's echo server (examples/echo_server.c)
+"$here/build_echo_server.sh" "$work" >/dev/null
 "$work/echo_server" 0 "$certs/server.pem" "$certs/server.key" >"$work/echo.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do grep -q 'port' "$work/echo.log" 2>/dev/null && break; sleep 0.1; done
