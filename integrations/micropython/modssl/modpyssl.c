@@ -189,6 +189,26 @@ static MP_NORETURN void raise_last(void) {
     nlr_raise(last_exc());
 }
 
+// Raises, through ssl.py's _make_error, an error that no pyssl call
+// reported (a check of ssl.py's or of the socket module's).
+static MP_NORETURN void raise_made(const char *type, mp_obj_t args, mp_obj_t message, int status) {
+    mp_obj_t maker = MP_STATE_VM(pyssl_make_error);
+    if (maker == MP_OBJ_NULL || maker == mp_const_none) {
+        mp_raise_msg_varg(&mp_type_OSError, MP_ERROR_TEXT("%s: %s"), type, mp_obj_str_get_str(message));
+    }
+    mp_obj_t argv[8] = {mp_obj_new_str_from_cstr(type), args, message, mp_const_none, mp_const_none,
+                        MP_OBJ_NEW_SMALL_INT(-1), mp_const_none, MP_OBJ_NEW_SMALL_INT(status)};
+    nlr_raise(mp_call_function_n_kw(maker, 8, 0, argv));
+}
+
+// An SSLError that CPython's ssl.py raises with a message only: args
+// (message,), str() that of the args tuple, as CPython's SSLError shows it.
+static MP_NORETURN void raise_ssl_message(const char *message) {
+    mp_obj_t m = mp_obj_new_str_from_cstr(message);
+    mp_obj_t args = mp_obj_new_tuple(1, &m);
+    raise_made("SSLError", args, mp_call_function_1(MP_OBJ_FROM_PTR(&mp_type_str), args), PYSSL_ERROR_SSL);
+}
+
 static void check(int ret) {
     if (ret < 0) {
         raise_last();
@@ -573,7 +593,7 @@ static mp_obj_t ctx_set_alpn_protocols(mp_obj_t o, mp_obj_t protos) {
         const char *p = mp_obj_str_get_data(item, &len);
         if (len == 0 || len > 255) {
             vstr_clear(&wire);
-            mp_raise_ValueError(MP_ERROR_TEXT("ALPN protocols must be 1 to 255 in length"));
+            raise_ssl_message("ALPN protocols must be 1 to 255 in length");
         }
         vstr_add_byte(&wire, (byte)len);
         vstr_add_strn(&wire, p, len);
@@ -708,16 +728,9 @@ typedef struct {
 static MP_NORETURN void raise_ebadf(void) {
     // CPython's socket error on a closed socket, with its str() (MicroPython's
     // own OSError shows "[Errno 9] EBADF").
-    mp_obj_t maker = MP_STATE_VM(pyssl_make_error);
-    if (maker == MP_OBJ_NULL || maker == mp_const_none) {
-        mp_raise_OSError(MP_EBADF);
-    }
-    mp_obj_t strerror = mp_obj_new_str_from_cstr("Bad file descriptor");
-    mp_obj_t a[2] = {MP_OBJ_NEW_SMALL_INT(MP_EBADF), strerror};
-    mp_obj_t argv[8] = {mp_obj_new_str_from_cstr("OSError"), mp_obj_new_tuple(2, a),
-                        mp_obj_new_str_from_cstr("[Errno 9] Bad file descriptor"), mp_const_none, mp_const_none,
-                        MP_OBJ_NEW_SMALL_INT(-1), mp_const_none, MP_OBJ_NEW_SMALL_INT(PYSSL_ERROR_OS)};
-    nlr_raise(mp_call_function_n_kw(maker, 8, 0, argv));
+    mp_obj_t a[2] = {MP_OBJ_NEW_SMALL_INT(MP_EBADF), mp_obj_new_str_from_cstr("Bad file descriptor")};
+    raise_made("OSError", mp_obj_new_tuple(2, a), mp_obj_new_str_from_cstr("[Errno 9] Bad file descriptor"),
+        PYSSL_ERROR_OS);
 }
 
 static sock_obj_t *get_sock(mp_obj_t o) {

@@ -16,11 +16,16 @@ from _pyssl import (
 
 PYSSL_VERSION, OPENSSL_VERSION = _pyssl._versions()
 
-# TLSVersion values (CPython's enum members as plain ints).
-TLSVersion_MINIMUM_SUPPORTED = -2
-TLSVersion_MAXIMUM_SUPPORTED = -1
-TLSVersion_TLSv1_2 = 0x0303
-TLSVersion_TLSv1_3 = 0x0304
+
+
+class TLSVersion:
+    # CPython's IntEnum members, as plain ints (SSLContext.minimum_version
+    # and maximum_version give ints back).
+    MINIMUM_SUPPORTED = -2
+    MAXIMUM_SUPPORTED = -1
+    TLSv1_2 = 0x0303
+    TLSv1_3 = 0x0304
+
 
 SSL_ERROR_SSL = 1
 SSL_ERROR_WANT_READ = 2

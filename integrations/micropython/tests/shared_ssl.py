@@ -146,6 +146,23 @@ print("CERT_NONE: version", ss.version(), "peercert", ss.getpeercert(), "binary"
       len(ss.getpeercert(True)) > 0)
 ss.close()
 
+print("== versions, ciphers, ALPN")
+v12 = client_ctx()
+v12.maximum_version = ssl.TLSVersion.TLSv1_2
+# (not the default minimum_version: pyssl keeps TLS 1.2 as the floor in every
+# mode, a documented choice, where CPython 3.11 reports MINIMUM_SUPPORTED)
+v12.minimum_version = ssl.TLSVersion.TLSv1_2
+print("maximum_version", int(v12.maximum_version), "minimum_version", int(v12.minimum_version))
+v12.set_ciphers("ECDHE-ECDSA-AES128-GCM-SHA256")
+v12.set_alpn_protocols(["http/1.1"])
+ss = wrap(v12, PY_PORT)
+print("TLS 1.2:", ss.version(), ss.cipher(), "alpn", ss.selected_alpn_protocol(), "context", ss.context is v12)
+ss.close()
+ss = wrap(client_ctx(), PY_PORT)
+print("no ALPN asked:", ss.selected_alpn_protocol(), "server_side", ss.server_side)
+ss.close()
+show("ALPN protocol too long", lambda: client_ctx().set_alpn_protocols(["x" * 256]))
+
 print("== echo through python's ssl")
 ss = wrap(client_ctx(), PY_PORT)
 mode(ss, "echo")
