@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # MicroPython's unix port with pyssl's ssl module: builds it (build.sh), runs
 # tests/shared_ssl.py under CPython and MicroPython and compares the outputs
-# (tests/run_shared.sh), checks that Ctrl-C interrupts a blocking call
+# (tests/run_shared.sh), runs TLS over Python stream objects
+# (tests/stream_pipe.py), checks that Ctrl-C interrupts a blocking call
 # (tests/interrupt.py), then MicroPython's own TLS tests (tests/extmod/
 # ssl_*, tls_*, tests/multi_net/ssl*, *tls*, over loopback) and fails on any
 # outcome that known-differences.txt does not expect; last, a short
@@ -29,6 +30,15 @@ echo "micropython: $mp"
 status=0
 step "shared_ssl.py under CPython ($PYTHON) and MicroPython"
 "$here/tests/run_shared.sh" "$mp" "$work/shared" || status=1
+
+step "TLS over streams without fileno() (tests/stream_pipe.py against stream_pipe.exp)"
+if "$mp" "$here/tests/stream_pipe.py" "$work/shared/certs" >"$work/stream_pipe.out" 2>&1 &&
+    diff -u "$here/tests/stream_pipe.exp" "$work/stream_pipe.out"; then
+    echo "$(wc -l <"$work/stream_pipe.out") lines as expected"
+else
+    echo "error: stream_pipe.py (- expected, + got)" >&2
+    status=1
+fi
 
 step "Ctrl-C stops a blocking handshake (tests/interrupt.py, SIGINT after 1 s)"
 port=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
