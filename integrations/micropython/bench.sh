@@ -6,7 +6,7 @@
 # Builds the ports first (build.sh, seconds when cached; the mbedtls port
 # only when libmbedtls-dev is installed).
 #   bench.sh [SECONDS [MEGABYTES [ROUNDS]]]   (default 3 s of handshakes,
-#                                             64 MiB, 3 rounds)
+#                                             256 MiB, 3 rounds)
 # The clients take turns, ROUNDS times; each figure is the best round (the
 # machine's 2 cores are shared, so single runs are noisy).
 # Environment: PYTHON (default /usr/bin/python3.11).
@@ -14,7 +14,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
-seconds=${1:-3} megabytes=${2:-64} rounds=${3:-3}
+seconds=${1:-3} megabytes=${2:-256} rounds=${3:-3}
 PYTHON=${PYTHON:-/usr/bin/python3.11}
 work=$root/target/micropython/bench
 mkdir -p "$work"
