@@ -1039,17 +1039,23 @@ static mp_uint_t sock_ioctl(mp_obj_t o, mp_uint_t request, uintptr_t arg, int *e
     }
     // After a want-read/write, poll the direction TLS needs and report it
     // as the one asked for, so that the caller retries its operation.
+    // Over a stream, TLS bytes the stream did not take yet go first: while
+    // some are left, the stream must become writable, whatever was asked.
+    uintptr_t need = self->poll_mask;
+    if (self->in != NULL && self->ooff < self->olen && !flush_out(self)) {
+        need = MP_STREAM_POLL_WR;
+    }
     uintptr_t rdwr = MP_STREAM_POLL_RD | MP_STREAM_POLL_WR;
     uintptr_t asked = arg & rdwr;
     uintptr_t q = arg;
-    if (self->poll_mask && asked) {
-        q = (arg & ~rdwr) | self->poll_mask;
+    if (need && asked) {
+        q = (arg & ~rdwr) | need;
     }
     mp_uint_t r = mp_get_stream(sock)->ioctl(sock, MP_STREAM_POLL, q, errcode);
     if (r == MP_STREAM_ERROR) {
         return r;
     }
-    if (self->poll_mask && (r & self->poll_mask)) {
+    if (need && (r & need)) {
         r = (r & ~rdwr) | asked;
     }
     return ret | r;

@@ -28,13 +28,24 @@ class Pipe(io.IOBase):
         self.other.buf = src[n:]
         return n
 
+    block_writes = False
+
     def write(self, b):
+        if self.block_writes:
+            return None  # would block
         self.buf.extend(b)
         return len(b)
 
     def ioctl(self, req, arg):
         if req == 4:  # MP_STREAM_CLOSE
             self.closed_by_peer = True
+        if req == 3:  # MP_STREAM_POLL
+            ready = 0
+            if arg & 1 and self.other.buf:
+                ready |= 1
+            if arg & 4 and not self.block_writes:
+                ready |= 4
+            return ready
         return 0
 
 
@@ -89,6 +100,21 @@ while len(got) < 100000:
     got += client.recv(65536)
 print("100000 bytes back", got == b"x" * 100000)
 print("stream read (None when it would block):", client.read(10))
+
+# The stream stops taking bytes: a write still succeeds (TLS bytes kept by
+# the module), polling for reading then waits for the stream to be
+# writable, and the bytes go out once it is.
+import select
+
+cio.block_writes = True
+print("write to a blocked stream:", client.write(b"held back"))
+p = select.poll()
+p.register(client, select.POLLIN)
+print("poll while blocked:", p.poll(0))
+print("nothing reached the server side yet:", len(cio.buf) == 0)
+cio.block_writes = False
+print("poll once writable (sends the held bytes, nothing to read):", p.poll(0))
+print("server got", server.recv(100))
 print("unwrap", drive(client.unwrap, server.unwrap))
 print("client after unwrap:", client.version())
 
