@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # MicroPython's unix port with pyssl's ssl module: builds it (build.sh), runs
 # tests/shared_ssl.py under CPython and MicroPython and compares the outputs
-# (tests/run_shared.sh), runs TLS over Python stream objects
+# (tests/run_shared.sh: CPython 3.11 on the host, then CPython 3.13 in the
+# trixie chroot against MicroPython in 3.13 mode), runs TLS over Python stream objects
 # (tests/stream_pipe.py), checks that Ctrl-C interrupts a blocking call
 # (tests/interrupt.py), then MicroPython's own TLS tests (tests/extmod/
 # ssl_*, tls_*, tests/multi_net/ssl*, *tls*, over loopback) and fails on any
@@ -30,6 +31,11 @@ echo "micropython: $mp"
 status=0
 step "shared_ssl.py under CPython ($PYTHON) and MicroPython"
 "$here/tests/run_shared.sh" "$mp" "$work/shared" || status=1
+
+step "shared_ssl.py under CPython 3.13 (trixie chroot, integrations/debian/chroot.sh) and MicroPython in 3.13 mode"
+# The work directory is inside the checkout, which the chroot mounts.
+"$here/tests/run_shared.sh" "$mp" "$work/shared-3.13" 313 \
+    "$root/integrations/debian/chroot.sh" trixie -- python3.13 || status=1
 
 step "TLS over streams without fileno() (tests/stream_pipe.py against stream_pipe.exp)"
 if "$mp" "$here/tests/stream_pipe.py" "$work/shared/certs" >"$work/stream_pipe.out" 2>&1 &&

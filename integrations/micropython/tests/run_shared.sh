@@ -4,13 +4,19 @@
 # pyssl's examples/echo_server, all on 127.0.0.1) and fails unless both
 # print the same lines once location suffixes ("(_ssl.c:1006)",
 # "(socket.rs:631)") are taken out.
-#   run_shared.sh MICROPYTHON WORKDIR
-# Environment: PYTHON (default /usr/bin/python3.11).
+#   run_shared.sh MICROPYTHON WORKDIR [COMPAT CPYTHON...]
+# COMPAT (default 311) is the CPython version whose rules MicroPython's
+# contexts follow; CPYTHON the command that runs the CPython side (default
+# $PYTHON), e.g. `integrations/debian/chroot.sh trixie -- python3.13`.
+# Environment: PYTHON (default /usr/bin/python3.11: the servers and peer
+# client, and the default CPython side).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../../.." && pwd)
-mp=$1 work=$2
+mp=$1 work=$2 compat=${3:-311}
+shift 2
+[[ $# -gt 0 ]] && shift
 PYTHON=${PYTHON:-/usr/bin/python3.11}
 certs=$work/certs
 mkdir -p "$work"
@@ -79,7 +85,7 @@ run() { # name interpreter...
     local client=$!
     local status=0
     timeout 120 "$@" "$here/shared_ssl.py" "$certs" "$py_port" "$ossl_port" "$expired_port" \
-        "$echo_port" "$server_port" "$async_port" >"$work/$name.out" 2>"$work/$name.err" || status=$?
+        "$echo_port" "$server_port" "$async_port" "$compat" >"$work/$name.out" 2>"$work/$name.err" || status=$?
     wait "$client" || { echo "peer client for $name failed:"; cat "$work/peer-client-$name.log"; status=1; }
     if [[ $status != 0 ]]; then
         echo "error: shared_ssl.py under $name exited with $status" >&2
@@ -92,12 +98,12 @@ run() { # name interpreter...
 }
 
 status=0
-run cpython "$PYTHON" || status=1
+if [[ $# -gt 0 ]]; then run cpython "$@" || status=1; else run cpython "$PYTHON" || status=1; fi
 run micropython "$mp" || status=1
 [[ $status == 0 ]] || exit 1
 if diff -u "$work/cpython.txt" "$work/micropython.txt"; then
     n=$(wc -l <"$work/cpython.txt")
-    echo "shared_ssl.py: $n lines identical under CPython and MicroPython"
+    echo "shared_ssl.py: $n lines identical under CPython (${*:-$PYTHON}) and MicroPython ($compat mode)"
 else
     echo "error: shared_ssl.py differs (- CPython, + MicroPython)" >&2
     exit 1

@@ -1,10 +1,11 @@
 # One script for CPython (python3.11's ssl) and MicroPython (ssl on pyssl):
 # both must print the same lines, OpenSSL/pyssl location suffixes aside.
-#   shared_ssl.py CERTDIR PY_PORT OPENSSL_PORT EXPIRED_PORT ECHO_PORT SERVER_PORT ASYNC_PORT
+#   shared_ssl.py CERTDIR PY_PORT OPENSSL_PORT EXPIRED_PORT ECHO_PORT SERVER_PORT ASYNC_PORT [COMPAT]
 # PY_PORT: peer.py's server; OPENSSL_PORT: openssl s_server (server.pem,
 # ALPN h2); EXPIRED_PORT: openssl s_server with expired.pem; ECHO_PORT:
 # pyssl's examples/echo_server; SERVER_PORT: this script's own server, which
-# peer.py's client connects to; ASYNC_PORT: the asyncio server.
+# peer.py's client connects to; ASYNC_PORT: the asyncio server. COMPAT (311,
+# 313): which CPython's rules MicroPython's contexts follow (default 311).
 import binascii
 import socket
 import ssl
@@ -12,6 +13,9 @@ import sys
 
 certdir = sys.argv[1]
 PY_PORT, OSSL_PORT, EXPIRED_PORT, ECHO_PORT, SERVER_PORT, ASYNC_PORT = [int(a) for a in sys.argv[2:8]]
+if len(sys.argv) > 8 and hasattr(ssl, "_set_compat"):
+    # MicroPython on pyssl: follow the rules of the CPython it is compared with
+    ssl._set_compat(int(sys.argv[8]))
 
 
 def path(name):
