@@ -43,7 +43,11 @@ static int default_compat = PYSSL_COMPAT_3_11;
 /******************************************************************************/
 // Values and errors.
 
-static mp_obj_t value_to_obj_or_raise(const pyssl_value *v, bool *failed) {
+// A pyssl value as the MicroPython object CPython would return; *failed set
+// (and None returned) when an accessor failed, its error left as the
+// thread's last error. Allocation failures raise MemoryError: no pyssl call
+// is on the stack here.
+static mp_obj_t value_to_obj(const pyssl_value *v, bool *failed) {
     if (*failed) {
         return mp_const_none;
     }
@@ -103,7 +107,7 @@ static mp_obj_t value_to_obj_or_raise(const pyssl_value *v, bool *failed) {
             mp_obj_get_array(items, &len, &slots);
             for (size_t i = 0; i < (size_t)n; i++) {
                 const pyssl_value *item = kind == PYSSL_VALUE_TUPLE ? pyssl_value_tuple_item(v, i) : pyssl_value_list_item(v, i);
-                slots[i] = item ? value_to_obj_or_raise(item, failed) : (*failed = true, mp_const_none);
+                slots[i] = item ? value_to_obj(item, failed) : (*failed = true, mp_const_none);
             }
             return items;
         }
@@ -125,8 +129,8 @@ static mp_obj_t value_to_obj_or_raise(const pyssl_value *v, bool *failed) {
                     *failed = true;
                     return mp_const_none;
                 }
-                mp_obj_t ko = value_to_obj_or_raise(k, failed);
-                mp_obj_t vo = value_to_obj_or_raise(val, failed);
+                mp_obj_t ko = value_to_obj(k, failed);
+                mp_obj_t vo = value_to_obj(val, failed);
                 mp_obj_dict_store(d, ko, vo);
             }
             return d;
@@ -169,7 +173,7 @@ static mp_obj_t last_exc(void) {
     pyssl_value *args = pyssl_error_args();
     if (args != NULL) {
         bool failed = false;
-        mp_obj_t a = value_to_obj_or_raise(args, &failed);
+        mp_obj_t a = value_to_obj(args, &failed);
         pyssl_value_free(args);
         if (!failed) {
             o_args = a;
@@ -1182,7 +1186,7 @@ static mp_obj_t sock_getpeercert(size_t n_args, const mp_obj_t *args) {
     mp_obj_t r;
     nlr_buf_t nlr;
     if (nlr_push(&nlr) == 0) {
-        r = value_to_obj_or_raise(v, &failed);
+        r = value_to_obj(v, &failed);
         nlr_pop();
     } else {
         pyssl_value_free(v);
