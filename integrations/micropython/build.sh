@@ -66,6 +66,7 @@ if [[ $mbedtls == 1 ]]; then
     # with only asyncio frozen (no micropython-lib in the source).
     log "building the unix port with Debian's mbedtls"
     mkdir -p "$cache/mbedtls"
+    # shellcheck disable=SC2016 # $(MPY_DIR) is the manifest's variable
     echo 'include("$(MPY_DIR)/extmod/asyncio")' >"$cache/mbedtls/manifest.py"
     make -C "$src/ports/unix" -j "$jobs" BUILD="$cache/build-mbedtls" PROG=micropython \
         MICROPY_PY_SSL=1 MICROPY_SSL_MBEDTLS=1 MICROPY_SSL_AXTLS=0 MICROPY_PY_BTREE=0 \

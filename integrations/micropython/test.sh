@@ -58,8 +58,13 @@ fi
 
 step "MicroPython's TLS tests"
 cd "$src/tests"
-extmod=$(ls extmod/ssl_*.py extmod/tls_*.py | grep -v '^extmod/tls_threads\.py$')
-multi=$(ls multi_net/*.py | grep -Ei '^multi_net/(ssl|.*tls)')
+extmod='' multi=''
+for t in extmod/ssl_*.py extmod/tls_*.py; do
+    [[ $t == extmod/tls_threads.py ]] || extmod="$extmod $t"
+done
+for t in multi_net/ssl*.py multi_net/*tls*.py; do
+    [[ " $multi " == *" $t "* ]] || multi="$multi $t"
+done
 export MICROPY_MICROPYTHON=$mp MICROPY_CPYTHON3=$PYTHON
 rm -rf "$work/results"
 # shellcheck disable=SC2086

@@ -35,8 +35,7 @@ free_port() {
     "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 wait_port() { # port
-    local i
-    for i in $(seq 1 100); do
+    for _ in $(seq 1 100); do
         if "$PYTHON" -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$1" 2>/dev/null; then
             return 0
         fi
