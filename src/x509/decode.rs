@@ -183,9 +183,10 @@ unsafe fn asn1_to_str(s: *const ASN1_STRING) -> PyResult<Value> {
 /// # Safety
 /// `obj` must be a live ASN1_OBJECT.
 unsafe fn asn1obj_to_str(obj: *const ASN1_OBJECT, c: Compat) -> PyResult<String> {
-    let mut buf = vec![0u8; X509_NAME_MAXLEN];
+    // CPython's stack buffer; the heap only for a longer dotted OID.
+    let mut buf = [0u8; X509_NAME_MAXLEN];
     // SAFETY: buf has X509_NAME_MAXLEN bytes, the size passed; obj is live.
-    let mut len = unsafe {
+    let len = unsafe {
         ossl::OBJ_obj2txt(
             buf.as_mut_ptr().cast::<c_char>(),
             X509_NAME_MAXLEN as c_int,
@@ -201,16 +202,17 @@ unsafe fn asn1obj_to_str(obj: *const ASN1_OBJECT, c: Compat) -> PyResult<String>
         // SAFETY: a NULL buffer of size 0 only computes the length.
         let needed = unsafe { ossl::OBJ_obj2txt(ptr::null_mut(), 0, obj, 0) };
         let size = needed.max(0) as usize + 1;
-        buf = vec![0u8; size];
-        // SAFETY: buf has `size` bytes, the size passed.
-        len =
-            unsafe { ossl::OBJ_obj2txt(buf.as_mut_ptr().cast::<c_char>(), size as c_int, obj, 0) };
+        let mut big = vec![0u8; size];
+        // SAFETY: big has `size` bytes, the size passed.
+        let len =
+            unsafe { ossl::OBJ_obj2txt(big.as_mut_ptr().cast::<c_char>(), size as c_int, obj, 0) };
         if len < 0 {
             return Err(ssl_error(c, crate::here!()));
         }
+        let len = (len as usize).min(big.len());
+        return decode_utf8(&big[..len]);
     }
-    let len = (len as usize).min(buf.len());
-    decode_utf8(&buf[..len])
+    decode_utf8(&buf[..len as usize])
 }
 
 /// CPython 3.11 calls `_setSSLError` a second time when `_asn1obj2py`
@@ -275,10 +277,11 @@ unsafe fn attribute_tuple(
             Value::None
         } else {
             // SAFETY: out holds len bytes written by ASN1_STRING_to_UTF8.
-            let bytes = unsafe { std::slice::from_raw_parts(out, len as usize) }.to_vec();
-            // SAFETY: out was allocated by OpenSSL and is freed once.
+            let text = decode_utf8(unsafe { std::slice::from_raw_parts(out, len as usize) });
+            // SAFETY: out was allocated by OpenSSL and is freed once, after
+            // its last use above.
             unsafe { ossl::OPENSSL_free(out.cast::<c_void>()) };
-            Value::Str(decode_utf8(&bytes)?)
+            Value::Str(text?)
         }
     };
     Ok(Value::Tuple(vec![pyname, pyvalue]))
