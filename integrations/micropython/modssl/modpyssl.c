@@ -19,8 +19,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "py/mperrno.h"
 #include "py/objstr.h"
@@ -29,12 +27,6 @@
 #include "py/stream.h"
 
 #include "pyssl.h"
-
-// Present once the library has them (include/pyssl.h and API.md name them);
-// weak, so this module runs on a library without them and uses them as soon
-// as it has them, with no rebuild.
-extern int pyssl_context_load_cert_chain_data(pyssl_context *, const void *cert, size_t cert_len,
-    const void *key, size_t key_len, const char *password) __attribute__((weak));
 
 MP_REGISTER_ROOT_POINTER(mp_obj_t pyssl_make_error);
 
@@ -269,89 +261,9 @@ static void install_hooks(void) {
 }
 
 /******************************************************************************/
-// Certificates and keys as bytes, until the library loads them from memory
-// (pyssl_context_load_cert_chain_data): written as PEM into a memfd that
-// OpenSSL reads through /proc/self/fd.
-
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static void vstr_add_pem(vstr_t *out, const char *label, const uint8_t *der, size_t len) {
-    vstr_printf(out, "-----BEGIN %s-----\n", label);
-    size_t col = 0;
-    for (size_t i = 0; i < len; i += 3) {
-        uint32_t n = der[i] << 16;
-        if (i + 1 < len) {
-            n |= der[i + 1] << 8;
-        }
-        if (i + 2 < len) {
-            n |= der[i + 2];
-        }
-        vstr_add_byte(out, b64[(n >> 18) & 63]);
-        vstr_add_byte(out, b64[(n >> 12) & 63]);
-        vstr_add_byte(out, i + 1 < len ? b64[(n >> 6) & 63] : '=');
-        vstr_add_byte(out, i + 2 < len ? b64[n & 63] : '=');
-        col += 4;
-        if (col == 64) {
-            vstr_add_byte(out, '\n');
-            col = 0;
-        }
-    }
-    if (col) {
-        vstr_add_byte(out, '\n');
-    }
-    vstr_printf(out, "-----END %s-----\n", label);
-}
-
-// Skips a DER tag and length at *p; returns the content length or -1.
-static long der_header(const uint8_t **p, const uint8_t *end, uint8_t *tag) {
-    if (end - *p < 2) {
-        return -1;
-    }
-    *tag = *(*p)++;
-    size_t len = *(*p)++;
-    if (len & 0x80) {
-        size_t n = len & 0x7f;
-        if (n == 0 || n > 3 || (size_t)(end - *p) < n) {
-            return -1;
-        }
-        len = 0;
-        while (n--) {
-            len = (len << 8) | *(*p)++;
-        }
-    }
-    return (size_t)(end - *p) < len ? -1 : (long)len;
-}
-
-// The PEM label of a DER private key: PKCS#8 (SEQUENCE {INTEGER, SEQUENCE
-// AlgorithmIdentifier, ...}), PKCS#1 RSA (INTEGER 0, INTEGER modulus) or
-// SEC1 EC (INTEGER 1, OCTET STRING).
-static const char *der_key_label(const uint8_t *der, size_t len) {
-    const uint8_t *p = der, *end = der + len;
-    uint8_t tag;
-    if (der_header(&p, end, &tag) < 0 || tag != 0x30) {
-        return "PRIVATE KEY";
-    }
-    long n = der_header(&p, end, &tag);
-    if (n < 0 || tag != 0x02) {
-        return "PRIVATE KEY";
-    }
-    p += n;
-    if (p >= end) {
-        return "PRIVATE KEY";
-    }
-    switch (*p) {
-        case 0x02:
-            return "RSA PRIVATE KEY";
-        case 0x04:
-            return "EC PRIVATE KEY";
-        default:
-            return "PRIVATE KEY";
-    }
-}
-
-static bool is_pem(const uint8_t *b, size_t len) {
-    return len >= 10 && memmem(b, len, "-----BEGIN", 10) != NULL;
-}
+// Certificate and key files that MicroPython's own ssl reads where CPython
+// reads PEM only; certificates and keys as bytes go to
+// pyssl_context_load_cert_chain_data.
 
 // The contents of `path` when it holds one DER structure (a SEQUENCE
 // spanning the whole file), else MP_OBJ_NULL: MicroPython's own ssl loads
@@ -393,36 +305,34 @@ static mp_obj_t der_file(const char *path) {
     return result;
 }
 
-// A memfd holding `data` as PEM; its path is written into `path`.
-static int pem_memfd(mp_obj_t data, bool key, char *path, size_t pathlen) {
-    mp_buffer_info_t bi;
-    mp_get_buffer_raise(data, &bi, MP_BUFFER_READ);
-    vstr_t pem;
-    vstr_init(&pem, bi.len * 2 + 128);
-    if (is_pem(bi.buf, bi.len)) {
-        vstr_add_strn(&pem, bi.buf, bi.len);
-    } else {
-        vstr_add_pem(&pem, key ? der_key_label(bi.buf, bi.len) : "CERTIFICATE", bi.buf, bi.len);
-    }
-    int fd = memfd_create(key ? "pyssl-key" : "pyssl-cert", MFD_CLOEXEC);
-    if (fd < 0) {
-        vstr_clear(&pem);
-        mp_raise_OSError(errno);
-    }
-    size_t off = 0;
-    while (off < pem.len) {
-        ssize_t w = write(fd, pem.buf + off, pem.len - off);
-        if (w <= 0) {
-            int e = errno;
-            close(fd);
-            vstr_clear(&pem);
-            mp_raise_OSError(e);
+// The whole contents of `path` as bytes (load_cert_chain with one side as
+// bytes and the other a path); raises CPython's OSError when it cannot be
+// read (no pyssl call is on the stack).
+static mp_obj_t file_bytes(const char *path) {
+    FILE *f = fopen(path, "rb");
+    int e = errno;
+    vstr_t vs;
+    vstr_init(&vs, 4096);
+    if (f != NULL) {
+        char chunk[4096];
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+            vstr_add_strn(&vs, chunk, n);
         }
-        off += w;
+        e = ferror(f) ? errno : 0;
+        fclose(f);
     }
-    vstr_clear(&pem);
-    snprintf(path, pathlen, "/proc/self/fd/%d", fd);
-    return fd;
+    if (f == NULL || e != 0) {
+        vstr_clear(&vs);
+        const char *type = e == ENOENT ? "FileNotFoundError" : e == EACCES ? "PermissionError"
+            : e == EISDIR ? "IsADirectoryError" : "OSError";
+        mp_obj_t a[2] = {MP_OBJ_NEW_SMALL_INT(e), mp_obj_new_str_from_cstr(strerror(e))};
+        vstr_t msg;
+        vstr_init(&msg, 64);
+        vstr_printf(&msg, "[Errno %d] %s", e, strerror(e));
+        raise_made(type, mp_obj_new_tuple(2, a), mp_obj_new_str_from_vstr(&msg), PYSSL_ERROR_OS);
+    }
+    return mp_obj_new_bytes_from_vstr(&vs);
 }
 
 /******************************************************************************/
@@ -505,35 +415,19 @@ static mp_obj_t ctx_load_cert_chain(size_t n_args, const mp_obj_t *pos_args, mp_
         check(pyssl_context_load_cert_chain(self->ctx, mp_obj_str_get_str(cert), opt_cstr(key), password));
         return mp_const_none;
     }
-    if (pyssl_context_load_cert_chain_data != NULL && cert_bytes && (key == mp_const_none || key_bytes)) {
-        mp_buffer_info_t cb, kb = {0};
-        mp_get_buffer_raise(cert, &cb, MP_BUFFER_READ);
-        if (key != mp_const_none) {
-            mp_get_buffer_raise(key, &kb, MP_BUFFER_READ);
-        }
-        check(pyssl_context_load_cert_chain_data(self->ctx, cb.buf, cb.len, kb.buf, kb.len, password));
-        return mp_const_none;
+    // Bytes on one side at least: both as bytes (a path read here).
+    if (!cert_bytes) {
+        cert = file_bytes(mp_obj_str_get_str(cert));
     }
-    char cpath[48], kpath[48];
-    int cfd = -1, kfd = -1;
-    if (cert_bytes) {
-        cfd = pem_memfd(cert, false, cpath, sizeof(cpath));
+    if (key != mp_const_none && !key_bytes) {
+        key = file_bytes(mp_obj_str_get_str(key));
     }
-    if (key_bytes) {
-        kfd = pem_memfd(key, true, kpath, sizeof(kpath));
+    mp_buffer_info_t cb, kb = {0};
+    mp_get_buffer_raise(cert, &cb, MP_BUFFER_READ);
+    if (key != mp_const_none) {
+        mp_get_buffer_raise(key, &kb, MP_BUFFER_READ);
     }
-    int ret = pyssl_context_load_cert_chain(self->ctx,
-        cert_bytes ? cpath : mp_obj_str_get_str(cert),
-        key == mp_const_none ? NULL : key_bytes ? kpath : mp_obj_str_get_str(key),
-        password);
-    // Raise only after the fds are gone; close() does not touch pyssl's error.
-    if (cfd >= 0) {
-        close(cfd);
-    }
-    if (kfd >= 0) {
-        close(kfd);
-    }
-    check(ret);
+    check(pyssl_context_load_cert_chain_data(self->ctx, cb.buf, cb.len, kb.buf, kb.len, password));
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_KW(ctx_load_cert_chain_obj, 2, ctx_load_cert_chain);

@@ -184,3 +184,15 @@ try:
     ctx.load_cert_chain(cert, other)
 except ssl.SSLError as e:
     print("wrong key:", str(e).split(" (")[0])
+
+# A chain of concatenated DER certificates (the leaf, then the CA in the
+# place of an intermediate) with a DER key: the client verifies the leaf.
+with open(certdir + "/ca.pem", "rb") as f:
+    ca = f.read()
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(der(cert, "CERTIFICATE") + der(ca, "CERTIFICATE"), der(key, "PRIVATE KEY"))
+cio, sio = pair()
+client = cctx.wrap_socket(cio, server_hostname="localhost", do_handshake_on_connect=False)
+server = ctx.wrap_socket(sio, server_side=True, do_handshake_on_connect=False)
+print("DER chain of two certificates: handshake", drive(client.do_handshake, server.do_handshake),
+      client.getpeercert()["subject"])
