@@ -7,12 +7,14 @@
 // - pyssl's last error is per thread and overwritten by the next failing
 //   call: raise_last() copies every field before anything else calls pyssl.
 // - Nothing raises (nlr_raise) while a pyssl call is on the stack: every
-//   raise comes after the call returned. The only callbacks are the host
-//   hooks (install_hooks), which never raise.
+//   raise comes after the call returned. The callbacks (the host hooks of
+//   install_hooks, the stream callbacks) never raise.
 // - A socket is pyssl_socket_new() over the MicroPython socket's fd
 //   (fileno()); the socket object is kept to poll and close it. A stream
-//   without fileno() (io.BytesIO, a Python io.IOBase) gets memory BIOs that
-//   this file pumps (op_stream), until pyssl_socket_new_cbs() exists.
+//   without fileno() (io.BytesIO, a Python io.IOBase) is
+//   pyssl_socket_new_cbs() with callbacks over the stream's read/write
+//   (stream_read_cb, stream_write_cb), which catch MicroPython's exceptions
+//   (nlr_push) and keep them for op_exc() to raise after the call.
 
 #define _GNU_SOURCE
 #include <errno.h>
@@ -602,20 +604,18 @@ static MP_DEFINE_CONST_OBJ_TYPE(
 /******************************************************************************/
 // SSLSocket.
 
-#define OBUF_SIZE 16384
-
 typedef struct {
     mp_obj_base_t base;
     pyssl_socket *ssl;
     mp_obj_t sock;      // the MicroPython socket (MP_OBJ_NULL once closed)
-    // Over a stream without fileno() (io.BytesIO, a Python IOBase...): two
-    // memory BIOs pumped to and from the stream, TLS bytes taken from
-    // `out` that the stream did not accept yet, and the exception of the
-    // last failed operation, copied before its alert was flushed.
-    pyssl_memory_bio *in, *out;
+    // Over a stream without fileno() (io.BytesIO, a Python IOBase...):
+    // pyssl_socket_new_cbs() with stream_read_cb/stream_write_cb over the
+    // stream; the TLS bytes of one write the stream did not take (held,
+    // sent before anything else), and the exception a callback caught.
+    bool stream;
     byte *obuf;
-    size_t olen, ooff;
-    mp_obj_t exc;
+    size_t olen, ooff, ocap;
+    mp_obj_t cb_exc;
     mp_obj_t context;
     mp_obj_t server_hostname;
     uintptr_t poll_mask;  // the direction the last want-read/write asked for
@@ -674,96 +674,122 @@ static ssize_t op_once(pyssl_socket *s, int op, void *buf, size_t len) {
     }
 }
 
-// Moves TLS bytes from the outgoing BIO to the stream; false when the
-// stream would block with bytes left (kept in obuf for the next call).
-static bool flush_out(sock_obj_t *self) {
+// Sends the held TLS bytes: 1 when none are left, 0 when the stream would
+// block, -1 with *err on the stream's failure. May raise (a Python
+// stream's write): callers catch it or have no pyssl call on the stack.
+static int flush_held(sock_obj_t *self, int *err) {
     const mp_stream_p_t *sp = mp_get_stream(self->sock);
-    for (;;) {
-        if (self->ooff == self->olen) {
-            ssize_t n = pyssl_memory_bio_read(self->out, self->obuf, OBUF_SIZE);
-            self->olen = self->ooff = 0;
-            if (n <= 0) {
-                return true;
-            }
-            self->olen = n;
-        }
-        int err = 0;
-        mp_uint_t w = sp->write(self->sock, self->obuf + self->ooff, self->olen - self->ooff, &err);
+    while (self->ooff < self->olen) {
+        mp_uint_t w = sp->write(self->sock, self->obuf + self->ooff, self->olen - self->ooff, err);
         if (w == MP_STREAM_ERROR) {
-            if (mp_is_nonblocking_error(err)) {
-                return false;
-            }
-            mp_raise_OSError(err);
+            return mp_is_nonblocking_error(*err) ? 0 : -1;
         }
         if (w == 0) {
-            return false;
+            return 0;
         }
         self->ooff += w;
     }
+    self->olen = self->ooff = 0;
+    return 1;
 }
 
-// One operation over a stream: pyssl's call, with TLS bytes pumped between
-// its memory BIOs and the stream, until it succeeds, fails (the exception
-// kept in self->exc), or the stream would block (WANT_READ/WANT_WRITE).
-// This is the loop pyssl_socket_new_cbs() will run inside the library.
-static ssize_t op_stream(sock_obj_t *self, int op, void *buf, size_t len) {
-    const mp_stream_p_t *sp = mp_get_stream(self->sock);
-    byte tmp[4096];
-    for (;;) {
-        ssize_t r = op_once(self->ssl, op, buf, len);
-        if (r < 0 && r != PYSSL_ERROR_WANT_READ && r != PYSSL_ERROR_WANT_WRITE) {
-            // The error first: flushing the alert calls pyssl again.
-            self->exc = last_exc();
-            flush_out(self);
-            return r;
-        }
-        bool flushed = flush_out(self);
-        if (r >= 0) {
-            return r;
-        }
-        if (!flushed) {
-            return PYSSL_ERROR_WANT_WRITE;
-        }
-        if (r == PYSSL_ERROR_WANT_WRITE) {
-            continue;  // memory BIOs take any amount: flushed, so go on
-        }
-        int err = 0;
-        mp_uint_t n = sp->read(self->sock, tmp, sizeof(tmp), &err);
-        if (n == MP_STREAM_ERROR) {
-            if (mp_is_nonblocking_error(err)) {
-                return PYSSL_ERROR_WANT_READ;
-            }
-            mp_raise_OSError(err);
-        }
-        if (n == 0) {
-            pyssl_memory_bio_write_eof(self->in);
-        } else {
-            pyssl_memory_bio_write(self->in, tmp, n);
-        }
+// pyssl_socket_new_cbs()'s callbacks over the MicroPython stream. They run
+// inside pyssl's call (with the GIL released by hook_release: taken again
+// here) and must not raise through pyssl's frames: a MicroPython exception
+// is caught, kept in cb_exc and reported as -1 (EIO); op_exc() raises it
+// once the call has returned. A stream that would block (read/write None)
+// is WANT_READ/WANT_WRITE, except that the first blocked write is held, as
+// a socket's send buffer takes it, so that write() succeeds and the bytes
+// go out on the next I/O or poll; a read of 0 bytes is EOF.
+static ssize_t stream_read(sock_obj_t *self, void *buf, size_t len, int *err) {
+    mp_uint_t n = mp_get_stream(self->sock)->read(self->sock, buf, len, err);
+    if (n == MP_STREAM_ERROR) {
+        return mp_is_nonblocking_error(*err) ? PYSSL_ERROR_WANT_READ : -1;
     }
+    return n;
+}
+
+static ssize_t stream_write(sock_obj_t *self, const void *buf, size_t len, int *err) {
+    int f = flush_held(self, err);
+    if (f <= 0) {
+        return f == 0 ? PYSSL_ERROR_WANT_WRITE : -1;
+    }
+    mp_uint_t w = mp_get_stream(self->sock)->write(self->sock, buf, len, err);
+    if (w == MP_STREAM_ERROR && !mp_is_nonblocking_error(*err)) {
+        return -1;
+    }
+    if (w == MP_STREAM_ERROR || w == 0) {
+        // Would block: hold this write's bytes.
+        if (len > self->ocap) {
+            self->obuf = m_renew(byte, self->obuf, self->ocap, len);
+            self->ocap = len;
+        }
+        memcpy(self->obuf, buf, len);
+        self->olen = len;
+        self->ooff = 0;
+        return len;
+    }
+    return w;
+}
+
+static ssize_t stream_cb(sock_obj_t *self, bool write, void *buf, size_t len) {
+    MP_THREAD_GIL_ENTER();
+    ssize_t r;
+    int err = 0;
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        r = write ? stream_write(self, buf, len, &err) : stream_read(self, buf, len, &err);
+        nlr_pop();
+    } else {
+        self->cb_exc = MP_OBJ_FROM_PTR(nlr.ret_val);
+        err = EIO;
+        r = -1;
+    }
+    MP_THREAD_GIL_EXIT();
+    if (r == -1) {
+        errno = err ? err : EIO;
+    }
+    return r;
+}
+
+static ssize_t stream_read_cb(void *user, void *buf, size_t len) {
+    return stream_cb(user, false, buf, len);
+}
+
+static ssize_t stream_write_cb(void *user, const void *buf, size_t len) {
+    return stream_cb(user, true, (void *)buf, len);
 }
 
 static ssize_t sock_op(sock_obj_t *self, int op, void *buf, size_t len) {
-    if (self->in == NULL) {
-        return op_once(self->ssl, op, buf, len);
+    if (self->stream) {
+        self->cb_exc = MP_OBJ_NULL;
+        int err = 0;
+        if (flush_held(self, &err) < 0) {
+            mp_raise_OSError(err);
+        }
     }
-    self->exc = MP_OBJ_NULL;
-    return op_stream(self, op, buf, len);
+    return op_once(self->ssl, op, buf, len);
 }
 
-// Raises the error of the failed sock_op().
-static MP_NORETURN void raise_op(sock_obj_t *self) {
-    mp_obj_t exc = self->exc;
-    if (exc != MP_OBJ_NULL) {
-        self->exc = MP_OBJ_NULL;
-        nlr_raise(exc);
+// The exception of the failed sock_op() `ret`: the one a stream callback
+// caught, unless pyssl reports a TLS error (e.g. a verification failure
+// whose alert the stream failed to take: CPython raises the TLS error).
+static mp_obj_t op_exc(sock_obj_t *self, ssize_t ret) {
+    mp_obj_t exc = self->cb_exc;
+    self->cb_exc = MP_OBJ_NULL;
+    if (exc != MP_OBJ_NULL && ret != PYSSL_ERROR_SSL) {
+        return exc;
     }
-    raise_last();
+    return last_exc();
+}
+
+static MP_NORETURN void raise_op(sock_obj_t *self, ssize_t ret) {
+    nlr_raise(op_exc(self, ret));
 }
 
 static void check_op(sock_obj_t *self, ssize_t ret) {
     if (ret < 0) {
-        raise_op(self);
+        raise_op(self, ret);
     }
 }
 
@@ -800,10 +826,10 @@ static mp_obj_t sock_new(ctx_obj_t *ctx, mp_obj_t sock, bool server_side, mp_obj
     sock_obj_t *self = mp_obj_malloc_with_finaliser(sock_obj_t, &sock_type);
     self->ssl = NULL;
     self->sock = sock;
-    self->in = self->out = NULL;
+    self->stream = fd < 0;
     self->obuf = NULL;
-    self->olen = self->ooff = 0;
-    self->exc = MP_OBJ_NULL;
+    self->olen = self->ooff = self->ocap = 0;
+    self->cb_exc = MP_OBJ_NULL;
     self->context = MP_OBJ_FROM_PTR(ctx);
     self->server_hostname = server_hostname;
     self->poll_mask = 0;
@@ -820,27 +846,17 @@ static mp_obj_t sock_new(ctx_obj_t *ctx, mp_obj_t sock, bool server_side, mp_obj
             nlr_raise(exc);
         }
     } else {
-        self->obuf = m_new(byte, OBUF_SIZE);
-        self->in = pyssl_memory_bio_new();
-        self->out = pyssl_memory_bio_new();
-        if (self->in == NULL || self->out == NULL) {
-            mp_obj_t exc = last_exc();
-            sock_close_raw(self);
-            nlr_raise(exc);
-        }
-        self->ssl = pyssl_socket_new_bio(ctx->ctx, self->in, self->out, server_side, host);
+        self->ssl = pyssl_socket_new_cbs(ctx->ctx, stream_read_cb, stream_write_cb, self, server_side, host);
         if (self->ssl == NULL) {
-            mp_obj_t exc = last_exc();
-            sock_close_raw(self);
-            nlr_raise(exc);
+            raise_last();
         }
     }
     if (do_handshake_on_connect) {
-        if (sock_op(self, OP_HANDSHAKE, NULL, 0) < 0) {
+        ssize_t r = sock_op(self, OP_HANDSHAKE, NULL, 0);
+        if (r < 0) {
             // CPython's SSLSocket closes itself when the handshake in its
             // constructor fails (the socket object stays the caller's).
-            mp_obj_t exc = self->exc != MP_OBJ_NULL ? self->exc : last_exc();
-            self->exc = MP_OBJ_NULL;
+            mp_obj_t exc = op_exc(self, r);
             sock_close_raw(self);
             nlr_raise(exc);
         }
@@ -871,10 +887,10 @@ static mp_uint_t sock_stream_read(mp_obj_t o, void *buf, mp_uint_t size, int *er
         return MP_STREAM_ERROR;
     }
     if (n == PYSSL_ERROR_EOF && self->suppress_ragged_eofs) {
-        self->exc = MP_OBJ_NULL;
+        self->cb_exc = MP_OBJ_NULL;
         return 0;
     }
-    raise_op(self);
+    raise_op(self, n);
 }
 
 static mp_uint_t sock_stream_write(mp_obj_t o, const void *buf, mp_uint_t size, int *errcode) {
@@ -896,7 +912,7 @@ static mp_uint_t sock_stream_write(mp_obj_t o, const void *buf, mp_uint_t size, 
         *errcode = MP_EAGAIN;
         return MP_STREAM_ERROR;
     }
-    raise_op(self);
+    raise_op(self, n);
 }
 
 static void sock_close_raw(sock_obj_t *self) {
@@ -904,9 +920,8 @@ static void sock_close_raw(sock_obj_t *self) {
         pyssl_socket_free(self->ssl);
         self->ssl = NULL;
     }
-    pyssl_memory_bio_free(self->in);
-    pyssl_memory_bio_free(self->out);
-    self->in = self->out = NULL;
+    self->olen = self->ooff = 0;
+    self->cb_exc = MP_OBJ_NULL;
 }
 
 static mp_uint_t sock_ioctl(mp_obj_t o, mp_uint_t request, uintptr_t arg, int *errcode) {
@@ -940,8 +955,14 @@ static mp_uint_t sock_ioctl(mp_obj_t o, mp_uint_t request, uintptr_t arg, int *e
     // Over a stream, TLS bytes the stream did not take yet go first: while
     // some are left, the stream must become writable, whatever was asked.
     uintptr_t need = self->poll_mask;
-    if (self->in != NULL && self->ooff < self->olen && !flush_out(self)) {
-        need = MP_STREAM_POLL_WR;
+    if (self->stream) {
+        int f = flush_held(self, errcode);
+        if (f < 0) {
+            return MP_STREAM_ERROR;
+        }
+        if (f == 0) {
+            need = MP_STREAM_POLL_WR;
+        }
     }
     uintptr_t rdwr = MP_STREAM_POLL_RD | MP_STREAM_POLL_WR;
     uintptr_t asked = arg & rdwr;
@@ -968,10 +989,10 @@ static ssize_t sock_read_raise(sock_obj_t *self, void *buf, size_t len) {
         return n;
     }
     if (n == PYSSL_ERROR_EOF && self->suppress_ragged_eofs) {
-        self->exc = MP_OBJ_NULL;
+        self->cb_exc = MP_OBJ_NULL;
         return 0;
     }
-    raise_op(self);
+    raise_op(self, n);
 }
 
 static mp_obj_t sock_recv(size_t n_args, const mp_obj_t *args) {
@@ -1161,7 +1182,7 @@ static mp_obj_t sock_settimeout(mp_obj_t o, mp_obj_t t) {
         dest[2] = t;
         mp_call_method_n_kw(1, 0, dest);
     }
-    if (self->ssl && self->in == NULL) {
+    if (self->ssl && !self->stream) {
         check(pyssl_socket_set_timeout(self->ssl, t == mp_const_none ? -1.0 : mp_obj_get_float(t)));
     }
     return mp_const_none;
@@ -1176,7 +1197,7 @@ static mp_obj_t sock_setblocking(mp_obj_t o, mp_obj_t flag) {
         dest[2] = flag;
         mp_call_method_n_kw(1, 0, dest);
     }
-    if (self->ssl && self->in == NULL) {
+    if (self->ssl && !self->stream) {
         check(pyssl_socket_set_timeout(self->ssl, mp_obj_is_true(flag) ? -1.0 : 0.0));
     }
     return mp_const_none;

@@ -1,6 +1,7 @@
 # MicroPython only (test.sh): TLS over streams without fileno(), the
-# transport the module pumps through memory BIOs (op_stream). Two Python
-# io.IOBase pipes connect a client and a server SSLSocket in one process;
+# transport the module gives pyssl as I/O callbacks (pyssl_socket_new_cbs,
+# stream_read_cb/stream_write_cb). Two Python io.IOBase pipes connect a
+# client and a server SSLSocket in one process;
 # a pipe's readinto returns None when it is empty, which MicroPython's
 # stream protocol turns into "would block", so each side sees
 # SSLWantReadError until the other has written. Prints every outcome;
@@ -101,9 +102,10 @@ while len(got) < 100000:
 print("100000 bytes back", got == b"x" * 100000)
 print("stream read (None when it would block):", client.read(10))
 
-# The stream stops taking bytes: a write still succeeds (TLS bytes kept by
-# the module), polling for reading then waits for the stream to be
-# writable, and the bytes go out once it is.
+# The stream stops taking bytes: a write still succeeds (the module's
+# write callback holds the TLS bytes of one blocked write, as a socket's
+# send buffer would; a further one would block), polling for reading then
+# waits for the stream to be writable, and the bytes go out once it is.
 import select
 
 cio.block_writes = True
@@ -129,7 +131,7 @@ except ssl.SSLError as e:
     print("garbage:", type(e).__name__, str(e).split(" (")[0])
 
 # A client without the CA: its verification fails, and the fatal alert it
-# sends (its error copied first, then the alert flushed to the stream)
+# sends (written through the stream callback within the failing call)
 # fails the server's handshake with the alert's name.
 cio, sio = pair()
 client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).wrap_socket(cio, server_hostname="localhost",
@@ -196,3 +198,30 @@ client = cctx.wrap_socket(cio, server_hostname="localhost", do_handshake_on_conn
 server = ctx.wrap_socket(sio, server_side=True, do_handshake_on_connect=False)
 print("DER chain of two certificates: handshake", drive(client.do_handshake, server.do_handshake),
       client.getpeercert()["subject"])
+
+# A stream that raises: the exception of its write (the ClientHello) or of
+# its read comes out of the call unchanged, caught in the module's callback
+# and raised once pyssl has returned.
+class Broken(Pipe):
+    fail = "write"
+
+    def readinto(self, b):
+        if self.fail == "read":
+            raise ValueError("read broke")
+        return Pipe.readinto(self, b)
+
+    def write(self, b):
+        if self.fail == "write":
+            raise ValueError("write broke")
+        return Pipe.write(self, b)
+
+
+for fail in ("write", "read"):
+    bio, sio = Broken(), Pipe()
+    bio.other, sio.other = sio, bio
+    bio.fail = fail
+    client = cctx.wrap_socket(bio, server_hostname="localhost", do_handshake_on_connect=False)
+    try:
+        client.do_handshake()
+    except Exception as e:
+        print("stream raising in %s:" % fail, type(e).__name__, e)
