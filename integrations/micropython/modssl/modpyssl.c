@@ -5,7 +5,8 @@
 //
 // Rules this file keeps:
 // - pyssl's last error is per thread and overwritten by the next failing
-//   call: raise_last() copies every field before anything else calls pyssl.
+//   call: last_exc() takes it (pyssl_error_take) before anything else runs
+//   and builds the exception from that owned copy.
 // - Nothing raises (nlr_raise) while a pyssl call is on the stack: every
 //   raise comes after the call returned. The callbacks (the host hooks of
 //   install_hooks, the stream callbacks) never raise.
@@ -139,11 +140,57 @@ static mp_obj_t opt_str(const char *s) {
     return s ? mp_obj_new_str_from_cstr(s) : mp_const_none;
 }
 
-// The exception CPython raises for the calling thread's last pyssl error
-// (not raised yet). Every field is copied before anything else can call
-// pyssl.
-static mp_obj_t last_exc(void) {
-    if (pyssl_error_status() == PYSSL_ERROR_HOST_INTERRUPT) {
+// The exception ssl.py's _make_error builds from (type, args, message,
+// library, reason, verify_code, verify_message, status); an OSError with
+// type and message before ssl.py has registered it.
+static mp_obj_t make_error(mp_obj_t argv[8]) {
+    mp_obj_t maker = MP_STATE_VM(pyssl_make_error);
+    if (maker == MP_OBJ_NULL || maker == mp_const_none) {
+        return mp_obj_new_exception_msg_varg(&mp_type_OSError, MP_ERROR_TEXT("%s: %s"),
+            mp_obj_str_get_str(argv[0]), mp_obj_str_get_str(argv[2]));
+    }
+    return mp_call_function_n_kw(maker, 8, 0, argv);
+}
+
+static mp_obj_t last_exc(void);
+
+// The value tree `v` as a MicroPython object, `v` freed (also when a
+// MicroPython exception, MemoryError, interrupts the conversion). When an
+// accessor fails: with `raise_failure`, pyssl's error is taken before `v`
+// is freed and raised; else MP_OBJ_NULL.
+static mp_obj_t take_value(pyssl_value *v, bool raise_failure) {
+    bool failed = false;
+    mp_obj_t r;
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        r = value_to_obj(v, &failed);
+        if (failed) {
+            r = raise_failure ? last_exc() : MP_OBJ_NULL;
+        }
+        nlr_pop();
+    } else {
+        pyssl_value_free(v);
+        nlr_jump(nlr.ret_val);
+    }
+    pyssl_value_free(v);
+    if (failed && r != MP_OBJ_NULL) {
+        nlr_raise(r);
+    }
+    return r;
+}
+
+// `exc.args` of the owned error `e` (empty when it cannot be read).
+static mp_obj_t error_args(const pyssl_error *e) {
+    pyssl_value *args = pyssl_error_get_args(e);
+    mp_obj_t a = args ? take_value(args, false) : MP_OBJ_NULL;
+    return a == MP_OBJ_NULL ? mp_const_empty_tuple : a;
+}
+
+// The exception CPython raises for the owned error `e` (not raised yet;
+// `e` stays the caller's). `e` does not change with later pyssl calls, so
+// its fields may be read in any order.
+static mp_obj_t error_exc(const pyssl_error *e) {
+    if (pyssl_error_get_status(e) == PYSSL_ERROR_HOST_INTERRUPT) {
         // check_interrupt() stopped the call: MicroPython's pending
         // exception (KeyboardInterrupt from Ctrl-C) is the error.
         mp_obj_t pending = MP_STATE_MAIN_THREAD(mp_pending_exception);
@@ -152,34 +199,41 @@ static mp_obj_t last_exc(void) {
             return pending;
         }
     }
-    const char *type = pyssl_error_type();
-    const char *message = pyssl_error_message();
-    mp_obj_t o_type = mp_obj_new_str_from_cstr(type ? type : "SSLError");
-    mp_obj_t o_msg = mp_obj_new_str_from_cstr(message ? message : "unknown error");
-    mp_obj_t o_library = opt_str(pyssl_error_library());
-    mp_obj_t o_reason = opt_str(pyssl_error_reason());
-    long vcode = pyssl_error_verify_code();
-    mp_obj_t o_vcode = mp_obj_new_int(vcode);
-    mp_obj_t o_vmsg = opt_str(pyssl_error_verify_message());
-    mp_obj_t o_status = mp_obj_new_int(pyssl_error_status());
-    // Last: walking the args tuple may overwrite the last error.
-    mp_obj_t o_args = mp_const_empty_tuple;
-    pyssl_value *args = pyssl_error_args();
-    if (args != NULL) {
-        bool failed = false;
-        mp_obj_t a = value_to_obj(args, &failed);
-        pyssl_value_free(args);
-        if (!failed) {
-            o_args = a;
-        }
+    const char *type = pyssl_error_get_type(e);
+    const char *message = pyssl_error_get_message(e);
+    mp_obj_t argv[8] = {
+        mp_obj_new_str_from_cstr(type ? type : "SSLError"), error_args(e),
+        mp_obj_new_str_from_cstr(message ? message : "unknown error"),
+        opt_str(pyssl_error_get_library(e)), opt_str(pyssl_error_get_reason(e)),
+        mp_obj_new_int(pyssl_error_get_verify_code(e)), opt_str(pyssl_error_get_verify_message(e)),
+        mp_obj_new_int(pyssl_error_get_status(e)),
+    };
+    return make_error(argv);
+}
+
+// The exception CPython raises for the calling thread's last pyssl error
+// (not raised yet): taken as an owned copy (pyssl_error_take) before
+// anything else runs, freed once the exception is built.
+static mp_obj_t last_exc(void) {
+    pyssl_error *e = pyssl_error_take();
+    if (e == NULL) {
+        // No error recorded (not expected after a failed call).
+        mp_obj_t argv[8] = {mp_obj_new_str_from_cstr("SSLError"), mp_const_empty_tuple,
+                            mp_obj_new_str_from_cstr("unknown error"), mp_const_none, mp_const_none,
+                            MP_OBJ_NEW_SMALL_INT(-1), mp_const_none, MP_OBJ_NEW_SMALL_INT(PYSSL_ERROR_SSL)};
+        return make_error(argv);
     }
-    mp_obj_t maker = MP_STATE_VM(pyssl_make_error);
-    if (maker == MP_OBJ_NULL || maker == mp_const_none) {
-        return mp_obj_new_exception_msg_varg(&mp_type_OSError, MP_ERROR_TEXT("%s: %s"),
-            mp_obj_str_get_str(o_type), mp_obj_str_get_str(o_msg));
+    mp_obj_t exc;
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        exc = error_exc(e);
+        nlr_pop();
+    } else {
+        pyssl_error_free(e);
+        nlr_jump(nlr.ret_val);
     }
-    mp_obj_t argv[8] = {o_type, o_args, o_msg, o_library, o_reason, o_vcode, o_vmsg, o_status};
-    return mp_call_function_n_kw(maker, 8, 0, argv);
+    pyssl_error_free(e);
+    return exc;
 }
 
 // Raises the calling thread's last pyssl error.
@@ -190,13 +244,9 @@ static MP_NORETURN void raise_last(void) {
 // Raises, through ssl.py's _make_error, an error that no pyssl call
 // reported (a check of ssl.py's or of the socket module's).
 static MP_NORETURN void raise_made(const char *type, mp_obj_t args, mp_obj_t message, int status) {
-    mp_obj_t maker = MP_STATE_VM(pyssl_make_error);
-    if (maker == MP_OBJ_NULL || maker == mp_const_none) {
-        mp_raise_msg_varg(&mp_type_OSError, MP_ERROR_TEXT("%s: %s"), type, mp_obj_str_get_str(message));
-    }
     mp_obj_t argv[8] = {mp_obj_new_str_from_cstr(type), args, message, mp_const_none, mp_const_none,
                         MP_OBJ_NEW_SMALL_INT(-1), mp_const_none, MP_OBJ_NEW_SMALL_INT(status)};
-    nlr_raise(mp_call_function_n_kw(maker, 8, 0, argv));
+    nlr_raise(make_error(argv));
 }
 
 // An SSLError that CPython's ssl.py raises with a message only: args
@@ -1097,28 +1147,7 @@ static mp_obj_t sock_getpeercert(size_t n_args, const mp_obj_t *args) {
     if (v == NULL) {
         return mp_const_none;
     }
-    bool failed = false;
-    mp_obj_t r;
-    nlr_buf_t nlr;
-    if (nlr_push(&nlr) == 0) {
-        r = value_to_obj(v, &failed);
-        nlr_pop();
-    } else {
-        pyssl_value_free(v);
-        nlr_jump(nlr.ret_val);
-    }
-    if (failed) {
-        mp_obj_t exc = MP_OBJ_NULL;
-        if (nlr_push(&nlr) == 0) {
-            raise_last();
-        } else {
-            exc = MP_OBJ_FROM_PTR(nlr.ret_val);
-        }
-        pyssl_value_free(v);
-        nlr_raise(exc);
-    }
-    pyssl_value_free(v);
-    return r;
+    return take_value(v, true);
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sock_getpeercert_obj, 1, 2, sock_getpeercert);
 
