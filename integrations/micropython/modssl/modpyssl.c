@@ -709,7 +709,9 @@ static mp_obj_t plain_call(size_t n_args, const mp_obj_t *args, qstr name) {
     return mp_call_method_n_kw(n_args - 1, 0, dest);
 }
 
-enum { OP_HANDSHAKE, OP_READ, OP_WRITE, OP_SHUTDOWN };
+// OP_READ_RAGGED: read with suppress_ragged_eofs (an EOF without
+// close_notify reads as 0); OP_SENDALL: ssl.py's sendall.
+enum { OP_HANDSHAKE, OP_READ, OP_READ_RAGGED, OP_WRITE, OP_SENDALL, OP_SHUTDOWN };
 
 static ssize_t op_once(pyssl_socket *s, int op, void *buf, size_t len) {
     switch (op) {
@@ -717,8 +719,12 @@ static ssize_t op_once(pyssl_socket *s, int op, void *buf, size_t len) {
             return pyssl_do_handshake(s);
         case OP_READ:
             return pyssl_read(s, buf, len);
+        case OP_READ_RAGGED:
+            return pyssl_read_ragged(s, buf, len);
         case OP_WRITE:
             return pyssl_write(s, buf, len);
+        case OP_SENDALL:
+            return pyssl_sendall(s, buf, len);
         default:
             return pyssl_shutdown(s);
     }
@@ -843,6 +849,11 @@ static void check_op(sock_obj_t *self, ssize_t ret) {
     }
 }
 
+// The read of recv/read: a ragged EOF is b'' with suppress_ragged_eofs.
+static int read_op(sock_obj_t *self) {
+    return self->suppress_ragged_eofs ? OP_READ_RAGGED : OP_READ;
+}
+
 // The socket's fd, or -1 for a stream without fileno().
 static int sock_fd(mp_obj_t sock) {
     mp_obj_t dest[2];
@@ -927,7 +938,7 @@ static mp_uint_t sock_stream_read(mp_obj_t o, void *buf, mp_uint_t size, int *er
         *errcode = MP_EBADF;
         return MP_STREAM_ERROR;
     }
-    ssize_t n = sock_op(self, OP_READ, buf, size);
+    ssize_t n = sock_op(self, read_op(self), buf, size);
     if (n >= 0) {
         return n;
     }
@@ -935,10 +946,6 @@ static mp_uint_t sock_stream_read(mp_obj_t o, void *buf, mp_uint_t size, int *er
         self->poll_mask = n == PYSSL_ERROR_WANT_READ ? MP_STREAM_POLL_RD : MP_STREAM_POLL_WR;
         *errcode = MP_EAGAIN;
         return MP_STREAM_ERROR;
-    }
-    if (n == PYSSL_ERROR_EOF && self->suppress_ragged_eofs) {
-        self->cb_exc = MP_OBJ_NULL;
-        return 0;
     }
     raise_op(self, n);
 }
@@ -1034,15 +1041,9 @@ static mp_uint_t sock_ioctl(mp_obj_t o, mp_uint_t request, uintptr_t arg, int *e
 // SSLWantReadError/SSLWantWriteError; a ragged EOF reads as b'' with
 // suppress_ragged_eofs.
 static ssize_t sock_read_raise(sock_obj_t *self, void *buf, size_t len) {
-    ssize_t n = sock_op(self, OP_READ, buf, len);
-    if (n >= 0) {
-        return n;
-    }
-    if (n == PYSSL_ERROR_EOF && self->suppress_ragged_eofs) {
-        self->cb_exc = MP_OBJ_NULL;
-        return 0;
-    }
-    raise_op(self, n);
+    ssize_t n = sock_op(self, read_op(self), buf, len);
+    check_op(self, n);
+    return n;
 }
 
 static mp_obj_t sock_recv(size_t n_args, const mp_obj_t *args) {
@@ -1109,14 +1110,7 @@ static mp_obj_t sock_sendall(size_t n_args, const mp_obj_t *args) {
     sock_obj_t *self = get_sock(args[0]);
     mp_buffer_info_t bi;
     mp_get_buffer_raise(args[1], &bi, MP_BUFFER_READ);
-    // ssl.py's sendall: send() until all is out (pyssl_write never writes
-    // part of its buffer, so one call does it, or raises).
-    size_t off = 0;
-    while (off < bi.len) {
-        ssize_t n = sock_op(self, OP_WRITE, (char *)bi.buf + off, bi.len - off);
-        check_op(self, n);
-        off += n;
-    }
+    check_op(self, sock_op(self, OP_SENDALL, bi.buf, bi.len));
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sock_sendall_obj, 2, 3, sock_sendall);
