@@ -17,8 +17,15 @@ fn openssl(dir: &Path, args: &str) {
     common::openssl(dir, &args.split_whitespace().collect::<Vec<_>>());
 }
 
-/// An RSA leaf signed by the common CA, and its key in every form.
+/// An RSA leaf signed by the common CA, and its key in every form, made
+/// once per test process: the tests run in parallel and must not rewrite
+/// each other's files.
 fn keys() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(make_keys).clone()
+}
+
+fn make_keys() -> PathBuf {
     let c = common::certs();
     let dir = c.dir.join("certdata");
     std::fs::create_dir_all(&dir).unwrap();
