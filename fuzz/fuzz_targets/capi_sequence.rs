@@ -7,11 +7,7 @@ use std::ffi::c_int;
 use std::ptr::null_mut;
 
 use libfuzzer_sys::fuzz_target;
-use pyssl::capi::context::*;
-use pyssl::capi::error::*;
-use pyssl::capi::membio::*;
-use pyssl::capi::socket::*;
-use pyssl::capi::value::*;
+use pyssl::capi::*;
 
 struct Bytes<'a>(&'a [u8]);
 

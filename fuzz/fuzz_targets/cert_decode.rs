@@ -26,10 +26,10 @@ fuzz_target!(|data: &[u8]| {
         if x509.is_null() {
             return;
         }
-        if let Ok(v) = pyssl::x509::decode::decode_certificate(x509) {
+        if let Ok(v) = pyssl::x509::decode::decode_certificate(x509, pyssl::compat::Compat::default()) {
             let _ = v.repr();
         }
-        if let Ok(v) = pyssl::x509::decode::certificate_to_der(x509) {
+        if let Ok(v) = pyssl::x509::decode::certificate_to_der(x509, pyssl::compat::Compat::default()) {
             let _ = v.repr();
         }
         ffi::X509_free(x509);

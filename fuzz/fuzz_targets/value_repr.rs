@@ -22,7 +22,7 @@ fn build(data: &mut &[u8], depth: u32) -> Value {
         (2, _) => Value::Int(i64::from_le_bytes(take(data).iter().copied().chain([0; 8]).take(8).collect::<Vec<_>>().try_into().unwrap())),
         (3, _) => Value::Str(String::from_utf8_lossy(&take(data)).into_owned()),
         (4, _) => Value::Bytes(take(data)),
-        (5, _) => match pyssl::value::decode_utf8(&take(data)) {
+        (5, _) => match pyssl::error::decode_utf8(&take(data)) {
             Ok(s) => Value::Str(s),
             Err(e) => Value::Str(e.message.clone()),
         },
