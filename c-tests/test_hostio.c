@@ -265,11 +265,22 @@ static void test_owned_error(void **state) {
     assert_true(starts_with(pyssl_error_message(), "[SSL: SSLV3_ALERT_BAD_RECORD_MAC]"));
     /* The owned copy still says what the client's failure was. */
     assert_string_equal(pyssl_error_get_type(e), "SSLError");
-    assert_true(starts_with(pyssl_error_get_message(e),
-                            "[SSL: DECRYPTION_FAILED_OR_BAD_RECORD_MAC]"));
+    /* OpenSSL 3.2's record layer (seen on 3.5 and 3.6) names the failure
+     * of a record that does not decrypt RECORD_LAYER_FAILURE, a reason
+     * Debian 3.11's table does not know: 3.11 mode prints the library only,
+     * as that CPython does. */
+    int new_layer = pyssl_openssl_version_number() >= 0x30200000UL;
+    const char *reason = new_layer ? "RECORD_LAYER_FAILURE" : "DECRYPTION_FAILED_OR_BAD_RECORD_MAC";
+    int named = !new_layer || TEST_MODE(state) != PYSSL_COMPAT_3_11;
+    char prefix[80];
+    snprintf(prefix, sizeof prefix, named ? "[SSL: %s]" : "[SSL] ", reason);
+    assert_true(starts_with(pyssl_error_get_message(e), prefix));
     assert_int_equal(pyssl_error_get_status(e), PYSSL_ERROR_SSL);
     assert_string_equal(pyssl_error_get_library(e), "SSL");
-    assert_string_equal(pyssl_error_get_reason(e), "DECRYPTION_FAILED_OR_BAD_RECORD_MAC");
+    if (named)
+        assert_string_equal(pyssl_error_get_reason(e), reason);
+    else
+        assert_null(pyssl_error_get_reason(e));
     assert_int_equal(pyssl_error_get_verify_code(e), -1);
     assert_null(pyssl_error_get_verify_message(e));
     pyssl_error_free(e);

@@ -469,6 +469,21 @@ fn scenario(compat: i32, over_callbacks: bool, server_end: &'static str) -> Vec<
     seen
 }
 
+/// OpenSSL 3.2's record layer (seen on 3.5 and 3.6) reports some failures
+/// differently from 3.0's.
+fn new_record_layer() -> bool {
+    pyssl_openssl_version_number() >= 0x3020_0000
+}
+
+/// What a record that does not decrypt reads as on the running OpenSSL.
+fn bad_record_text() -> &'static str {
+    if new_record_layer() {
+        "[SSL: RECORD_LAYER_FAILURE] record layer failure"
+    } else {
+        "[SSL: DECRYPTION_FAILED_OR_BAD_RECORD_MAC] decryption failed or bad record mac"
+    }
+}
+
 #[test]
 fn eofs_are_an_fd_sockets() {
     for compat in [PYSSL_COMPAT_3_11, PYSSL_COMPAT_3_13, PYSSL_COMPAT_3_14] {
@@ -479,12 +494,17 @@ fn eofs_are_an_fd_sockets() {
             assert_eq!(cb, fd, "compat {compat}, {end}");
         }
     }
-    // The texts themselves, 3.14: a ragged EOF is SSLEOFError.
+    // The texts themselves, 3.14: a ragged EOF is SSLEOFError; from
+    // OpenSSL 3.2 on, the alert OpenSSL then fails to send to the closed
+    // socketpair comes first (CPython 3.13/3.14 on trixie's OpenSSL 3.5
+    // raise the same BrokenPipeError).
     let cb = scenario(PYSSL_COMPAT_3_14, true, "ragged");
-    assert_eq!(
-        cb[3],
+    let want = if new_record_layer() {
+        "-12 BrokenPipeError [Errno 32] Broken pipe"
+    } else {
         "-8 SSLEOFError [SSL: UNEXPECTED_EOF_WHILE_READING] EOF occurred in violation of protocol"
-    );
+    };
+    assert_eq!(cb[3], want);
 }
 
 #[test]
@@ -590,10 +610,7 @@ fn handshake_done_survives_a_later_failure() {
     p.pipe.to_client.lock().unwrap().extend(bogus);
     let mut buf = [0u8; 16];
     assert!(pyssl_read(p.client, buf.as_mut_ptr().cast(), buf.len()) < 0);
-    assert_eq!(
-        err_message(),
-        "[SSL: DECRYPTION_FAILED_OR_BAD_RECORD_MAC] decryption failed or bad record mac"
-    );
+    assert_eq!(err_message(), bad_record_text());
     assert!(pyssl_socket_version(p.client).is_null());
     assert_eq!(pyssl_socket_handshake_done(p.client), 1);
     // A failed handshake never completed.
