@@ -514,7 +514,11 @@ fn a_nonblocking_fd_under_callbacks_loops_on_want_read() {
     // SAFETY: test-owned fd.
     unsafe { libc::fcntl(a, libc::F_SETFL, libc::O_NONBLOCK) };
     let sctx_p = sctx as usize;
+    // The server starts once the client's first call has come back, so
+    // that this call cannot find the server's answer already there.
+    let (go, started) = std::sync::mpsc::channel::<()>();
     let server = std::thread::spawn(move || {
+        started.recv().unwrap();
         let s = pyssl_socket_new(sctx_p as *mut pyssl_context, b, 1, std::ptr::null());
         assert_eq!(pyssl_do_handshake(s), 0);
         let mut buf = [0u8; 64];
@@ -533,7 +537,9 @@ fn a_nonblocking_fd_under_callbacks_loops_on_want_read() {
         // SAFETY: one valid pollfd.
         unsafe { libc::poll(&mut pfd, 1, 5000) };
     };
-    let mut wants = 0;
+    assert_eq!(pyssl_do_handshake(c) as isize, WANT_READ);
+    go.send(()).unwrap();
+    let mut wants = 1;
     loop {
         match pyssl_do_handshake(c) as isize {
             0 => break,
