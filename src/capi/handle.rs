@@ -78,14 +78,24 @@ pub unsafe fn borrow<'a, T: HandleKind, O>(ptr: *const O) -> PyResult<&'a T> {
     if ptr.is_null() {
         return Err(PyErr::bad_argument(format!("{} handle is NULL", T::NAME)));
     }
-    let boxed = ptr.cast::<Boxed<T>>();
-    // SAFETY: caller guarantees ptr came from into_raw (possibly another
-    // kind); every kind starts with the u64 magic, so reading it is in bounds.
-    if unsafe { std::ptr::addr_of!((*boxed).magic).read_volatile() } != T::MAGIC {
+    // SAFETY: forwarded contract; ptr is not NULL.
+    if !unsafe { is::<T, O>(ptr) } {
         return Err(PyErr::bad_handle(T::NAME));
     }
     // SAFETY: the magic says this is a live Boxed<T>.
-    Ok(unsafe { &(*boxed).value })
+    Ok(unsafe { &(*ptr.cast::<Boxed<T>>()).value })
+}
+
+/// Whether `ptr` is a live handle of kind `T`: the check [`borrow`] makes,
+/// without building an error (for pointers that may be of several kinds).
+///
+/// # Safety
+/// As for [`borrow`].
+pub unsafe fn is<T: HandleKind, O>(ptr: *const O) -> bool {
+    let boxed = ptr.cast::<Boxed<T>>();
+    // SAFETY: caller guarantees ptr came from into_raw (possibly another
+    // kind); every kind starts with the u64 magic, so reading it is in bounds.
+    !ptr.is_null() && unsafe { std::ptr::addr_of!((*boxed).magic).read_volatile() } == T::MAGIC
 }
 
 /// Takes the object back from a handle for freeing; NULL gives None.

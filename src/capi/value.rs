@@ -189,15 +189,15 @@ unsafe fn node<'a>(v: *const pyssl_value) -> PyResult<&'a Node> {
     if v.is_null() {
         return Err(PyErr::bad_argument("value is NULL"));
     }
-    // SAFETY: NULL or a pointer this module handed out (a root or a
-    // child); borrow checks the magic of each kind.
-    match unsafe { handle::borrow::<Root, _>(v) } {
-        Ok(root) => Ok(&root.0),
-        Err(_) => unsafe { handle::borrow::<Child, _>(v) }.map(|_| {
-            // SAFETY: the magic says v is a live child node.
-            unsafe { &*v.cast::<Node>() }
-        }),
+    // SAFETY: a pointer this module handed out (a root or a child); is and
+    // borrow check the magic of each kind, and only a failure builds an error.
+    if unsafe { handle::is::<Root, _>(v) } {
+        return Ok(&unsafe { handle::borrow::<Root, _>(v) }?.0);
     }
+    // SAFETY: as above.
+    unsafe { handle::borrow::<Child, _>(v) }?;
+    // SAFETY: the magic says v is a live child node.
+    Ok(unsafe { &*v.cast::<Node>() })
 }
 
 fn as_ptr(n: &Node) -> *const pyssl_value {
@@ -542,8 +542,8 @@ pub extern "C" fn pyssl_value_free(v: *mut pyssl_value) {
                 Ok(())
             }
             Ok(None) => Ok(()),
-            // SAFETY: as above; borrow only reads the magic.
-            Err(_) if unsafe { handle::borrow::<Child, _>(v) }.is_ok() => Err(PyErr::bad_argument(
+            // SAFETY: as above; is only reads the magic.
+            Err(_) if unsafe { handle::is::<Child, _>(v) } => Err(PyErr::bad_argument(
                 "only a root value can be freed, not a child",
             )),
             Err(e) => Err(e),
