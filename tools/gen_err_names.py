@@ -1,71 +1,107 @@
-"""Writes src/err_names.rs: the OpenSSL library and reason names CPython's
+"""Writes src/error/names.rs: the OpenSSL library and reason names CPython's
 _ssl module knows (its err_codes_to_names / lib_codes_to_names tables).
 CPython prints `[LIB: REASON]` only for reasons in its table, so pyssl uses
-the same tables rather than OpenSSL's headers:
+the same tables rather than OpenSSL's headers.
 
-- 3.11: Debian's CPython 3.11.2, read from the running interpreter;
-- 3.13 and later: the two tables Debian 13's CPython 3.13.5 compiles in,
-  _ssl_data_300.h (OpenSSL 3.0) and _ssl_data_34.h (OpenSSL 3.1 and later),
-  read from its source package's Modules/ directory (see
-  integrations/cpython/test-ssl.sh 3.13, which unpacks it). 3.14's source is
-  not served by Debian's archive; its observed names match these.
+A CPython 3.13+ table entry is `#ifdef X_R_NAME {"NAME", lib, X_R_NAME}
+#else {"NAME", lib, number} #endif`: a build takes the reason number from
+the OpenSSL headers it is compiled against, so the same source gives
+different tables on different OpenSSL releases (3.5 renumbered some BIO
+and COMP reasons). Hence one table per interpreter and OpenSSL range, each
+read from where it is known exactly:
 
-Run: /usr/bin/python3.11 tools/gen_err_names.py MODULES_DIR > src/err_names.rs"""
+- 3.11: Debian 12's CPython 3.11.2 (OpenSSL 3.0), the running interpreter;
+- 3.13 on OpenSSL 3.0 and on 3.1-3.4: the `#else` numbers of
+  _ssl_data_300.h and _ssl_data_34.h in Debian 13's python3.13 source
+  package (MODULES_DIR: its Modules/ directory; integrations/cpython/
+  test-ssl.sh 3.13 unpacks it), the OpenSSL releases they were made from;
+- 3.13 on OpenSSL 3.5 and later: Debian 13's 3.13.5 as built (TRIXIE_TXT);
+- 3.14 on OpenSSL 3.5 and later: Debian sid's 3.14 as built (SID_TXT).
+  Debian's archive serves no 3.14 source, and no 3.14 built on an older
+  OpenSSL is at hand, so 3.14 on OpenSSL < 3.5 uses 3.13's tables.
+
+TRIXIE_TXT and SID_TXT are tools/dump_ssl_err_table.py's output, run by the
+interpreter in its chroot:
+  integrations/debian/chroot.sh trixie -- python3.13 tools/dump_ssl_err_table.py
+  integrations/debian/chroot.sh sid -- python3.14 tools/dump_ssl_err_table.py
+
+Run: /usr/bin/python3.11 tools/gen_err_names.py MODULES_DIR TRIXIE_TXT SID_TXT \\
+         > src/error/names.rs"""
 import re
 import sys
 
 import _ssl
 
-if len(sys.argv) != 2:
+if len(sys.argv) != 4:
     sys.exit(__doc__)
 modules = sys.argv[1]
 
 
+def load_dump(path, version):
+    """(version, libraries, reasons) of a tools/dump_ssl_err_table.py output."""
+    fields, libs, reasons = {}, {}, {}
+    with open(path) as f:
+        for line in f:
+            kind, rest = line.rstrip("\n").split(" ", 1)
+            if kind == "library":
+                code, name = rest.split()
+                libs[int(code)] = name
+            elif kind == "reason":
+                lib, reason, name = rest.split()
+                reasons[(int(lib), int(reason))] = name
+            else:
+                fields[kind] = rest
+    if not fields.get("version", "").startswith(version + "."):
+        sys.exit(f"{path} is a dump of CPython {fields.get('version')}, not {version}")
+    ossl = fields.get("openssl", "")
+    if not ossl.startswith("OpenSSL 3.") or int(ossl.split(".")[1]) < 5:
+        sys.exit(f"{path} was taken on {ossl}, not OpenSSL 3.5 or later")
+    return fields["version"], libs, reasons
+
+
 def parse(name):
-    """(library names, {(lib, reason): name}) of one _ssl_data header; a
+    """{(lib, reason): name} of one _ssl_data header's `#else` numbers; a
     later entry for the same code wins, as when CPython fills its dict."""
     text = open(f"{modules}/{name}").read()
-    libs = re.findall(r'\{"([A-Z0-9_]+)", ERR_LIB_[A-Z0-9_]+\}', text)
-    # Each entry is `#ifdef X_R_NAME {..., macro} #else {"NAME", lib, code}`:
-    # the numbers are the macro's value in the OpenSSL it was made from.
     reasons = {}
     for n, lib, code in re.findall(r'#else\n\s*\{"([A-Z0-9_]+)", (\d+), (\d+)\}', text):
         reasons[(int(lib), int(code))] = n
-    return libs, reasons
+    return reasons
 
 
-libs311 = dict(_ssl.lib_codes_to_names)
-code_of_lib = {name: code for code, name in libs311.items()}
-with open("/usr/include/openssl/err.h") as f:
-    for name, code in re.findall(r"#\s*define\s+ERR_LIB_([A-Z0-9_]+)\s+(\d+)", f.read()):
-        code_of_lib.setdefault(name, int(code))
-
-libs300, r300 = parse("_ssl_data_300.h")
-libs34, r34 = parse("_ssl_data_34.h")
-if libs300 != libs34:
-    sys.exit("the two 3.13 tables name different libraries")
-libs313 = {code_of_lib[n]: n for n in libs34}
+v313, libs313, r313_35 = load_dump(sys.argv[2], "3.13")
+v314, libs314, r314_35 = load_dump(sys.argv[3], "3.14")
+r300 = parse("_ssl_data_300.h")
+r34 = parse("_ssl_data_34.h")
 
 # One list for all tables: (lib, reason, name, tables), tables a bit set.
-T311, T313_300, T313_34 = 1, 2, 4
+TABLES = (
+    ("T311", "CPython 3.11 (Debian 12's 3.11.2, OpenSSL 3.0).", dict(_ssl.err_codes_to_names)),
+    ("T313_300", "CPython 3.13 on OpenSSL 3.0 (`_ssl_data_300.h`).", r300),
+    ("T313_34", "CPython 3.13 on OpenSSL 3.1 to 3.4 (`_ssl_data_34.h`).", r34),
+    ("T313_35", f"CPython 3.13 on OpenSSL 3.5 and later (Debian 13's {v313} as built).", r313_35),
+    ("T314_35", f"CPython 3.14 on OpenSSL 3.5 and later (Debian sid's {v314} as built).", r314_35),
+)
 entries = {}
-for table, reasons in ((T311, dict(_ssl.err_codes_to_names)), (T313_300, r300), (T313_34, r34)):
+for bit, (_, _, reasons) in enumerate(TABLES):
     for (lib, reason), n in reasons.items():
-        entries[(lib, reason, n)] = entries.get((lib, reason, n), 0) | table
+        entries[(lib, reason, n)] = entries.get((lib, reason, n), 0) | (1 << bit)
 
 print("//! OpenSSL library and reason names as CPython's `_ssl` knows them.")
-print("//! Generated by tools/gen_err_names.py from Debian's CPython 3.11 and the")
-print("//! tables of Debian 13's CPython 3.13.5; do not edit.")
+print(f"//! Generated by tools/gen_err_names.py from Debian's CPython 3.11.2, {v313}")
+print(f"//! and {v314} (python3.13's source tables too); do not edit.")
 print()
-print("/// Bits of [`REASONS`]' last field: which tables hold the name.")
-print(f"pub(crate) const T311: u8 = {T311};")
-print("/// CPython 3.13 and later on OpenSSL 3.0 (`_ssl_data_300.h`).")
-print(f"pub(crate) const T313_300: u8 = {T313_300};")
-print("/// CPython 3.13 and later on OpenSSL 3.1 and later (`_ssl_data_34.h`).")
-print(f"pub(crate) const T313_34: u8 = {T313_34};")
+print("// Bits of [`REASONS`]' last field: which tables hold the name.")
+for bit, (label, doc, _) in enumerate(TABLES):
+    print(f"/// {doc}")
+    print(f"pub(crate) const {label}: u8 = {1 << bit};")
 print()
-for label, libs in (("LIBRARIES", libs311), ("LIBRARIES_313", libs313)):
-    print(f"/// (ERR_LIB_* code, name), sorted by code: {'3.11' if label == 'LIBRARIES' else '3.13 and later'}.")
+for label, which, libs in (
+    ("LIBRARIES", "3.11", dict(_ssl.lib_codes_to_names)),
+    ("LIBRARIES_313", f"3.13 (Debian 13's {v313} as built)", libs313),
+    ("LIBRARIES_314", f"3.14 (Debian sid's {v314} as built)", libs314),
+):
+    print(f"/// (ERR_LIB_* code, name), sorted by code: {which}.")
     print(f"pub(crate) static {label}: &[(i32, &str)] = &[")
     for code, name in sorted(libs.items()):
         print(f'    ({code}, "{name}"),')

@@ -349,6 +349,19 @@ pub fn reason_name(names: ErrNames, lib: i32, reason: i32) -> Option<&'static st
         .map(|(_, _, n, _)| *n)
 }
 
+/// Every (library code, reason code, reason name) of `names`' table, sorted.
+pub fn reason_table(names: ErrNames) -> impl Iterator<Item = (i32, i32, &'static str)> {
+    names::REASONS
+        .iter()
+        .filter(move |(_, _, _, tables)| tables & names.table != 0)
+        .map(|(l, r, n, _)| (*l, *r, *n))
+}
+
+/// Every (library code, library name) of `names`' table, sorted.
+pub fn library_table(names: ErrNames) -> &'static [(i32, &'static str)] {
+    names.libraries
+}
+
 /// The name tables CPython compiled in, as a mode and the OpenSSL pyssl
 /// runs on select them: Debian's 3.11.2 has one (made for OpenSSL 3.0);
 /// 3.13 and later pick theirs by OpenSSL version, as CPython does when it
@@ -363,6 +376,13 @@ pub struct ErrNames {
 
 impl ErrNames {
     pub fn of(compat: crate::compat::Compat) -> ErrNames {
+        // SAFETY: a plain query of the library's version.
+        ErrNames::for_openssl(compat, unsafe { ffi::OpenSSL_version_num() } as u64)
+    }
+
+    /// The tables of `compat` on the OpenSSL whose `OpenSSL_version_num()`
+    /// is `v`.
+    fn for_openssl(compat: crate::compat::Compat, v: u64) -> ErrNames {
         if compat == crate::compat::Compat::Py311 {
             return ErrNames {
                 libraries: names::LIBRARIES,
@@ -370,16 +390,26 @@ impl ErrNames {
                 form_314: false,
             };
         }
-        // SAFETY: a plain query of the library's version.
-        let v = unsafe { ffi::OpenSSL_version_num() };
-        ErrNames {
-            libraries: names::LIBRARIES_313,
-            table: if v >= 0x3010_0000 {
-                names::T313_34
+        let form_314 = compat == crate::compat::Compat::Py314;
+        // A build takes its reason numbers from the OpenSSL headers it is
+        // compiled against, and 3.5 renumbered some: Debian's 3.13 and 3.14
+        // as built on 3.5+ there, the source's tables below (3.14 on older
+        // OpenSSL is taken to be 3.13: no such build to read).
+        let (libraries, table) = if v >= 0x3050_0000 {
+            if form_314 {
+                (names::LIBRARIES_314, names::T314_35)
             } else {
-                names::T313_300
-            },
-            form_314: compat == crate::compat::Compat::Py314,
+                (names::LIBRARIES_313, names::T313_35)
+            }
+        } else if v >= 0x3010_0000 {
+            (names::LIBRARIES_313, names::T313_34)
+        } else {
+            (names::LIBRARIES_313, names::T313_300)
+        };
+        ErrNames {
+            libraries,
+            table,
+            form_314,
         }
     }
 }
@@ -738,6 +768,67 @@ mod names_tests {
                 Some("CERTIFICATE_VERIFY_FAILED")
             );
             assert_eq!(library_name(ErrNames::of(c), 20), Some("SSL"));
+        }
+    }
+
+    #[test]
+    fn tables_follow_the_mode_and_the_openssl_in_use() {
+        const V30: u64 = 0x3000_0160;
+        const V35: u64 = 0x3050_0040;
+        const V36: u64 = 0x3060_0050;
+        // SSL_R_LISTENER_USE_ONLY is in sid's 3.14 table (OpenSSL 3.5's
+        // QUIC reasons), not in 3.13's.
+        let t314 = ErrNames::for_openssl(Compat::Py314, V36);
+        assert_eq!(reason_name(t314, 20, 421), Some("LISTENER_USE_ONLY"));
+        assert_eq!(
+            reason_name(ErrNames::for_openssl(Compat::Py314, V35), 20, 421),
+            Some("LISTENER_USE_ONLY")
+        );
+        for (c, v) in [
+            (Compat::Py313, V36),
+            (Compat::Py314, V30),
+            (Compat::Py311, V36),
+        ] {
+            assert_eq!(
+                reason_name(ErrNames::for_openssl(c, v), 20, 421),
+                None,
+                "{c:?} {v:x}"
+            );
+        }
+        // OpenSSL 3.5 renumbered BIO_R_PEER_ADDR_NOT_AVAILABLE; each table
+        // has the number of the OpenSSL it was made from.
+        assert_eq!(reason_name(t314, 32, 151), Some("PEER_ADDR_NOT_AVAILABLE"));
+        assert_eq!(reason_name(t314, 32, 114), None);
+        // So does 3.13 built on 3.5 (Debian 13's); its source table has 3.4's.
+        let t313 = ErrNames::for_openssl(Compat::Py313, V36);
+        assert_eq!(reason_name(t313, 32, 151), Some("PEER_ADDR_NOT_AVAILABLE"));
+        assert_eq!(reason_name(t313, 32, 114), None);
+        let t313_34 = ErrNames::for_openssl(Compat::Py313, 0x3040_0000);
+        assert_eq!(
+            reason_name(t313_34, 32, 114),
+            Some("PEER_ADDR_NOT_AVAILABLE")
+        );
+        assert_eq!(reason_name(t313_34, 41, 103), Some("BROTLI_DEFLATE_ERROR"));
+        assert_eq!(reason_name(t313, 41, 103), Some("BROTLI_ENCODE_ERROR"));
+        // Library names are those whose ERR_LIB_ macro OpenSSL 3 defines
+        // (3.13 also lists the OFFSET and MASK macros, 3.14 does not).
+        assert_eq!(library_name(t313, 12), None);
+        assert_eq!(library_name(t313, 23), Some("OFFSET"));
+        assert_eq!(library_name(t314, 23), None);
+        assert_eq!(library_name(t314, 20), Some("SSL"));
+        // Names every table has.
+        for (c, v) in [
+            (Compat::Py311, V30),
+            (Compat::Py313, V30),
+            (Compat::Py313, V35),
+            (Compat::Py314, V36),
+        ] {
+            let n = ErrNames::for_openssl(c, v);
+            assert_eq!(
+                reason_name(n, 20, 134),
+                Some("CERTIFICATE_VERIFY_FAILED"),
+                "{c:?} {v:x}"
+            );
         }
     }
 }
