@@ -29,7 +29,9 @@
 #define BIG_WRITE (8 * 1024 * 1024)
 
 /* The two behaviours under test: pyssl's 3.11 mode against Debian's
- * python3.11, pyssl's default (3.14) mode against python3.13. */
+ * python3.11, and pyssl's 3.13 or 3.14 mode (harness_init() picks it from
+ * PYSSL_ORACLE_COMPAT: 314, else 313) against that CPython (tests named
+ * "[3.14]", the oracle file oracle-314.txt, either way). */
 extern int harness_mode_311;
 extern int harness_mode_314;
 #define MODE_TESTS(f)                                                  \

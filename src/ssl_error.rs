@@ -10,7 +10,9 @@
 //! - 3.11 makes OpenSSL 3 treat an EOF without close_notify as a clean
 //!   one, so such a read is `b''` too: [`context_options`], applied when a
 //!   context is created;
-//! - every other failure, ragged EOFs in 3.13/3.14 included: [`set_error`].
+//! - every other failure, ragged EOFs in 3.13/3.14 included: [`set_error`];
+//! - 3.14 remembers an `SSLEOFError` and raises it again without calling
+//!   OpenSSL: [`remembers_eof`], [`remembered_eof`].
 
 use std::ffi::CStr;
 use std::os::raw::c_int;
@@ -218,6 +220,32 @@ pub fn set_error(site: &ErrorSite<'_>, ret: c_int, loc: Location) -> PyErr {
 }
 
 const EOF_TEXT: &str = "EOF occurred in violation of protocol";
+
+/// CPython 3.14.10 (gh-148292, for OpenSSL 4): once a call on a socket
+/// raised `SSLEOFError`, the socket remembers, and its `read` (even
+/// `read(0)`), `write` (even of nothing) and `do_handshake` raise
+/// [`remembered_eof`] without calling OpenSSL; `shutdown` still calls it.
+/// 3.11 and 3.13 call OpenSSL again, whose answer then follows the stale
+/// `errno` (a `BrokenPipeError` after an alert that could not be sent).
+pub fn remembers_eof(err: &PyErr, compat: Compat) -> bool {
+    compat == Compat::Py314 && err.status == Status::Eof
+}
+
+/// The `SSLEOFError` a 3.14 socket that [`remembers_eof`] raises: no
+/// library or reason, `args[0]` `SSL_ERROR_EOF`.
+pub fn remembered_eof(compat: Compat, loc: Location) -> PyErr {
+    let (exc_type, status, p) = eof();
+    fill_ssl_error(
+        status,
+        exc_type,
+        p,
+        Some(EOF_TEXT),
+        loc,
+        0,
+        None,
+        crate::error::ErrNames::of(compat),
+    )
+}
 
 fn eof() -> (&'static str, Status, i32) {
     ("SSLEOFError", Status::Eof, py_ssl::EOF)

@@ -102,6 +102,47 @@ fn eof_without_close_notify_follows_the_mode() {
     }
 }
 
+/// CPython 3.14.10 remembers an SSLEOFError: read (even of 0 bytes),
+/// write (even of nothing) and do_handshake raise it again without calling
+/// OpenSSL; 3.13 calls OpenSSL again (measured in Debian trixie and sid).
+#[test]
+fn a_314_socket_remembers_its_eof_error() {
+    for compat in [Compat::Py314, Compat::Py313] {
+        let (cs, ss, a, b) = pair(compat);
+        handshake(&cs, &ss);
+        // SAFETY: test-owned fd.
+        unsafe { libc::shutdown(a, libc::SHUT_WR) };
+        let mut buf = [0u8; 16];
+        assert_eq!(ss.read(&mut buf).unwrap_err().exc_type, "SSLEOFError");
+        let remembered = |r: Result<(), pyssl::error::PyErr>| {
+            let e = r.unwrap_err();
+            assert_eq!(e.exc_type, "SSLEOFError", "{compat:?}: {e:?}");
+            assert!(e
+                .message
+                .starts_with("EOF occurred in violation of protocol ("));
+            assert_eq!((e.library, e.errno), (None, Some(8)));
+        };
+        if compat == Compat::Py314 {
+            remembered(ss.read(&mut []).map(drop));
+            remembered(ss.read(&mut buf).map(drop));
+            remembered(ss.write(b"").map(drop));
+            remembered(ss.write(b"x").map(drop));
+            remembered(ss.do_handshake());
+        } else {
+            // No OpenSSL call for 0 bytes; the others ask OpenSSL again,
+            // which reports the EOF again here.
+            assert_eq!(ss.read(&mut []).unwrap(), 0);
+            remembered(ss.write(b"x").map(drop));
+        }
+        // shutdown() still calls OpenSSL.
+        let e = ss.shutdown().unwrap_err();
+        assert_eq!(e.reason, Some("SHUTDOWN_WHILE_IN_INIT"), "{e:?}");
+        drop(cs);
+        common::close(a);
+        common::close(b);
+    }
+}
+
 #[test]
 fn verification_failure_is_cert_verification_error() {
     let (a, b) = common::socketpair();

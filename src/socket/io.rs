@@ -76,6 +76,7 @@ impl Socket {
     pub fn do_handshake(&self) -> PyResult<()> {
         let st = self.state();
         let io = self.io_params(st)?;
+        self.remembered_eof(st, here!())?;
         clear_openssl_errors();
         let (ret, _) = self.io_loop(
             st,
@@ -99,6 +100,7 @@ impl Socket {
     pub fn read(&self, buf: &mut [u8]) -> PyResult<usize> {
         let st = self.state();
         let io = self.io_params(st)?;
+        self.remembered_eof(st, here!())?;
         if buf.is_empty() {
             return Ok(0);
         }
@@ -141,6 +143,7 @@ impl Socket {
     pub fn write(&self, data: &[u8]) -> PyResult<usize> {
         let st = self.state();
         let (fd, sock_timeout) = self.io_params(st)?;
+        self.remembered_eof(st, here!())?;
         clear_openssl_errors();
         // CPython waits for the socket to be writable once before writing.
         match select(fd, true, sock_timeout, sock_timeout) {

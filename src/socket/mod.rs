@@ -87,6 +87,9 @@ struct State {
     /// Set once OpenSSL reported the handshake finished after a call of
     /// ours; stays set when a later failure ends the connection.
     handshake_done: AtomicBool,
+    /// Set once a call raised an error that later calls repeat without
+    /// calling OpenSSL ([`crate::ssl_error::remembers_eof`]).
+    eof_error: AtomicBool,
     /// Whether pyssl frees the SSL (not for a borrowed one).
     owned: bool,
     /// CPython 3.13.1+: mark the SSL shut down before freeing it, so that
@@ -103,6 +106,7 @@ impl State {
             err: AtomicU64::new(0),
             shutdown_seen_zero: AtomicBool::new(false),
             handshake_done: AtomicBool::new(false),
+            eof_error: AtomicBool::new(false),
             owned: owned.is_some(),
             keep_session_on_free: owned.is_some_and(Compat::since_313),
         }
@@ -594,7 +598,20 @@ impl Socket {
     }
 
     fn fail(&self, st: &State, ret: c_int, loc: crate::error::Location) -> PyErr {
-        set_error(&self.site(st), ret, loc)
+        let err = set_error(&self.site(st), ret, loc);
+        if crate::ssl_error::remembers_eof(&err, self.compat) {
+            st.eof_error.store(true, Ordering::Relaxed);
+        }
+        err
+    }
+
+    /// The error a read, write or handshake raises at once on a socket
+    /// that remembers an EOF (3.14), before touching OpenSSL.
+    fn remembered_eof(&self, st: &State, loc: crate::error::Location) -> PyResult<()> {
+        if st.eof_error.load(Ordering::Relaxed) {
+            return Err(crate::ssl_error::remembered_eof(self.compat, loc));
+        }
+        Ok(())
     }
 }
 
