@@ -48,7 +48,10 @@ fi
 
 step "Ctrl-C stops a blocking handshake (tests/interrupt.py, SIGINT after 1 s)"
 port=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-out=$(timeout -s INT 1 "$mp" "$here/tests/interrupt.py" "$port" 2>&1 || true)
+# --foreground: one SIGINT, to MicroPython only (timeout(1) otherwise sends
+# it to its process group as well, and a second Ctrl-C arriving after the
+# first was handled interrupts the script again); -k: never hang here.
+out=$(timeout --foreground -k 10 -s INT 1 "$mp" "$here/tests/interrupt.py" "$port" 2>&1 || true)
 if [[ $out == $'handshake\nKeyboardInterrupt' ]]; then
     echo "KeyboardInterrupt raised"
 else
