@@ -26,6 +26,8 @@ use crate::error::decode_utf8;
 use crate::error::{clear_openssl_errors, set_ssl_error, PyErr, PyResult, Status};
 use crate::value::Value;
 
+use super::fast::{self, GeneralName};
+
 /// OpenSSL functions and macros `openssl-sys` does not declare (kept out
 /// of pyssl's C header).
 ///
@@ -242,6 +244,17 @@ fn second_ssl_error(first: PyErr, c: Compat) -> PyErr {
     }
 }
 
+/// [`fast::string_to_utf8`] of a live ASN1_STRING: its text when
+/// `ASN1_STRING_to_UTF8` would convert it without failing.
+///
+/// # Safety
+/// `s` must be a live ASN1_STRING.
+unsafe fn fast_string(s: *const ASN1_STRING) -> Option<String> {
+    // SAFETY: s is live per the caller.
+    let (ty, data) = unsafe { (ossl::ASN1_STRING_type(s), asn1_bytes(s)?) };
+    fast::string_to_utf8(ty, data)
+}
+
 /// `_create_tuple_for_attribute`: `(name, value)`, the value as `bytes`
 /// for a BIT STRING and as `str` (via `ASN1_STRING_to_UTF8`) otherwise; a
 /// NULL buffer gives None, as `Py_BuildValue("s#")` does.
@@ -265,6 +278,9 @@ unsafe fn attribute_tuple(
             Some(b) => Value::Bytes(b.to_vec()),
             None => Value::None,
         }
+    // SAFETY: value is live per the caller.
+    } else if let Some(text) = unsafe { fast_string(value) } {
+        Value::Str(text)
     } else {
         let mut out: *mut u8 = ptr::null_mut();
         // SAFETY: value is live; on success `out` receives an OpenSSL
@@ -330,7 +346,6 @@ unsafe fn name_to_tuple(xname: *const X509_NAME, c: Compat) -> PyResult<Value> {
 unsafe fn general_name_tuple(name: *mut GENERAL_NAME, bio: &Bio, c: Compat) -> PyResult<Value> {
     // SAFETY: name is live; `d` is the union member selected by `type_`.
     let (gntype, d) = unsafe { ((*name).type_, (*name).d) };
-    let pair = |k: &str, v: Value| Value::Tuple(vec![Value::Str(k.to_owned()), v]);
     match gntype {
         ossl::GEN_DIRNAME => {
             // SAFETY: for GEN_DIRNAME, d is the X509_NAME.
@@ -372,16 +387,7 @@ unsafe fn general_name_tuple(name: *mut GENERAL_NAME, bio: &Bio, c: Compat) -> P
         ossl::GEN_IPADD => {
             // SAFETY: for GEN_IPADD, d is an OCTET STRING.
             let ip = unsafe { asn1_bytes(d as *const ASN1_STRING) }.unwrap_or(&[]);
-            let text = match ip.len() {
-                4 => format!("{}.{}.{}.{}", ip[0], ip[1], ip[2], ip[3]),
-                16 => ip
-                    .chunks(2)
-                    .map(|w| format!("{:X}", u16::from_be_bytes([w[0], w[1]])))
-                    .collect::<Vec<_>>()
-                    .join(":"),
-                _ => "<invalid>".to_owned(),
-            };
-            Ok(pair("IP Address", Value::Str(text)))
+            Ok(pair("IP Address", Value::Str(ip_text(ip))))
         }
         _ => {
             // othername, X400Name, EdiPartyName: OpenSSL's printed form,
@@ -403,6 +409,122 @@ unsafe fn general_name_tuple(name: *mut GENERAL_NAME, bio: &Bio, c: Compat) -> P
             Ok(Value::Tuple(vec![Value::Str(k), Value::Str(v)]))
         }
     }
+}
+
+/// An IP address entry as CPython prints it: dotted IPv4, eight
+/// uppercase hex groups for IPv6, `<invalid>` for other lengths.
+fn ip_text(ip: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(40);
+    match ip.len() {
+        4 => {
+            let _ = write!(out, "{}.{}.{}.{}", ip[0], ip[1], ip[2], ip[3]);
+        }
+        16 => {
+            for (i, w) in ip.chunks(2).enumerate() {
+                if i > 0 {
+                    out.push(':');
+                }
+                let _ = write!(out, "{:X}", u16::from_be_bytes([w[0], w[1]]));
+            }
+        }
+        _ => out.push_str("<invalid>"),
+    }
+    out
+}
+
+/// A `(key, value)` pair of str keys, as the extensions' tuples hold them.
+fn pair(k: &str, v: Value) -> Value {
+    Value::Tuple(vec![Value::Str(k.to_owned()), v])
+}
+
+/// The subjectAltName tuple of [`fast::subject_alt_names`]' entries, as
+/// `general_name_tuple` makes them for these kinds.
+fn san_value(names: &[GeneralName]) -> PyResult<Value> {
+    let mut out = Vec::with_capacity(names.len());
+    for n in names {
+        out.push(match *n {
+            GeneralName::Email(b) => pair("email", Value::Str(decode_utf8(b)?)),
+            GeneralName::Dns(b) => pair("DNS", Value::Str(decode_utf8(b)?)),
+            GeneralName::Uri(b) => pair("URI", Value::Str(decode_utf8(b)?)),
+            GeneralName::IpAddress(b) => pair("IP Address", Value::Str(ip_text(b))),
+        });
+    }
+    Ok(Value::Tuple(out))
+}
+
+/// A tuple of URIs decoded in order, None when there are none (as
+/// `_get_aia_uri` and `_get_crl_dp` answer).
+fn uri_tuple(uris: &[&[u8]]) -> PyResult<Option<Value>> {
+    if uris.is_empty() {
+        return Ok(None);
+    }
+    let mut out = Vec::with_capacity(uris.len());
+    for u in uris {
+        out.push(Value::Str(decode_utf8(u)?));
+    }
+    Ok(Some(Value::Tuple(out)))
+}
+
+/// What `X509_get_ext_d2i` finds for one extension: nothing (absent, or
+/// present more than once, which it treats alike without an error), or
+/// the DER of its value.
+#[derive(Clone, Copy)]
+enum Ext<'a> {
+    Absent,
+    Der(&'a [u8]),
+}
+
+/// An extension after its fast parse.
+enum Parsed<T> {
+    /// `X509_get_ext_d2i` gives NULL without an error.
+    Absent,
+    /// The fast path's answer.
+    Fast(T),
+    /// Present, but only OpenSSL's own decoding can tell.
+    Slow,
+}
+
+impl<'a> Ext<'a> {
+    fn parse<T>(self, fast: fn(&'a [u8]) -> Option<T>) -> Parsed<T> {
+        match self {
+            Ext::Absent => Parsed::Absent,
+            Ext::Der(d) => fast(d).map_or(Parsed::Slow, Parsed::Fast),
+        }
+    }
+}
+
+/// The subjectAltName, Authority Information Access and CRL distribution
+/// points extensions of `cert`, found in one pass as `X509_get_ext_d2i`
+/// finds each; None where OpenSSL's data is unusual (a NULL value), so
+/// that the caller takes OpenSSL's own path.
+///
+/// # Safety
+/// `cert` must be a live X509; the slices borrow from it.
+unsafe fn find_extensions<'a>(cert: *mut X509) -> [Option<Ext<'a>>; 3] {
+    const NIDS: [c_int; 3] = [
+        ossl::NID_subject_alt_name,
+        ossl::NID_info_access,
+        ossl::NID_crl_distribution_points,
+    ];
+    let mut found: [(usize, Option<&'a [u8]>); 3] = [(0, None); 3];
+    // SAFETY: cert is live; each extension, its object and its data live
+    // as long as the certificate.
+    unsafe {
+        for i in 0..ossl::X509_get_ext_count(cert).max(0) {
+            let ext = ossl::X509_get_ext(cert, i);
+            let nid = ossl::OBJ_obj2nid(ossl::X509_EXTENSION_get_object(ext));
+            if let Some(k) = NIDS.iter().position(|&n| n == nid) {
+                found[k].0 += 1;
+                found[k].1 = asn1_bytes(ossl::X509_EXTENSION_get_data(ext) as *const ASN1_STRING);
+            }
+        }
+    }
+    found.map(|(count, der)| match (count, der) {
+        (1, Some(d)) => Some(Ext::Der(d)),
+        (1, None) => None,
+        _ => Some(Ext::Absent),
+    })
 }
 
 /// `%.200s` in `PyUnicode_FromFormat`: at most `max` bytes, decoded from
@@ -573,6 +695,42 @@ pub unsafe fn decode_certificate(cert: *mut X509, c: Compat) -> PyResult<Value> 
     result
 }
 
+/// A memory BIO made on first use (the fast paths need none).
+struct LazyBio(Option<Bio>);
+
+impl LazyBio {
+    fn get(&mut self) -> PyResult<&Bio> {
+        if self.0.is_none() {
+            let Some(bio) = Bio::mem() else {
+                return Err(PyErr::ssl_message("failed to allocate BIO"));
+            };
+            self.0 = Some(bio);
+        }
+        Ok(self.0.as_ref().expect("made above"))
+    }
+}
+
+/// A printed field: `fast` of the ASN1_STRING's type and bytes when it has
+/// an answer, else `print` into the BIO and its first line, as CPython
+/// reads it.
+///
+/// # Safety
+/// `s` must be a live ASN1_STRING.
+unsafe fn printed_field(
+    s: *const ASN1_STRING,
+    fast: fn(i32, &[u8]) -> Option<String>,
+    bio: &mut LazyBio,
+    c: Compat,
+    print: impl FnOnce(*mut BIO),
+) -> PyResult<Value> {
+    // SAFETY: s is live per the caller.
+    let quick = unsafe { asn1_bytes(s).and_then(|d| fast(ossl::ASN1_STRING_type(s), d)) };
+    match quick {
+        Some(text) => Ok(Value::Str(text)),
+        None => printed(bio.get()?, c, print),
+    }
+}
+
 /// # Safety
 /// `cert` must be a live X509.
 unsafe fn decode_certificate_inner(cert: *mut X509, c: Compat) -> PyResult<Value> {
@@ -591,46 +749,64 @@ unsafe fn decode_certificate_inner(cert: *mut X509, c: Compat) -> PyResult<Value
     let version = unsafe { ossl::X509_get_version(cert) } as i64;
     put("version", Value::Int(version.wrapping_add(1)));
 
-    let Some(bio) = Bio::mem() else {
-        return Err(PyErr::ssl_message("failed to allocate BIO"));
-    };
-    put(
-        "serialNumber",
-        printed(&bio, c, |b| {
-            // SAFETY: cert is live and b is a memory BIO.
-            unsafe { ffi::i2a_ASN1_INTEGER(b, ossl::X509_get_serialNumber(cert)) };
-        })?,
-    );
-    put(
-        "notBefore",
-        printed(&bio, c, |b| {
-            // SAFETY: cert is live and b is a memory BIO.
-            unsafe { ossl::ASN1_TIME_print(b, ossl::X509_getm_notBefore(cert)) };
-        })?,
-    );
-    put(
-        "notAfter",
-        printed(&bio, c, |b| {
-            // SAFETY: cert is live and b is a memory BIO.
-            unsafe { ossl::ASN1_TIME_print(b, ossl::X509_getm_notAfter(cert)) };
-        })?,
-    );
+    let mut bio = LazyBio(None);
+    // SAFETY: cert is live; its serial number and times live as long as
+    // it does, and the printing closures get a memory BIO.
+    unsafe {
+        let serial = ossl::X509_get_serialNumber(cert);
+        put(
+            "serialNumber",
+            printed_field(serial as _, fast::serial_text, &mut bio, c, |b| {
+                ffi::i2a_ASN1_INTEGER(b, serial);
+            })?,
+        );
+        for (key, time) in [
+            ("notBefore", ossl::X509_getm_notBefore(cert)),
+            ("notAfter", ossl::X509_getm_notAfter(cert)),
+        ] {
+            put(
+                key,
+                printed_field(time as _, fast::time_text, &mut bio, c, |b| {
+                    ossl::ASN1_TIME_print(b, time);
+                })?,
+            );
+        }
+    }
     drop(bio);
 
-    // SAFETY: cert is live for each of these.
-    if let Some(v) = unsafe { peer_alt_names(cert, c) }? {
+    // SAFETY: cert is live; the extension values borrow from it.
+    let [san, aia, crldp] = unsafe { find_extensions(cert) };
+    let san = match san.map(|e| e.parse(fast::subject_alt_names)) {
+        Some(Parsed::Absent) => None,
+        Some(Parsed::Fast(names)) => Some(san_value(&names)?),
+        // SAFETY: cert is live.
+        _ => unsafe { peer_alt_names(cert, c) }?,
+    };
+    if let Some(v) = san {
         put("subjectAltName", v);
     }
-    // SAFETY: as above.
-    let (ocsp, ca_issuers) = unsafe { aia_uris(cert) }?;
+    let (ocsp, ca_issuers) = match aia.map(|e| e.parse(fast::aia_uris)) {
+        Some(Parsed::Absent) => (None, None),
+        Some(Parsed::Fast((ocsp, ca))) => {
+            let ocsp = uri_tuple(&ocsp)?;
+            (ocsp, uri_tuple(&ca)?)
+        }
+        // SAFETY: cert is live.
+        _ => unsafe { aia_uris(cert) }?,
+    };
     if let Some(v) = ocsp {
         put("OCSP", v);
     }
     if let Some(v) = ca_issuers {
         put("caIssuers", v);
     }
-    // SAFETY: as above.
-    if let Some(v) = unsafe { crl_dp_uris(cert) }? {
+    let crldp = match crldp.map(|e| e.parse(fast::crl_dp_uris)) {
+        Some(Parsed::Absent) => None,
+        Some(Parsed::Fast(uris)) => uri_tuple(&uris)?,
+        // SAFETY: cert is live.
+        _ => unsafe { crl_dp_uris(cert) }?,
+    };
+    if let Some(v) = crldp {
         put("crlDistributionPoints", v);
     }
     Ok(Value::Dict(dict))
