@@ -49,11 +49,85 @@ pub enum pyssl_value_type {
 }
 
 /// A node of a C-side value tree: a handle of its own kind (checked like
-/// every other pyssl handle), borrowed from its root.
+/// every other pyssl handle), in its root's node array.
 struct Child(NodeData);
 
-/// The root of a tree, owned by the C caller; holds the top node.
-struct Root(Node);
+/// The root of a tree, owned by the C caller: every node of the tree in
+/// one array (the top node first, each node's children next to each
+/// other), and the text of all its strings and bytes in one buffer, which
+/// the nodes point into. Building a tree is two allocations, and so is
+/// freeing it.
+struct Root {
+    nodes: RawBuf<Node>,
+    /// Pointed into by the nodes; never read through this field.
+    _text: RawBuf<u8>,
+}
+
+/// A heap buffer of fixed capacity, owned; every pointer into it derives
+/// from `ptr`, so that the pointers the nodes hold stay valid while it is
+/// filled and for as long as it lives.
+struct RawBuf<T> {
+    ptr: *mut T,
+    /// Initialized items, at the start.
+    len: usize,
+    cap: usize,
+}
+
+impl<T> RawBuf<T> {
+    fn with_capacity(cap: usize) -> RawBuf<T> {
+        let mut v = std::mem::ManuallyDrop::new(Vec::<T>::with_capacity(cap));
+        RawBuf {
+            ptr: v.as_mut_ptr(),
+            len: 0,
+            cap: v.capacity(),
+        }
+    }
+
+    /// Where item `i` is or will be (`i` may be the capacity: one past the
+    /// end).
+    fn at(&self, i: usize) -> *const T {
+        assert!(i <= self.cap);
+        // SAFETY: within the allocation, or one past its end.
+        unsafe { self.ptr.add(i) }
+    }
+
+    fn push(&mut self, item: T) {
+        assert!(self.len < self.cap);
+        // SAFETY: len < cap: an uninitialized slot of the allocation.
+        unsafe { self.ptr.add(self.len).write(item) };
+        self.len += 1;
+    }
+
+    fn as_slice(&self) -> &[T] {
+        // SAFETY: the first len items are initialized.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [T] {
+        // SAFETY: the first len items are initialized; &mut self is unique.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }
+    }
+}
+
+impl RawBuf<u8> {
+    fn extend_from_slice(&mut self, bytes: &[u8]) {
+        assert!(bytes.len() <= self.cap - self.len);
+        // SAFETY: the bytes fit in the uninitialized rest of the
+        // allocation, which does not overlap `bytes`.
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.ptr.add(self.len), bytes.len())
+        };
+        self.len += bytes.len();
+    }
+}
+
+impl<T> Drop for RawBuf<T> {
+    fn drop(&mut self) {
+        // SAFETY: ptr and cap are the vector's from with_capacity, of
+        // which the first len items are initialized; dropped once.
+        drop(unsafe { Vec::from_raw_parts(self.ptr, self.len, self.cap) });
+    }
+}
 
 type Node = handle::Boxed<Child>;
 
@@ -67,18 +141,56 @@ impl HandleKind for Root {
     const NAME: &'static str = "value";
 }
 
+/// Bytes in the root's text buffer, followed there by one NUL byte (the
+/// bytes may hold NULs too), so the pointer is never dangling.
+#[derive(Clone, Copy)]
+struct Span {
+    ptr: *const u8,
+    len: usize,
+}
+
+impl Span {
+    /// The bytes and the NUL after them.
+    fn with_nul(&self) -> &[u8] {
+        // SAFETY: ptr points at len + 1 bytes of the root's text buffer,
+        // which lives as long as the node that holds this span.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len + 1) }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.with_nul()[..self.len]
+    }
+}
+
+/// Consecutive nodes of the root's node array: a tuple's or list's items,
+/// or a dict's keys and values, alternating.
+#[derive(Clone, Copy)]
+struct Kids {
+    ptr: *const Node,
+    len: usize,
+}
+
+impl Kids {
+    fn nodes(&self) -> &[Node] {
+        // SAFETY: ptr points at len initialized nodes of the root's node
+        // array, which lives as long as the node that holds this range.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
 enum NodeData {
     None,
     Bool(bool),
     Int(i64),
-    BigInt(String),
-    /// UTF-8 text followed by one NUL byte (the text may hold NULs too).
-    Str(Box<[u8]>),
-    /// The bytes followed by one NUL byte, so the pointer is never dangling.
-    Bytes(Box<[u8]>),
-    Tuple(Box<[Node]>),
-    List(Box<[Node]>),
-    Dict(Box<[(Node, Node)]>),
+    /// Decimal text.
+    BigInt(Span),
+    /// UTF-8 text.
+    Str(Span),
+    Bytes(Span),
+    Tuple(Kids),
+    List(Kids),
+    /// `2 * len` nodes: key, value, key, value, ...
+    Dict(Kids),
 }
 
 impl Node {
@@ -86,41 +198,26 @@ impl Node {
         &self.get().0
     }
 
-    fn build(v: Value) -> Node {
-        let data = match v {
-            Value::None => NodeData::None,
-            Value::Bool(b) => NodeData::Bool(b),
-            Value::Int(i) => NodeData::Int(i),
-            Value::BigInt(s) => NodeData::BigInt(s),
-            Value::Str(s) => NodeData::Str(nul_terminated(s.into_bytes())),
-            Value::Bytes(b) => NodeData::Bytes(nul_terminated(b)),
-            Value::Tuple(items) => NodeData::Tuple(items.into_iter().map(Node::build).collect()),
-            Value::List(items) => NodeData::List(items.into_iter().map(Node::build).collect()),
-            Value::Dict(entries) => NodeData::Dict(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| (Node::build(k), Node::build(v)))
-                    .collect(),
-            ),
-        };
-        handle::Boxed::new(Child(data))
+    /// The items of a dict as (key, value) pairs.
+    fn entries(kids: &Kids) -> std::slice::ChunksExact<'_, Node> {
+        kids.nodes().chunks_exact(2)
     }
 
     /// Back to a Rust value (for `repr`).
     fn to_value(&self) -> Value {
+        let items = |k: &Kids| k.nodes().iter().map(Node::to_value).collect();
         match self.data() {
             NodeData::None => Value::None,
             NodeData::Bool(b) => Value::Bool(*b),
             NodeData::Int(i) => Value::Int(*i),
-            NodeData::BigInt(s) => Value::BigInt(s.clone()),
-            NodeData::Str(s) => Value::Str(String::from_utf8_lossy(&s[..s.len() - 1]).into_owned()),
-            NodeData::Bytes(b) => Value::Bytes(b[..b.len() - 1].to_vec()),
-            NodeData::Tuple(items) => Value::Tuple(items.iter().map(Node::to_value).collect()),
-            NodeData::List(items) => Value::List(items.iter().map(Node::to_value).collect()),
-            NodeData::Dict(entries) => Value::Dict(
-                entries
-                    .iter()
-                    .map(|(k, v)| (k.to_value(), v.to_value()))
+            NodeData::BigInt(s) => Value::BigInt(String::from_utf8_lossy(s.bytes()).into_owned()),
+            NodeData::Str(s) => Value::Str(String::from_utf8_lossy(s.bytes()).into_owned()),
+            NodeData::Bytes(b) => Value::Bytes(b.bytes().to_vec()),
+            NodeData::Tuple(k) => Value::Tuple(items(k)),
+            NodeData::List(k) => Value::List(items(k)),
+            NodeData::Dict(k) => Value::Dict(
+                Node::entries(k)
+                    .map(|kv| (kv[0].to_value(), kv[1].to_value()))
                     .collect(),
             ),
         }
@@ -151,33 +248,94 @@ impl Node {
             NodeData::Dict(_) => "dict",
         }
     }
+}
 
-    /// Marks this node and all its children dead, so that they are refused
-    /// from now on.
-    fn kill_all(&mut self) {
-        self.kill();
-        match &mut self.get_mut().0 {
-            NodeData::Tuple(items) | NodeData::List(items) => {
-                items.iter_mut().for_each(Node::kill_all)
-            }
-            NodeData::Dict(entries) => entries.iter_mut().for_each(|(k, v)| {
-                k.kill_all();
-                v.kill_all();
-            }),
-            _ => {}
+/// The number of nodes and of text bytes (NULs included) of `v`'s tree.
+fn measure(v: &Value, nodes: &mut usize, text: &mut usize) {
+    *nodes += 1;
+    match v {
+        Value::BigInt(s) | Value::Str(s) => *text += s.len() + 1,
+        Value::Bytes(b) => *text += b.len() + 1,
+        Value::Tuple(items) | Value::List(items) => {
+            items.iter().for_each(|i| measure(i, nodes, text))
         }
+        Value::Dict(entries) => entries.iter().for_each(|(k, v)| {
+            measure(k, nodes, text);
+            measure(v, nodes, text);
+        }),
+        Value::None | Value::Bool(_) | Value::Int(_) => {}
     }
 }
 
-fn nul_terminated(mut bytes: Vec<u8>) -> Box<[u8]> {
-    bytes.push(0);
-    bytes.into_boxed_slice()
+impl Root {
+    /// The tree of `v`, laid out breadth first so that each node's
+    /// children are consecutive.
+    fn build(v: &Value) -> Root {
+        let (mut n, mut t) = (0, 0);
+        measure(v, &mut n, &mut t);
+        let mut nodes: RawBuf<Node> = RawBuf::with_capacity(n);
+        let mut text: RawBuf<u8> = RawBuf::with_capacity(t);
+        let mut order: Vec<&Value> = Vec::with_capacity(n);
+        order.push(v);
+        let span = |bytes: &[u8], text: &mut RawBuf<u8>| {
+            let ptr = text.at(text.len);
+            text.extend_from_slice(bytes);
+            text.extend_from_slice(&[0]);
+            Span {
+                ptr,
+                len: bytes.len(),
+            }
+        };
+        let mut i = 0;
+        while let Some(&v) = order.get(i) {
+            // The children go to indices at..at + len, at most n (measure
+            // counted every node).
+            let at = order.len();
+            let kids = |len: usize| Kids {
+                ptr: nodes.at(at),
+                len,
+            };
+            let data = match v {
+                Value::None => NodeData::None,
+                Value::Bool(b) => NodeData::Bool(*b),
+                Value::Int(i) => NodeData::Int(*i),
+                Value::BigInt(s) => NodeData::BigInt(span(s.as_bytes(), &mut text)),
+                Value::Str(s) => NodeData::Str(span(s.as_bytes(), &mut text)),
+                Value::Bytes(b) => NodeData::Bytes(span(b, &mut text)),
+                Value::Tuple(items) => {
+                    order.extend(items);
+                    NodeData::Tuple(kids(items.len()))
+                }
+                Value::List(items) => {
+                    order.extend(items);
+                    NodeData::List(kids(items.len()))
+                }
+                Value::Dict(entries) => {
+                    entries.iter().for_each(|(k, v)| order.extend([k, v]));
+                    NodeData::Dict(kids(2 * entries.len()))
+                }
+            };
+            nodes.push(handle::Boxed::new(Child(data)));
+            i += 1;
+        }
+        Root { nodes, _text: text }
+    }
+
+    fn top(&self) -> &Node {
+        &self.nodes.as_slice()[0]
+    }
 }
 
 /// Moves a value to the heap as a root the C caller owns (and frees with
 /// `pyssl_value_free`).
 pub fn value_into_raw(v: Value) -> *mut pyssl_value {
-    handle::into_raw(Root(Node::build(v)))
+    value_to_raw(&v)
+}
+
+/// A copy of a value as a root the C caller owns (and frees with
+/// `pyssl_value_free`).
+pub fn value_to_raw(v: &Value) -> *mut pyssl_value {
+    handle::into_raw(Root::build(v))
 }
 
 /// Borrows the node behind a root or child pointer.
@@ -192,7 +350,7 @@ unsafe fn node<'a>(v: *const pyssl_value) -> PyResult<&'a Node> {
     // SAFETY: a pointer this module handed out (a root or a child); is and
     // borrow check the magic of each kind, and only a failure builds an error.
     if unsafe { handle::is::<Root, _>(v) } {
-        return Ok(&unsafe { handle::borrow::<Root, _>(v) }?.0);
+        return Ok(unsafe { handle::borrow::<Root, _>(v) }?.top());
     }
     // SAFETY: as above.
     unsafe { handle::borrow::<Child, _>(v) }?;
@@ -255,9 +413,9 @@ pub extern "C" fn pyssl_value_len(v: *const pyssl_value) -> ssize_t {
         // SAFETY: node() checks the pointer.
         let n = unsafe { node(v) }?;
         let len = match n.data() {
-            NodeData::Str(s) | NodeData::Bytes(s) => s.len() - 1,
-            NodeData::Tuple(items) | NodeData::List(items) => items.len(),
-            NodeData::Dict(entries) => entries.len(),
+            NodeData::Str(s) | NodeData::Bytes(s) => s.len,
+            NodeData::Tuple(items) | NodeData::List(items) => items.len,
+            NodeData::Dict(entries) => entries.len / 2,
             _ => {
                 return Err(PyErr::type_error(format!(
                     "object of type '{}' has no len()",
@@ -280,7 +438,11 @@ pub extern "C" fn pyssl_value_tuple_item(v: *const pyssl_value, i: usize) -> *co
         // SAFETY: node() checks the pointer.
         let n = unsafe { node(v) }?;
         match n.data() {
-            NodeData::Tuple(items) => items.get(i).map(as_ptr).ok_or_else(|| index_error("tuple")),
+            NodeData::Tuple(items) => items
+                .nodes()
+                .get(i)
+                .map(as_ptr)
+                .ok_or_else(|| index_error("tuple")),
             _ => Err(type_error("tuple", n)),
         }
     })
@@ -297,7 +459,11 @@ pub extern "C" fn pyssl_value_list_item(v: *const pyssl_value, i: usize) -> *con
         // SAFETY: node() checks the pointer.
         let n = unsafe { node(v) }?;
         match n.data() {
-            NodeData::List(items) => items.get(i).map(as_ptr).ok_or_else(|| index_error("list")),
+            NodeData::List(items) => items
+                .nodes()
+                .get(i)
+                .map(as_ptr)
+                .ok_or_else(|| index_error("list")),
             _ => Err(type_error("list", n)),
         }
     })
@@ -307,9 +473,9 @@ fn dict_entry(v: *const pyssl_value, i: usize, key: bool) -> PyResult<*const pys
     // SAFETY: node() checks the pointer.
     let n = unsafe { node(v) }?;
     match n.data() {
-        NodeData::Dict(entries) => entries
-            .get(i)
-            .map(|(k, val)| as_ptr(if key { k } else { val }))
+        NodeData::Dict(entries) => Node::entries(entries)
+            .nth(i)
+            .map(|kv| as_ptr(&kv[usize::from(!key)]))
             .ok_or_else(|| index_error("dict entry")),
         _ => Err(type_error("dict", n)),
     }
@@ -359,12 +525,12 @@ pub extern "C" fn pyssl_value_dict_get(
         let NodeData::Dict(entries) = n.data() else {
             return Err(type_error("dict", n));
         };
-        let found = entries.iter().find(|(k, _)| match k.data() {
-            NodeData::Str(s) => &s[..s.len() - 1] == key,
+        let found = Node::entries(entries).find(|kv| match kv[0].data() {
+            NodeData::Str(s) => s.bytes() == key,
             _ => false,
         });
         match found {
-            Some((_, val)) => Ok(as_ptr(val)),
+            Some(kv) => Ok(as_ptr(&kv[1])),
             None => Ok(std::ptr::null()),
         }
     })
@@ -385,8 +551,8 @@ pub extern "C" fn pyssl_value_str(v: *const pyssl_value, len: *mut usize) -> *co
         match n.data() {
             NodeData::Str(s) => {
                 // SAFETY: len is NULL or writable per the header's contract.
-                unsafe { put_len(len, s.len() - 1) };
-                Ok(s.as_ptr().cast::<c_char>())
+                unsafe { put_len(len, s.len) };
+                Ok(s.ptr.cast::<c_char>())
             }
             _ => Err(type_error("str", n)),
         }
@@ -408,8 +574,8 @@ pub extern "C" fn pyssl_value_bytes(v: *const pyssl_value, len: *mut usize) -> *
         match n.data() {
             NodeData::Bytes(b) => {
                 // SAFETY: len is NULL or writable per the header's contract.
-                unsafe { put_len(len, b.len() - 1) };
-                Ok(b.as_ptr())
+                unsafe { put_len(len, b.len) };
+                Ok(b.ptr)
             }
             _ => Err(type_error("bytes", n)),
         }
@@ -473,7 +639,7 @@ pub extern "C" fn pyssl_value_int_text(v: *const pyssl_value) -> *mut c_char {
         let n = unsafe { node(v) }?;
         match n.data() {
             NodeData::Int(i) => Ok(c_string(i.to_string())),
-            NodeData::BigInt(s) => Ok(c_string(s.clone())),
+            NodeData::BigInt(s) => Ok(c_string(String::from_utf8_lossy(s.bytes()).into_owned())),
             _ => Err(type_error("int", n)),
         }
     })
@@ -538,7 +704,7 @@ pub extern "C" fn pyssl_value_free(v: *mut pyssl_value) {
             Ok(Some(mut root)) => {
                 // The children too, so that a kept child pointer is refused
                 // while the memory is not reused yet.
-                root.0.kill_all();
+                root.nodes.as_mut_slice().iter_mut().for_each(Node::kill);
                 Ok(())
             }
             Ok(None) => Ok(()),
