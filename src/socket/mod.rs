@@ -173,7 +173,7 @@ pub struct Socket {
     transport: Transport,
     /// The last decoded peer certificate (held, so its address cannot be
     /// reused by another certificate while cached) and its dict.
-    peer_cache: Mutex<Option<(crate::x509::certificate::Certificate, Value)>>,
+    peer_cache: Mutex<Option<(crate::x509::certificate::Certificate, std::sync::Arc<Value>)>>,
     /// Over an fd of its own: whose turn it is to call OpenSSL (a reader
     /// and a writer thread take turns, see [`crate::socket::sockbio`]).
     turn: crate::turn::Turn,
