@@ -387,7 +387,7 @@ unsafe fn general_name_tuple(name: *mut GENERAL_NAME, bio: &Bio, c: Compat) -> P
         ossl::GEN_IPADD => {
             // SAFETY: for GEN_IPADD, d is an OCTET STRING.
             let ip = unsafe { asn1_bytes(d as *const ASN1_STRING) }.unwrap_or(&[]);
-            Ok(pair("IP Address", Value::Str(ip_text(ip))))
+            Ok(pair("IP Address", Value::Str(fast::ip_text(ip))))
         }
         _ => {
             // othername, X400Name, EdiPartyName: OpenSSL's printed form,
@@ -411,28 +411,6 @@ unsafe fn general_name_tuple(name: *mut GENERAL_NAME, bio: &Bio, c: Compat) -> P
     }
 }
 
-/// An IP address entry as CPython prints it: dotted IPv4, eight
-/// uppercase hex groups for IPv6, `<invalid>` for other lengths.
-fn ip_text(ip: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(40);
-    match ip.len() {
-        4 => {
-            let _ = write!(out, "{}.{}.{}.{}", ip[0], ip[1], ip[2], ip[3]);
-        }
-        16 => {
-            for (i, w) in ip.chunks(2).enumerate() {
-                if i > 0 {
-                    out.push(':');
-                }
-                let _ = write!(out, "{:X}", u16::from_be_bytes([w[0], w[1]]));
-            }
-        }
-        _ => out.push_str("<invalid>"),
-    }
-    out
-}
-
 /// A `(key, value)` pair of str keys, as the extensions' tuples hold them.
 fn pair(k: &str, v: Value) -> Value {
     Value::Tuple(vec![Value::Str(k.to_owned()), v])
@@ -447,7 +425,7 @@ fn san_value(names: &[GeneralName]) -> PyResult<Value> {
             GeneralName::Email(b) => pair("email", Value::Str(decode_utf8(b)?)),
             GeneralName::Dns(b) => pair("DNS", Value::Str(decode_utf8(b)?)),
             GeneralName::Uri(b) => pair("URI", Value::Str(decode_utf8(b)?)),
-            GeneralName::IpAddress(b) => pair("IP Address", Value::Str(ip_text(b))),
+            GeneralName::IpAddress(b) => pair("IP Address", Value::Str(fast::ip_text(b))),
         });
     }
     Ok(Value::Tuple(out))

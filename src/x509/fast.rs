@@ -26,6 +26,7 @@ const UTCTIME: i32 = 23;
 const GENERALIZEDTIME: i32 = 24;
 /// `V_ASN1_NEG`, set in the type of a negative INTEGER.
 const NEG: i32 = 0x100;
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
 /// A `String` with one spare byte, as `decode_utf8` makes them (the C
 /// surface appends a NUL in place).
@@ -75,7 +76,6 @@ pub(crate) fn serial_text(ty: i32, data: &[u8]) -> Option<String> {
     if data.len() > 35 {
         return None;
     }
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = text_with_spare(2 * data.len().max(1) + 1);
     if ty & NEG != 0 {
         out.push('-');
@@ -138,6 +138,37 @@ pub(crate) fn time_text(ty: i32, data: &[u8]) -> Option<String> {
     push_digits(&mut out, year, 1, '0');
     out.push_str(" GMT");
     Some(out)
+}
+
+/// An IP address entry as CPython prints it: dotted IPv4, eight
+/// uppercase hex groups without leading zeros for IPv6 (`%X`), `<invalid>`
+/// for other lengths.
+pub(crate) fn ip_text(ip: &[u8]) -> String {
+    let mut out = text_with_spare(39);
+    match ip.len() {
+        4 => {
+            for (i, &b) in ip.iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                push_digits(&mut out, u32::from(b), 1, '0');
+            }
+        }
+        16 => {
+            for (i, w) in ip.chunks_exact(2).enumerate() {
+                if i > 0 {
+                    out.push(':');
+                }
+                let v = u16::from_be_bytes([w[0], w[1]]);
+                let digits = (16 - v.leading_zeros() as usize).div_ceil(4).max(1);
+                for k in (0..digits).rev() {
+                    out.push(char::from(HEX[usize::from((v >> (4 * k)) & 15)]));
+                }
+            }
+        }
+        _ => out.push_str("<invalid>"),
+    }
+    out
 }
 
 /// `%*d`-style decimal of `n`, padded on the left with `pad` to `width`.
@@ -373,6 +404,18 @@ mod tests {
         assert_eq!(time_text(23, b"200101000060Z"), None);
         assert_eq!(time_text(23, b"2001010000Z"), None);
         assert_eq!(time_text(23, b"200101000000+0000"), None);
+    }
+
+    #[test]
+    fn ip_addresses() {
+        assert_eq!(ip_text(&[127, 0, 0, 1]), "127.0.0.1");
+        assert_eq!(ip_text(&[255, 10, 200, 0]), "255.10.200.0");
+        let v6 = [
+            0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0x0f, 0x10, 0, 0xab, 0xcd, 0, 0, 0, 1,
+        ];
+        assert_eq!(ip_text(&v6), "2001:DB8:0:F:1000:ABCD:0:1");
+        assert_eq!(ip_text(&[1, 2, 3]), "<invalid>");
+        assert_eq!(ip_text(&[]), "<invalid>");
     }
 
     #[test]
