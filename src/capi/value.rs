@@ -473,9 +473,11 @@ fn dict_entry(v: *const pyssl_value, i: usize, key: bool) -> PyResult<*const pys
     // SAFETY: node() checks the pointer.
     let n = unsafe { node(v) }?;
     match n.data() {
-        NodeData::Dict(entries) => Node::entries(entries)
-            .nth(i)
-            .map(|kv| as_ptr(&kv[usize::from(!key)]))
+        // Entry i is nodes 2i (key) and 2i + 1 (value).
+        NodeData::Dict(entries) => i
+            .checked_mul(2)
+            .and_then(|k| entries.nodes().get(k + usize::from(!key)))
+            .map(as_ptr)
             .ok_or_else(|| index_error("dict entry")),
         _ => Err(type_error("dict", n)),
     }
