@@ -278,8 +278,10 @@ unsafe fn attribute_tuple(
             Some(b) => Value::Bytes(b.to_vec()),
             None => Value::None,
         }
-    // SAFETY: value is live per the caller.
-    } else if let Some(text) = unsafe { fast_string(value) } {
+    } else if let Some(text) = {
+        // SAFETY: value is live per the caller.
+        unsafe { fast_string(value) }
+    } {
         Value::Str(text)
     } else {
         let mut out: *mut u8 = ptr::null_mut();
