@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::context::{ctx_ref, pyssl_context, UserData};
 use super::membio::{bio_ref, pyssl_memory_bio};
 use super::status::pyssl_status;
-use super::value::{pyssl_value, value_into_raw, value_to_raw};
+use super::value::{flat_to_raw, pyssl_value, value_into_raw};
 use super::x509::{pyssl_cert_list, CertList};
 use super::{copy_out, guard, opt_cstr, ssize_t, write_opt, write_out};
 use crate::capi::handle::{self, HandleKind};
@@ -309,7 +309,7 @@ pub extern "C" fn pyssl_getpeercert(
             return Err(PyErr::bad_argument("out is NULL"));
         }
         let v = s.getpeercert_shared(binary_form != 0)?;
-        let raw = v.map_or(std::ptr::null_mut(), |v| value_to_raw(&v));
+        let raw = v.map_or(std::ptr::null_mut(), |v| flat_to_raw(&v));
         write_out(out, raw, "out")?;
         Ok(0)
     })

@@ -14,6 +14,7 @@ use std::os::raw::{c_char, c_int, c_uchar};
 use crate::capi::handle::{self, HandleKind};
 use crate::capi::{guard, ssize_t};
 use crate::error::{PyErr, PyResult};
+use crate::value::flat::{self, Flat, Item};
 use crate::value::Value;
 
 /// A Python value owned by pyssl. Opaque: read it with the
@@ -53,14 +54,17 @@ pub enum pyssl_value_type {
 struct Child(NodeData);
 
 /// The root of a tree, owned by the C caller: every node of the tree in
-/// one array (the top node first, each node's children next to each
-/// other), and the text of all its strings and bytes in one buffer, which
-/// the nodes point into. Building a tree is two allocations, and so is
-/// freeing it.
+/// one array, the children of its containers as pointers into that array
+/// in a second, and the text of all its strings and bytes in a third,
+/// which the nodes point into (the layout of a [`Flat`] tree). Building a
+/// tree is three allocations, and so is freeing it.
 struct Root {
     nodes: RawBuf<Node>,
     /// Pointed into by the nodes; never read through this field.
+    _kids: RawBuf<*const Node>,
+    /// Pointed into by the nodes; never read through this field.
     _text: RawBuf<u8>,
+    top: usize,
 }
 
 /// A heap buffer of fixed capacity, owned; every pointer into it derives
@@ -162,50 +166,44 @@ impl Span {
     }
 }
 
-/// Consecutive nodes of the root's node array: a tuple's or list's items,
-/// or a dict's keys and values, alternating.
+/// Consecutive entries of the root's children array: a tuple's or list's
+/// items, or a dict's keys and values, alternating.
 #[derive(Clone, Copy)]
 struct Kids {
-    ptr: *const Node,
+    ptr: *const *const Node,
     len: usize,
 }
 
 impl Kids {
-    fn nodes(&self) -> &[Node] {
-        // SAFETY: ptr points at len initialized nodes of the root's node
-        // array, which lives as long as the node that holds this range.
-        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    fn get(&self, i: usize) -> Option<&Node> {
+        // SAFETY: ptr points at len node pointers of the root's children
+        // array, each pointing at a node of its node array; both live as
+        // long as the node that holds this range.
+        (i < self.len).then(|| unsafe { &**self.ptr.add(i) })
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Node> {
+        (0..self.len).filter_map(|i| self.get(i))
     }
 }
 
-enum NodeData {
-    None,
-    Bool(bool),
-    Int(i64),
-    /// Decimal text.
-    BigInt(Span),
-    /// UTF-8 text.
-    Str(Span),
-    Bytes(Span),
-    Tuple(Kids),
-    List(Kids),
-    /// `2 * len` nodes: key, value, key, value, ...
-    Dict(Kids),
-}
+/// What a node is: an item whose text and children are in its root's
+/// buffers.
+type NodeData = Item<Span, Kids>;
 
 impl Node {
     fn data(&self) -> &NodeData {
         &self.get().0
     }
 
-    /// The items of a dict as (key, value) pairs.
-    fn entries(kids: &Kids) -> std::slice::ChunksExact<'_, Node> {
-        kids.nodes().chunks_exact(2)
+    /// The entries of a dict as (key, value) pairs.
+    fn entries(kids: &Kids) -> impl Iterator<Item = (&Node, &Node)> {
+        (0..kids.len / 2).filter_map(|i| Some((kids.get(2 * i)?, kids.get(2 * i + 1)?)))
     }
 
     /// Back to a Rust value (for `repr`).
     fn to_value(&self) -> Value {
-        let items = |k: &Kids| k.nodes().iter().map(Node::to_value).collect();
+        let items = |k: &Kids| k.iter().map(Node::to_value).collect();
         match self.data() {
             NodeData::None => Value::None,
             NodeData::Bool(b) => Value::Bool(*b),
@@ -217,7 +215,7 @@ impl Node {
             NodeData::List(k) => Value::List(items(k)),
             NodeData::Dict(k) => Value::Dict(
                 Node::entries(k)
-                    .map(|kv| (kv[0].to_value(), kv[1].to_value()))
+                    .map(|(k, v)| (k.to_value(), v.to_value()))
                     .collect(),
             ),
         }
@@ -250,79 +248,38 @@ impl Node {
     }
 }
 
-/// The number of nodes and of text bytes (NULs included) of `v`'s tree.
-fn measure(v: &Value, nodes: &mut usize, text: &mut usize) {
-    *nodes += 1;
-    match v {
-        Value::BigInt(s) | Value::Str(s) => *text += s.len() + 1,
-        Value::Bytes(b) => *text += b.len() + 1,
-        Value::Tuple(items) | Value::List(items) => {
-            items.iter().for_each(|i| measure(i, nodes, text))
-        }
-        Value::Dict(entries) => entries.iter().for_each(|(k, v)| {
-            measure(k, nodes, text);
-            measure(v, nodes, text);
-        }),
-        Value::None | Value::Bool(_) | Value::Int(_) => {}
-    }
-}
-
 impl Root {
-    /// The tree of `v`, laid out breadth first so that each node's
-    /// children are consecutive.
-    fn build(v: &Value) -> Root {
-        let (mut n, mut t) = (0, 0);
-        measure(v, &mut n, &mut t);
-        let mut nodes: RawBuf<Node> = RawBuf::with_capacity(n);
-        let mut text: RawBuf<u8> = RawBuf::with_capacity(t);
-        let mut order: Vec<&Value> = Vec::with_capacity(n);
-        order.push(v);
-        let span = |bytes: &[u8], text: &mut RawBuf<u8>| {
-            let ptr = text.at(text.len);
-            text.extend_from_slice(bytes);
-            text.extend_from_slice(&[0]);
-            Span {
-                ptr,
-                len: bytes.len(),
-            }
-        };
-        let mut i = 0;
-        while let Some(&v) = order.get(i) {
-            // The children go to indices at..at + len, at most n (measure
-            // counted every node).
-            let at = order.len();
-            let kids = |len: usize| Kids {
-                ptr: nodes.at(at),
-                len,
-            };
-            let data = match v {
-                Value::None => NodeData::None,
-                Value::Bool(b) => NodeData::Bool(*b),
-                Value::Int(i) => NodeData::Int(*i),
-                Value::BigInt(s) => NodeData::BigInt(span(s.as_bytes(), &mut text)),
-                Value::Str(s) => NodeData::Str(span(s.as_bytes(), &mut text)),
-                Value::Bytes(b) => NodeData::Bytes(span(b, &mut text)),
-                Value::Tuple(items) => {
-                    order.extend(items);
-                    NodeData::Tuple(kids(items.len()))
-                }
-                Value::List(items) => {
-                    order.extend(items);
-                    NodeData::List(kids(items.len()))
-                }
-                Value::Dict(entries) => {
-                    entries.iter().for_each(|(k, v)| order.extend([k, v]));
-                    NodeData::Dict(kids(2 * entries.len()))
-                }
-            };
-            nodes.push(handle::Boxed::new(Child(data)));
-            i += 1;
+    /// The nodes of `f`, one per item, in the same order.
+    fn build(f: &Flat) -> Root {
+        let items = f.items();
+        let mut nodes: RawBuf<Node> = RawBuf::with_capacity(items.len());
+        let mut kids: RawBuf<*const Node> = RawBuf::with_capacity(f.kids().len());
+        let mut text: RawBuf<u8> = RawBuf::with_capacity(f.text().len());
+        text.extend_from_slice(f.text());
+        for &k in f.kids() {
+            kids.push(nodes.at(k));
         }
-        Root { nodes, _text: text }
+        let span = |s: flat::Span| Span {
+            ptr: text.at(s.start),
+            len: s.len,
+        };
+        let range = |s: flat::Span| Kids {
+            ptr: kids.at(s.start),
+            len: s.len,
+        };
+        for item in items {
+            nodes.push(handle::Boxed::new(Child(item.map(span, range))));
+        }
+        Root {
+            nodes,
+            _kids: kids,
+            _text: text,
+            top: f.top(),
+        }
     }
 
     fn top(&self) -> &Node {
-        &self.nodes.as_slice()[0]
+        &self.nodes.as_slice()[self.top]
     }
 }
 
@@ -335,7 +292,13 @@ pub fn value_into_raw(v: Value) -> *mut pyssl_value {
 /// A copy of a value as a root the C caller owns (and frees with
 /// `pyssl_value_free`).
 pub fn value_to_raw(v: &Value) -> *mut pyssl_value {
-    handle::into_raw(Root::build(v))
+    flat_to_raw(&Flat::from_value(v))
+}
+
+/// A copy of a flat value tree as a root the C caller owns (and frees with
+/// `pyssl_value_free`).
+pub fn flat_to_raw(f: &Flat) -> *mut pyssl_value {
+    handle::into_raw(Root::build(f))
 }
 
 /// Borrows the node behind a root or child pointer.
@@ -438,11 +401,7 @@ pub extern "C" fn pyssl_value_tuple_item(v: *const pyssl_value, i: usize) -> *co
         // SAFETY: node() checks the pointer.
         let n = unsafe { node(v) }?;
         match n.data() {
-            NodeData::Tuple(items) => items
-                .nodes()
-                .get(i)
-                .map(as_ptr)
-                .ok_or_else(|| index_error("tuple")),
+            NodeData::Tuple(items) => items.get(i).map(as_ptr).ok_or_else(|| index_error("tuple")),
             _ => Err(type_error("tuple", n)),
         }
     })
@@ -459,11 +418,7 @@ pub extern "C" fn pyssl_value_list_item(v: *const pyssl_value, i: usize) -> *con
         // SAFETY: node() checks the pointer.
         let n = unsafe { node(v) }?;
         match n.data() {
-            NodeData::List(items) => items
-                .nodes()
-                .get(i)
-                .map(as_ptr)
-                .ok_or_else(|| index_error("list")),
+            NodeData::List(items) => items.get(i).map(as_ptr).ok_or_else(|| index_error("list")),
             _ => Err(type_error("list", n)),
         }
     })
@@ -476,7 +431,7 @@ fn dict_entry(v: *const pyssl_value, i: usize, key: bool) -> PyResult<*const pys
         // Entry i is nodes 2i (key) and 2i + 1 (value).
         NodeData::Dict(entries) => i
             .checked_mul(2)
-            .and_then(|k| entries.nodes().get(k + usize::from(!key)))
+            .and_then(|k| entries.get(k + usize::from(!key)))
             .map(as_ptr)
             .ok_or_else(|| index_error("dict entry")),
         _ => Err(type_error("dict", n)),
@@ -527,12 +482,12 @@ pub extern "C" fn pyssl_value_dict_get(
         let NodeData::Dict(entries) = n.data() else {
             return Err(type_error("dict", n));
         };
-        let found = Node::entries(entries).find(|kv| match kv[0].data() {
+        let found = Node::entries(entries).find(|(k, _)| match k.data() {
             NodeData::Str(s) => s.bytes() == key,
             _ => false,
         });
         match found {
-            Some(kv) => Ok(as_ptr(&kv[1])),
+            Some((_, val)) => Ok(as_ptr(val)),
             None => Ok(std::ptr::null()),
         }
     })

@@ -53,8 +53,13 @@ impl Certificate {
 
     /// `Certificate.get_info()`: the dict `getpeercert()` returns.
     pub fn info(&self) -> PyResult<Value> {
+        self.info_flat().map(|f| f.to_value())
+    }
+
+    /// [`Certificate::info`] as a flat tree.
+    pub fn info_flat(&self) -> PyResult<crate::value::flat::Flat> {
         // SAFETY: valid X509 for our lifetime.
-        unsafe { crate::x509::decode::decode_certificate(self.x509, self.compat) }
+        unsafe { crate::x509::decode::decode_certificate_flat(self.x509, self.compat) }
     }
 
     /// `Certificate.public_bytes(ENCODING_DER)`.

@@ -28,55 +28,50 @@ const GENERALIZEDTIME: i32 = 24;
 const NEG: i32 = 0x100;
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
-/// A `String` with one spare byte, as `decode_utf8` makes them (the C
-/// surface appends a NUL in place).
-fn text_with_spare(len: usize) -> String {
-    String::with_capacity(len + 1)
-}
-
-/// `ASN1_STRING_to_UTF8` of a string of ASN.1 type `ty`, decoded: None
-/// when OpenSSL would fail (a type it does not convert, a character that is
-/// not a Unicode scalar value) or when the text would not be valid UTF-8.
-pub(crate) fn string_to_utf8(ty: i32, data: &[u8]) -> Option<String> {
+/// `ASN1_STRING_to_UTF8` of a string of ASN.1 type `ty`, decoded, appended
+/// to `out`: false (with `out` in any state) when OpenSSL would fail (a
+/// type it does not convert, a character that is not a Unicode scalar
+/// value) or when the text would not be valid UTF-8.
+pub(crate) fn string_to_utf8(ty: i32, data: &[u8], out: &mut String) -> bool {
     if ty == UTF8STRING {
-        let s = std::str::from_utf8(data).ok()?;
-        let mut out = text_with_spare(s.len());
+        let Ok(s) = std::str::from_utf8(data) else {
+            return false;
+        };
         out.push_str(s);
-        return Some(out);
+        return true;
     }
     if ONE_BYTE.contains(&ty) {
-        let mut out = text_with_spare(data.len());
-        if data.is_ascii() {
+        match std::str::from_utf8(data) {
             // ASCII is UTF-8 as it is.
-            out.push_str(std::str::from_utf8(data).ok()?);
-        } else {
-            out.extend(data.iter().map(|&b| char::from(b)));
+            Ok(s) if data.is_ascii() => out.push_str(s),
+            _ => out.extend(data.iter().map(|&b| char::from(b))),
         }
-        return Some(out);
+        return true;
     }
     let width = match ty {
         BMPSTRING => 2,
         UNIVERSALSTRING => 4,
-        _ => return None,
+        _ => return false,
     };
     if data.len() % width != 0 {
-        return None;
+        return false;
     }
-    let mut out = text_with_spare(data.len());
     for unit in data.chunks_exact(width) {
         let cp = unit.iter().fold(0u32, |acc, &b| acc << 8 | u32::from(b));
-        out.push(char::from_u32(cp)?);
+        let Some(c) = char::from_u32(cp) else {
+            return false;
+        };
+        out.push(c);
     }
-    Some(out)
+    true
 }
 
 /// `i2a_ASN1_INTEGER`'s text up to its first line break (which it puts
-/// after every 35 bytes): None for longer integers.
-pub(crate) fn serial_text(ty: i32, data: &[u8]) -> Option<String> {
+/// after every 35 bytes), appended to `out`: false for longer integers.
+pub(crate) fn serial_text(ty: i32, data: &[u8], out: &mut String) -> bool {
     if data.len() > 35 {
-        return None;
+        return false;
     }
-    let mut out = text_with_spare(2 * data.len().max(1) + 1);
     if ty & NEG != 0 {
         out.push('-');
     }
@@ -87,21 +82,21 @@ pub(crate) fn serial_text(ty: i32, data: &[u8]) -> Option<String> {
         out.push(char::from(HEX[usize::from(b >> 4)]));
         out.push(char::from(HEX[usize::from(b & 15)]));
     }
-    Some(out)
+    true
 }
 
 /// `ASN1_TIME_print` of a UTCTime `YYMMDDHHMMSSZ` or a GeneralizedTime
 /// `YYYYMMDDHHMMSSZ`, valid as `ossl_asn1_time_to_tm` checks it: `Mon DD
-/// HH:MM:SS YYYY GMT`. None for every other form (offsets, fractions,
-/// missing seconds, invalid dates).
-pub(crate) fn time_text(ty: i32, data: &[u8]) -> Option<String> {
+/// HH:MM:SS YYYY GMT`, appended to `out`. False for every other form
+/// (offsets, fractions, missing seconds, invalid dates).
+pub(crate) fn time_text(ty: i32, data: &[u8], out: &mut String) -> bool {
     let digits = match (ty, data.len()) {
         (UTCTIME, 13) => 12,
         (GENERALIZEDTIME, 15) => 14,
-        _ => return None,
+        _ => return false,
     };
     if data[digits] != b'Z' || !data[..digits].iter().all(u8::is_ascii_digit) {
-        return None;
+        return false;
     }
     let two = |i: usize| u32::from(data[i] - b'0') * 10 + u32::from(data[i + 1] - b'0');
     let (year, rest) = if digits == 12 {
@@ -113,45 +108,43 @@ pub(crate) fn time_text(ty: i32, data: &[u8]) -> Option<String> {
     let (month, day) = (two(rest), two(rest + 2));
     let (hour, minute, second) = (two(rest + 4), two(rest + 6), two(rest + 8));
     if !(1..=12).contains(&month) || hour > 23 || minute > 59 || second > 59 {
-        return None;
+        return false;
     }
     const MDAYS: [u32; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
     let leap = year % 400 == 0 || (year % 100 != 0 && year % 4 == 0);
     let mdays = MDAYS[month as usize - 1] + u32::from(month == 2 && leap);
     if day == 0 || day > mdays {
-        return None;
+        return false;
     }
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
-    let mut out = text_with_spare(25);
     out.push_str(MONTHS[month as usize - 1]);
     out.push(' ');
-    push_digits(&mut out, day, 2, ' ');
+    push_digits(out, day, 2, ' ');
     out.push(' ');
-    push_digits(&mut out, hour, 2, '0');
+    push_digits(out, hour, 2, '0');
     out.push(':');
-    push_digits(&mut out, minute, 2, '0');
+    push_digits(out, minute, 2, '0');
     out.push(':');
-    push_digits(&mut out, second, 2, '0');
+    push_digits(out, second, 2, '0');
     out.push(' ');
-    push_digits(&mut out, year, 1, '0');
+    push_digits(out, year, 1, '0');
     out.push_str(" GMT");
-    Some(out)
+    true
 }
 
 /// An IP address entry as CPython prints it: dotted IPv4, eight
 /// uppercase hex groups without leading zeros for IPv6 (`%X`), `<invalid>`
-/// for other lengths.
-pub(crate) fn ip_text(ip: &[u8]) -> String {
-    let mut out = text_with_spare(39);
+/// for other lengths; appended to `out`.
+pub(crate) fn ip_text(ip: &[u8], out: &mut String) {
     match ip.len() {
         4 => {
             for (i, &b) in ip.iter().enumerate() {
                 if i > 0 {
                     out.push('.');
                 }
-                push_digits(&mut out, u32::from(b), 1, '0');
+                push_digits(out, u32::from(b), 1, '0');
             }
         }
         16 => {
@@ -168,7 +161,6 @@ pub(crate) fn ip_text(ip: &[u8]) -> String {
         }
         _ => out.push_str("<invalid>"),
     }
-    out
 }
 
 /// `%*d`-style decimal of `n`, padded on the left with `pad` to `width`.
@@ -364,6 +356,30 @@ pub(crate) fn crl_dp_uris(ext: &[u8]) -> Option<Vec<&[u8]>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A fast path's text, None when it has no answer.
+    fn text(f: impl FnOnce(&mut String) -> bool) -> Option<String> {
+        let mut s = String::new();
+        f(&mut s).then_some(s)
+    }
+
+    fn string_to_utf8(ty: i32, data: &[u8]) -> Option<String> {
+        text(|s| super::string_to_utf8(ty, data, s))
+    }
+
+    fn serial_text(ty: i32, data: &[u8]) -> Option<String> {
+        text(|s| super::serial_text(ty, data, s))
+    }
+
+    fn time_text(ty: i32, data: &[u8]) -> Option<String> {
+        text(|s| super::time_text(ty, data, s))
+    }
+
+    fn ip_text(ip: &[u8]) -> String {
+        let mut s = String::new();
+        super::ip_text(ip, &mut s);
+        s
+    }
 
     #[test]
     fn strings() {
