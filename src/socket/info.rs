@@ -27,9 +27,7 @@ impl Socket {
             crate::x509::certificate::Certificate::from_owned(raw, self.compat)
         };
         if binary_form {
-            return cert
-                .der()
-                .map(|d| Some(Flat::from_value(&Value::Bytes(d)).into()));
+            return cert.der().map(|d| Some(Flat::bytes(d).into()));
         }
         // SAFETY: valid SSL and its context.
         let mode = unsafe { ffi::SSL_CTX_get_verify_mode(ffi::SSL_get_SSL_CTX(st.ssl)) };

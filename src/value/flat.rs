@@ -35,6 +35,7 @@ pub enum Item<T = Span, K = Span> {
 impl<T, K> Item<T, K> {
     /// The same item with its text and children located by `text` and
     /// `kids`.
+    #[inline(always)]
     pub fn map<T2, K2>(self, text: impl Fn(T) -> T2, kids: impl Fn(K) -> K2) -> Item<T2, K2> {
         match self {
             Item::None => Item::None,
@@ -67,6 +68,19 @@ impl Flat {
         let mut b = Builder::default();
         b.value(v);
         b.finish()
+    }
+
+    /// A tree of one `bytes` item, with `b` as its text (no copy when `b`
+    /// has a spare byte for the NUL).
+    pub fn bytes(mut b: Vec<u8>) -> Flat {
+        let len = b.len();
+        b.push(0);
+        Flat {
+            items: vec![Item::Bytes(Span { start: 0, len })],
+            kids: Vec::new(),
+            text: b,
+            top: 0,
+        }
     }
 
     pub fn items(&self) -> &[Item] {
@@ -303,6 +317,8 @@ mod tests {
         ]);
         let f = Flat::from_value(&v);
         assert_eq!(f.to_value(), v);
+        let raw = Value::Bytes(b"a\0b".to_vec());
+        assert_eq!(Flat::bytes(b"a\0b".to_vec()), Flat::from_value(&raw));
         assert_eq!(f.top(), f.items().len() - 1);
         let Item::Str(s) = f.items()[0] else {
             panic!("the first item is the first key")

@@ -71,11 +71,13 @@ impl Certificate {
             if len < 0 {
                 return Err(set_ssl_error(self.compat, None, Status::Ssl, here!()));
             }
-            let mut buf = vec![0u8; len as usize];
+            // One spare byte, for the NUL a value tree puts after it.
+            let mut buf = vec![0u8; len as usize + 1];
             let mut p = buf.as_mut_ptr();
             if ffi::i2d_X509(self.x509, &mut p) < 0 {
                 return Err(set_ssl_error(self.compat, None, Status::Ssl, here!()));
             }
+            buf.truncate(len as usize);
             Ok(buf)
         }
     }
