@@ -3,7 +3,7 @@
 use std::ffi::CStr;
 use std::os::raw::{c_char, c_int, c_void};
 
-use super::value::{flat_to_raw, pyssl_value, value_into_raw};
+use super::value::{flat_to_raw, pyssl_value};
 use super::{guard, ssize_t, write_out};
 use crate::capi::handle::{self, HandleKind};
 use crate::compat::Compat;
@@ -198,8 +198,8 @@ fn test_decode_cert(path: *const c_char, c: Compat, out: *mut *mut pyssl_value) 
     }
     // SAFETY: path is a non-NULL C string per the header's contract.
     let path = unsafe { CStr::from_ptr(path) };
-    let v = crate::x509::decode::test_decode_cert(path, c)?;
-    write_out(out, value_into_raw(v), "out")?;
+    let v = crate::x509::decode::test_decode_cert_flat(path, c)?;
+    write_out(out, flat_to_raw(&v), "out")?;
     Ok(0)
 }
 

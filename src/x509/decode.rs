@@ -895,6 +895,11 @@ pub unsafe fn certificate_to_der(cert: *mut X509, c: Compat) -> PyResult<Value> 
 /// file")` when the file cannot be opened, `SSLError("Error decoding
 /// PEM-encoded file")` when it holds no readable certificate.
 pub fn test_decode_cert(path: &CStr, c: Compat) -> PyResult<Value> {
+    test_decode_cert_flat(path, c).map(|f| f.to_value())
+}
+
+/// [`test_decode_cert`] as a flat tree.
+pub fn test_decode_cert_flat(path: &CStr, c: Compat) -> PyResult<Flat> {
     // SAFETY: BIO_s_file returns a static method table; BIO_new returns an
     // owned BIO or NULL.
     let raw = unsafe { ossl::BIO_new(ossl::BIO_s_file()) };
@@ -924,7 +929,7 @@ pub fn test_decode_cert(path: &CStr, c: Compat) -> PyResult<Value> {
         return Err(PyErr::ssl_message("Error decoding PEM-encoded file"));
     }
     // SAFETY: x is a live X509 we own.
-    let result = unsafe { decode_certificate(x, c) };
+    let result = unsafe { decode_certificate_flat(x, c) };
     // SAFETY: x is freed once, after its last use.
     unsafe { ossl::X509_free(x) };
     result
