@@ -310,15 +310,17 @@ unsafe fn node<'a>(v: *const pyssl_value) -> PyResult<&'a Node> {
     if v.is_null() {
         return Err(PyErr::bad_argument("value is NULL"));
     }
+    // Children first: most calls (a tree's walk) are on children. Both
+    // kinds are named "value", so a pointer of neither kind gets the same
+    // error whichever is checked last.
     // SAFETY: a pointer this module handed out (a root or a child); is and
     // borrow check the magic of each kind, and only a failure builds an error.
-    if unsafe { handle::is::<Root, _>(v) } {
-        return Ok(unsafe { handle::borrow::<Root, _>(v) }?.top());
+    if unsafe { handle::is::<Child, _>(v) } {
+        // SAFETY: the magic says v is a live child node.
+        return Ok(unsafe { &*v.cast::<Node>() });
     }
     // SAFETY: as above.
-    unsafe { handle::borrow::<Child, _>(v) }?;
-    // SAFETY: the magic says v is a live child node.
-    Ok(unsafe { &*v.cast::<Node>() })
+    Ok(unsafe { handle::borrow::<Root, _>(v) }?.top())
 }
 
 fn as_ptr(n: &Node) -> *const pyssl_value {
