@@ -18,7 +18,7 @@ set -euo pipefail
 out=${1:-$build/profile}
 bin=$build/pyssl_bench
 certs=$build/certs
-cases=${CASES:-small hs12 resume12 resume13 decode peercert_fresh der py_get_info py_getpeercert py_der py_small}
+cases=${CASES:-small hs12 resume12 resume13 decode peercert_fresh der py_get_info py_get_ca_certs py_getpeercert py_der py_small}
 mkdir -p "$out"
 
 cg() { # name -- command...
@@ -51,10 +51,12 @@ for c in $cases; do
     decode) c_case decode 500 --paired decode ;;
     peercert_fresh) c_case peercert_fresh 500 --paired peercert_fresh ;;
     der) c_case der 5000 --paired peercert_der ;;
-    py_get_info | py_getpeercert | py_der | py_small)
+    py_get_info | py_get_ca_certs | py_getpeercert | py_der | py_small)
         # calls: what the toggled functions were entered for
         case $c in
         py_get_info) fns=(_ssl_Certificate_get_info) args=(--test get_info --count 2000) calls=2001 ;;
+        # one CA certificate in the client's context: one decode a call
+        py_get_ca_certs) fns=(_ssl__SSLContext_get_ca_certs) args=(--test get_ca_certs --count 2000) calls=2001 ;;
         py_getpeercert) fns=(_ssl__SSLSocket_getpeercert) args=(--test peercert --count 2000) calls=2001 ;;
         py_der) fns=(_ssl__SSLSocket_getpeercert) args=(--test peercert_der --count 2000) calls=2001 ;;
         # 20,000 timed writes of 64 B and their reads, 1,250 more in the

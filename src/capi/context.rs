@@ -716,7 +716,11 @@ pub extern "C" fn pyssl_context_get_ca_certs(
 ) -> c_int {
     guard(|| {
         // SAFETY: handle checked by ctx_ref.
-        let v = unsafe { ctx_ref(ctx) }?.get_ca_certs(binary_form != 0)?;
-        write_value(out, v)
+        let v = unsafe { ctx_ref(ctx) }?.get_ca_certs_flat(binary_form != 0)?;
+        if out.is_null() {
+            return Err(PyErr::bad_argument("out is NULL"));
+        }
+        write_out(out, super::value::flat_to_raw(&v), "out")?;
+        Ok(0)
     })
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::context::{ctx_ref, pyssl_context, UserData};
 use super::membio::{bio_ref, pyssl_memory_bio};
 use super::status::pyssl_status;
-use super::value::{pyssl_value, value_into_raw};
+use super::value::{flat_to_raw, pyssl_value, value_into_raw};
 use super::x509::{pyssl_cert_list, CertList};
 use super::{copy_out, guard, opt_cstr, ssize_t, write_opt, write_out};
 use crate::capi::handle::{self, HandleKind};
@@ -308,8 +308,9 @@ pub extern "C" fn pyssl_getpeercert(
         if out.is_null() {
             return Err(PyErr::bad_argument("out is NULL"));
         }
-        let v = s.getpeercert(binary_form != 0)?;
-        write_out(out, v.map_or(std::ptr::null_mut(), value_into_raw), "out")?;
+        let v = s.getpeercert_shared(binary_form != 0)?;
+        let raw = v.map_or(std::ptr::null_mut(), |v| flat_to_raw(&v));
+        write_out(out, raw, "out")?;
         Ok(0)
     })
 }

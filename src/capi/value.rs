@@ -14,6 +14,7 @@ use std::os::raw::{c_char, c_int, c_uchar};
 use crate::capi::handle::{self, HandleKind};
 use crate::capi::{guard, ssize_t};
 use crate::error::{PyErr, PyResult};
+use crate::value::flat::{self, Flat, Item};
 use crate::value::Value;
 
 /// A Python value owned by pyssl. Opaque: read it with the
@@ -49,11 +50,88 @@ pub enum pyssl_value_type {
 }
 
 /// A node of a C-side value tree: a handle of its own kind (checked like
-/// every other pyssl handle), borrowed from its root.
+/// every other pyssl handle), in its root's node array.
 struct Child(NodeData);
 
-/// The root of a tree, owned by the C caller; holds the top node.
-struct Root(Node);
+/// The root of a tree, owned by the C caller: every node of the tree in
+/// one array, the children of its containers as pointers into that array
+/// in a second, and the text of all its strings and bytes in a third,
+/// which the nodes point into (the layout of a [`Flat`] tree). Building a
+/// tree is three allocations, and so is freeing it.
+struct Root {
+    nodes: RawBuf<Node>,
+    /// Pointed into by the nodes; never read through this field.
+    _kids: RawBuf<*const Node>,
+    /// Pointed into by the nodes; never read through this field.
+    _text: RawBuf<u8>,
+    top: usize,
+}
+
+/// A heap buffer of fixed capacity, owned; every pointer into it derives
+/// from `ptr`, so that the pointers the nodes hold stay valid while it is
+/// filled and for as long as it lives.
+struct RawBuf<T> {
+    ptr: *mut T,
+    /// Initialized items, at the start.
+    len: usize,
+    cap: usize,
+}
+
+impl<T> RawBuf<T> {
+    fn with_capacity(cap: usize) -> RawBuf<T> {
+        let mut v = std::mem::ManuallyDrop::new(Vec::<T>::with_capacity(cap));
+        RawBuf {
+            ptr: v.as_mut_ptr(),
+            len: 0,
+            cap: v.capacity(),
+        }
+    }
+
+    /// Where item `i` is or will be (`i` may be the capacity: one past the
+    /// end).
+    fn at(&self, i: usize) -> *const T {
+        assert!(i <= self.cap);
+        // SAFETY: within the allocation, or one past its end.
+        unsafe { self.ptr.add(i) }
+    }
+
+    fn push(&mut self, item: T) {
+        assert!(self.len < self.cap);
+        // SAFETY: len < cap: an uninitialized slot of the allocation.
+        unsafe { self.ptr.add(self.len).write(item) };
+        self.len += 1;
+    }
+
+    fn as_slice(&self) -> &[T] {
+        // SAFETY: the first len items are initialized.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [T] {
+        // SAFETY: the first len items are initialized; &mut self is unique.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }
+    }
+}
+
+impl RawBuf<u8> {
+    fn extend_from_slice(&mut self, bytes: &[u8]) {
+        assert!(bytes.len() <= self.cap - self.len);
+        // SAFETY: the bytes fit in the uninitialized rest of the
+        // allocation, which does not overlap `bytes`.
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.ptr.add(self.len), bytes.len())
+        };
+        self.len += bytes.len();
+    }
+}
+
+impl<T> Drop for RawBuf<T> {
+    fn drop(&mut self) {
+        // SAFETY: ptr and cap are the vector's from with_capacity, of
+        // which the first len items are initialized; dropped once.
+        drop(unsafe { Vec::from_raw_parts(self.ptr, self.len, self.cap) });
+    }
+}
 
 type Node = handle::Boxed<Child>;
 
@@ -67,59 +145,76 @@ impl HandleKind for Root {
     const NAME: &'static str = "value";
 }
 
-enum NodeData {
-    None,
-    Bool(bool),
-    Int(i64),
-    BigInt(String),
-    /// UTF-8 text followed by one NUL byte (the text may hold NULs too).
-    Str(Box<[u8]>),
-    /// The bytes followed by one NUL byte, so the pointer is never dangling.
-    Bytes(Box<[u8]>),
-    Tuple(Box<[Node]>),
-    List(Box<[Node]>),
-    Dict(Box<[(Node, Node)]>),
+/// Bytes in the root's text buffer, followed there by one NUL byte (the
+/// bytes may hold NULs too), so the pointer is never dangling.
+#[derive(Clone, Copy)]
+struct Span {
+    ptr: *const u8,
+    len: usize,
 }
+
+impl Span {
+    /// The bytes and the NUL after them.
+    fn with_nul(&self) -> &[u8] {
+        // SAFETY: ptr points at len + 1 bytes of the root's text buffer,
+        // which lives as long as the node that holds this span.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len + 1) }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.with_nul()[..self.len]
+    }
+}
+
+/// Consecutive entries of the root's children array: a tuple's or list's
+/// items, or a dict's keys and values, alternating.
+#[derive(Clone, Copy)]
+struct Kids {
+    ptr: *const *const Node,
+    len: usize,
+}
+
+impl Kids {
+    fn get(&self, i: usize) -> Option<&Node> {
+        // SAFETY: ptr points at len node pointers of the root's children
+        // array, each pointing at a node of its node array; both live as
+        // long as the node that holds this range.
+        (i < self.len).then(|| unsafe { &**self.ptr.add(i) })
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Node> {
+        (0..self.len).filter_map(|i| self.get(i))
+    }
+}
+
+/// What a node is: an item whose text and children are in its root's
+/// buffers.
+type NodeData = Item<Span, Kids>;
 
 impl Node {
     fn data(&self) -> &NodeData {
         &self.get().0
     }
 
-    fn build(v: Value) -> Node {
-        let data = match v {
-            Value::None => NodeData::None,
-            Value::Bool(b) => NodeData::Bool(b),
-            Value::Int(i) => NodeData::Int(i),
-            Value::BigInt(s) => NodeData::BigInt(s),
-            Value::Str(s) => NodeData::Str(nul_terminated(s.into_bytes())),
-            Value::Bytes(b) => NodeData::Bytes(nul_terminated(b)),
-            Value::Tuple(items) => NodeData::Tuple(items.into_iter().map(Node::build).collect()),
-            Value::List(items) => NodeData::List(items.into_iter().map(Node::build).collect()),
-            Value::Dict(entries) => NodeData::Dict(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| (Node::build(k), Node::build(v)))
-                    .collect(),
-            ),
-        };
-        handle::Boxed::new(Child(data))
+    /// The entries of a dict as (key, value) pairs.
+    fn entries(kids: &Kids) -> impl Iterator<Item = (&Node, &Node)> {
+        (0..kids.len / 2).filter_map(|i| Some((kids.get(2 * i)?, kids.get(2 * i + 1)?)))
     }
 
     /// Back to a Rust value (for `repr`).
     fn to_value(&self) -> Value {
+        let items = |k: &Kids| k.iter().map(Node::to_value).collect();
         match self.data() {
             NodeData::None => Value::None,
             NodeData::Bool(b) => Value::Bool(*b),
             NodeData::Int(i) => Value::Int(*i),
-            NodeData::BigInt(s) => Value::BigInt(s.clone()),
-            NodeData::Str(s) => Value::Str(String::from_utf8_lossy(&s[..s.len() - 1]).into_owned()),
-            NodeData::Bytes(b) => Value::Bytes(b[..b.len() - 1].to_vec()),
-            NodeData::Tuple(items) => Value::Tuple(items.iter().map(Node::to_value).collect()),
-            NodeData::List(items) => Value::List(items.iter().map(Node::to_value).collect()),
-            NodeData::Dict(entries) => Value::Dict(
-                entries
-                    .iter()
+            NodeData::BigInt(s) => Value::BigInt(String::from_utf8_lossy(s.bytes()).into_owned()),
+            NodeData::Str(s) => Value::Str(String::from_utf8_lossy(s.bytes()).into_owned()),
+            NodeData::Bytes(b) => Value::Bytes(b.bytes().to_vec()),
+            NodeData::Tuple(k) => Value::Tuple(items(k)),
+            NodeData::List(k) => Value::List(items(k)),
+            NodeData::Dict(k) => Value::Dict(
+                Node::entries(k)
                     .map(|(k, v)| (k.to_value(), v.to_value()))
                     .collect(),
             ),
@@ -151,33 +246,59 @@ impl Node {
             NodeData::Dict(_) => "dict",
         }
     }
-
-    /// Marks this node and all its children dead, so that they are refused
-    /// from now on.
-    fn kill_all(&mut self) {
-        self.kill();
-        match &mut self.get_mut().0 {
-            NodeData::Tuple(items) | NodeData::List(items) => {
-                items.iter_mut().for_each(Node::kill_all)
-            }
-            NodeData::Dict(entries) => entries.iter_mut().for_each(|(k, v)| {
-                k.kill_all();
-                v.kill_all();
-            }),
-            _ => {}
-        }
-    }
 }
 
-fn nul_terminated(mut bytes: Vec<u8>) -> Box<[u8]> {
-    bytes.push(0);
-    bytes.into_boxed_slice()
+impl Root {
+    /// The nodes of `f`, one per item, in the same order.
+    fn build(f: &Flat) -> Root {
+        let items = f.items();
+        let mut nodes: RawBuf<Node> = RawBuf::with_capacity(items.len());
+        let mut kids: RawBuf<*const Node> = RawBuf::with_capacity(f.kids().len());
+        let mut text: RawBuf<u8> = RawBuf::with_capacity(f.text().len());
+        text.extend_from_slice(f.text());
+        for &k in f.kids() {
+            kids.push(nodes.at(k));
+        }
+        let span = |s: flat::Span| Span {
+            ptr: text.at(s.start),
+            len: s.len,
+        };
+        let range = |s: flat::Span| Kids {
+            ptr: kids.at(s.start),
+            len: s.len,
+        };
+        for item in items {
+            nodes.push(handle::Boxed::new(Child(item.map(span, range))));
+        }
+        Root {
+            nodes,
+            _kids: kids,
+            _text: text,
+            top: f.top(),
+        }
+    }
+
+    fn top(&self) -> &Node {
+        &self.nodes.as_slice()[self.top]
+    }
 }
 
 /// Moves a value to the heap as a root the C caller owns (and frees with
 /// `pyssl_value_free`).
 pub fn value_into_raw(v: Value) -> *mut pyssl_value {
-    handle::into_raw(Root(Node::build(v)))
+    value_to_raw(&v)
+}
+
+/// A copy of a value as a root the C caller owns (and frees with
+/// `pyssl_value_free`).
+pub fn value_to_raw(v: &Value) -> *mut pyssl_value {
+    flat_to_raw(&Flat::from_value(v))
+}
+
+/// A copy of a flat value tree as a root the C caller owns (and frees with
+/// `pyssl_value_free`).
+pub fn flat_to_raw(f: &Flat) -> *mut pyssl_value {
+    handle::into_raw(Root::build(f))
 }
 
 /// Borrows the node behind a root or child pointer.
@@ -189,15 +310,17 @@ unsafe fn node<'a>(v: *const pyssl_value) -> PyResult<&'a Node> {
     if v.is_null() {
         return Err(PyErr::bad_argument("value is NULL"));
     }
+    // Children first: most calls (a tree's walk) are on children. Both
+    // kinds are named "value", so a pointer of neither kind gets the same
+    // error whichever is checked last.
     // SAFETY: a pointer this module handed out (a root or a child); is and
     // borrow check the magic of each kind, and only a failure builds an error.
-    if unsafe { handle::is::<Root, _>(v) } {
-        return Ok(&unsafe { handle::borrow::<Root, _>(v) }?.0);
+    if unsafe { handle::is::<Child, _>(v) } {
+        // SAFETY: the magic says v is a live child node.
+        return Ok(unsafe { &*v.cast::<Node>() });
     }
     // SAFETY: as above.
-    unsafe { handle::borrow::<Child, _>(v) }?;
-    // SAFETY: the magic says v is a live child node.
-    Ok(unsafe { &*v.cast::<Node>() })
+    Ok(unsafe { handle::borrow::<Root, _>(v) }?.top())
 }
 
 fn as_ptr(n: &Node) -> *const pyssl_value {
@@ -255,9 +378,9 @@ pub extern "C" fn pyssl_value_len(v: *const pyssl_value) -> ssize_t {
         // SAFETY: node() checks the pointer.
         let n = unsafe { node(v) }?;
         let len = match n.data() {
-            NodeData::Str(s) | NodeData::Bytes(s) => s.len() - 1,
-            NodeData::Tuple(items) | NodeData::List(items) => items.len(),
-            NodeData::Dict(entries) => entries.len(),
+            NodeData::Str(s) | NodeData::Bytes(s) => s.len,
+            NodeData::Tuple(items) | NodeData::List(items) => items.len,
+            NodeData::Dict(entries) => entries.len / 2,
             _ => {
                 return Err(PyErr::type_error(format!(
                     "object of type '{}' has no len()",
@@ -307,9 +430,11 @@ fn dict_entry(v: *const pyssl_value, i: usize, key: bool) -> PyResult<*const pys
     // SAFETY: node() checks the pointer.
     let n = unsafe { node(v) }?;
     match n.data() {
-        NodeData::Dict(entries) => entries
-            .get(i)
-            .map(|(k, val)| as_ptr(if key { k } else { val }))
+        // Entry i is nodes 2i (key) and 2i + 1 (value).
+        NodeData::Dict(entries) => i
+            .checked_mul(2)
+            .and_then(|k| entries.get(k + usize::from(!key)))
+            .map(as_ptr)
             .ok_or_else(|| index_error("dict entry")),
         _ => Err(type_error("dict", n)),
     }
@@ -359,8 +484,8 @@ pub extern "C" fn pyssl_value_dict_get(
         let NodeData::Dict(entries) = n.data() else {
             return Err(type_error("dict", n));
         };
-        let found = entries.iter().find(|(k, _)| match k.data() {
-            NodeData::Str(s) => &s[..s.len() - 1] == key,
+        let found = Node::entries(entries).find(|(k, _)| match k.data() {
+            NodeData::Str(s) => s.bytes() == key,
             _ => false,
         });
         match found {
@@ -385,8 +510,8 @@ pub extern "C" fn pyssl_value_str(v: *const pyssl_value, len: *mut usize) -> *co
         match n.data() {
             NodeData::Str(s) => {
                 // SAFETY: len is NULL or writable per the header's contract.
-                unsafe { put_len(len, s.len() - 1) };
-                Ok(s.as_ptr().cast::<c_char>())
+                unsafe { put_len(len, s.len) };
+                Ok(s.ptr.cast::<c_char>())
             }
             _ => Err(type_error("str", n)),
         }
@@ -408,8 +533,8 @@ pub extern "C" fn pyssl_value_bytes(v: *const pyssl_value, len: *mut usize) -> *
         match n.data() {
             NodeData::Bytes(b) => {
                 // SAFETY: len is NULL or writable per the header's contract.
-                unsafe { put_len(len, b.len() - 1) };
-                Ok(b.as_ptr())
+                unsafe { put_len(len, b.len) };
+                Ok(b.ptr)
             }
             _ => Err(type_error("bytes", n)),
         }
@@ -473,7 +598,7 @@ pub extern "C" fn pyssl_value_int_text(v: *const pyssl_value) -> *mut c_char {
         let n = unsafe { node(v) }?;
         match n.data() {
             NodeData::Int(i) => Ok(c_string(i.to_string())),
-            NodeData::BigInt(s) => Ok(c_string(s.clone())),
+            NodeData::BigInt(s) => Ok(c_string(String::from_utf8_lossy(s.bytes()).into_owned())),
             _ => Err(type_error("int", n)),
         }
     })
@@ -538,7 +663,7 @@ pub extern "C" fn pyssl_value_free(v: *mut pyssl_value) {
             Ok(Some(mut root)) => {
                 // The children too, so that a kept child pointer is refused
                 // while the memory is not reused yet.
-                root.0.kill_all();
+                root.nodes.as_mut_slice().iter_mut().for_each(Node::kill);
                 Ok(())
             }
             Ok(None) => Ok(()),

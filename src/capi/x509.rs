@@ -3,7 +3,7 @@
 use std::ffi::CStr;
 use std::os::raw::{c_char, c_int, c_void};
 
-use super::value::{pyssl_value, value_into_raw};
+use super::value::{flat_to_raw, pyssl_value};
 use super::{guard, ssize_t, write_out};
 use crate::capi::handle::{self, HandleKind};
 use crate::compat::Compat;
@@ -124,8 +124,8 @@ pub extern "C" fn pyssl_certificate_get_info(
         if out.is_null() {
             return Err(PyErr::bad_argument("out is NULL"));
         }
-        let v = c.info()?;
-        write_out(out, value_into_raw(v), "out")?;
+        let v = c.info_flat()?;
+        write_out(out, flat_to_raw(&v), "out")?;
         Ok(0)
     })
 }
@@ -198,8 +198,8 @@ fn test_decode_cert(path: *const c_char, c: Compat, out: *mut *mut pyssl_value) 
     }
     // SAFETY: path is a non-NULL C string per the header's contract.
     let path = unsafe { CStr::from_ptr(path) };
-    let v = crate::x509::decode::test_decode_cert(path, c)?;
-    write_out(out, value_into_raw(v), "out")?;
+    let v = crate::x509::decode::test_decode_cert_flat(path, c)?;
+    write_out(out, flat_to_raw(&v), "out")?;
     Ok(0)
 }
 
@@ -227,8 +227,9 @@ fn decode_x509(x509: *const c_void, c: Compat, out: *mut *mut pyssl_value) -> Py
         return Err(PyErr::bad_argument("x509 and out must not be NULL"));
     }
     // SAFETY: the caller passes a live X509*; decoding only reads it.
-    let v = unsafe { crate::x509::decode::decode_certificate(x509 as *mut openssl_sys::X509, c) }?;
-    write_out(out, value_into_raw(v), "out")?;
+    let v =
+        unsafe { crate::x509::decode::decode_certificate_flat(x509 as *mut openssl_sys::X509, c) }?;
+    write_out(out, flat_to_raw(&v), "out")?;
     Ok(0)
 }
 

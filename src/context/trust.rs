@@ -8,8 +8,14 @@ impl Context {
     /// trust store (not those in a capath directory until they were used),
     /// as dicts or DER bytes.
     pub fn get_ca_certs(&self, binary_form: bool) -> PyResult<Value> {
+        Ok(self.get_ca_certs_flat(binary_form)?.to_value())
+    }
+
+    /// [`Context::get_ca_certs`] as a flat tree.
+    pub fn get_ca_certs_flat(&self, binary_form: bool) -> PyResult<crate::value::flat::Flat> {
         let _s = self.read();
-        let mut out = Vec::new();
+        let mut b = crate::value::flat::Builder::default();
+        let list = b.mark();
         // SAFETY: our SSL_CTX's store, read under the lock; certificates are
         // borrowed from it for the duration of each decode.
         unsafe {
@@ -26,14 +32,15 @@ impl Context {
                 if ossl::X509_check_ca(cert) == 0 {
                     continue;
                 }
-                out.push(if binary_form {
-                    crate::x509::decode::certificate_to_der(cert, self.compat)?
+                if binary_form {
+                    b.value(&crate::x509::decode::certificate_to_der(cert, self.compat)?);
                 } else {
-                    crate::x509::decode::decode_certificate(cert, self.compat)?
-                });
+                    crate::x509::decode::decode_certificate_into(&mut b, cert, self.compat)?;
+                }
             }
         }
-        Ok(Value::List(out))
+        b.list(list);
+        Ok(b.finish())
     }
 
     /// `SSLContext.cert_store_stats()`: (x509, crl, x509_ca).

@@ -15,7 +15,7 @@ use openssl_sys as ffi;
 pub(crate) mod names;
 mod unicode;
 
-pub use unicode::decode_utf8;
+pub use unicode::{as_utf8, decode_utf8};
 
 /// What kind of failure an error is: CPython's `PY_SSL_ERROR_*` classes,
 /// then the kinds pyssl adds. The C surface gives each its status code

@@ -8,19 +8,21 @@ use crate::value::Value;
 /// prints, e.g. `'utf-8' codec can't decode byte 0xff in position 3:
 /// invalid start byte`.
 pub fn decode_utf8(bytes: &[u8]) -> PyResult<String> {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => {
-            // One spare byte: the C surface appends a NUL in place.
-            let mut out = String::with_capacity(s.len() + 1);
-            out.push_str(s);
-            Ok(out)
-        }
-        // Rust accepts exactly the sequences CPython's decoder accepts (no
-        // surrogates, no overlongs, nothing past U+10FFFF), so the first
-        // error starts at the same offset; CPython's own rules then decide
-        // how many bytes the error spans and the reason.
-        Err(e) => Err(utf8_error(bytes, e.valid_up_to())),
-    }
+    let s = as_utf8(bytes)?;
+    // One spare byte: the C surface appends a NUL in place.
+    let mut out = String::with_capacity(s.len() + 1);
+    out.push_str(s);
+    Ok(out)
+}
+
+/// [`decode_utf8`] without the copy: the bytes as a `str`, or the same
+/// `UnicodeDecodeError`.
+pub fn as_utf8(bytes: &[u8]) -> PyResult<&str> {
+    // Rust accepts exactly the sequences CPython's decoder accepts (no
+    // surrogates, no overlongs, nothing past U+10FFFF), so the first error
+    // starts at the same offset; CPython's own rules then decide how many
+    // bytes the error spans and the reason.
+    std::str::from_utf8(bytes).map_err(|e| utf8_error(bytes, e.valid_up_to()))
 }
 
 /// The `UnicodeDecodeError` CPython's UTF-8 decoder raises for the invalid

@@ -7,6 +7,12 @@ impl Socket {
     /// `SSLSocket.getpeercert(binary_form)`: None (`Ok(None)`), the DER as
     /// bytes, `{}` when the certificate was not verified, or the decoded dict.
     pub fn getpeercert(&self, binary_form: bool) -> PyResult<Option<Value>> {
+        Ok(self.getpeercert_shared(binary_form)?.map(|f| f.to_value()))
+    }
+
+    /// [`Socket::getpeercert`] as a flat tree, without a copy: the decoded
+    /// dict is the one the socket keeps for its later calls.
+    pub fn getpeercert_shared(&self, binary_form: bool) -> PyResult<Option<Arc<Flat>>> {
         let st = self.state();
         // SAFETY: valid SSL; the certificate reference we get is owned by
         // `cert` (released when it drops).
@@ -21,12 +27,12 @@ impl Socket {
             crate::x509::certificate::Certificate::from_owned(raw, self.compat)
         };
         if binary_form {
-            return cert.der().map(|d| Some(Value::Bytes(d)));
+            return cert.der().map(|d| Some(Flat::bytes(d).into()));
         }
         // SAFETY: valid SSL and its context.
         let mode = unsafe { ffi::SSL_CTX_get_verify_mode(ffi::SSL_get_SSL_CTX(st.ssl)) };
         if mode & ffi::SSL_VERIFY_PEER == 0 {
-            return Ok(Some(Value::Dict(Vec::new())));
+            return Ok(Some(Flat::from_value(&Value::Dict(Vec::new())).into()));
         }
         // The peer's certificate object only changes with a new handshake
         // (or post-handshake authentication): decode each one once.
@@ -36,7 +42,7 @@ impl Socket {
                 return Ok(Some(v.clone()));
             }
         }
-        let v = cert.info()?;
+        let v = Arc::new(cert.info_flat()?);
         *cache = Some((cert, v.clone()));
         Ok(Some(v))
     }

@@ -31,6 +31,7 @@ use crate::hooks::{allow_threads, check_interrupt};
 use crate::membio::MemoryBio;
 use crate::ossl;
 use crate::ssl_error::{set_error, ErrorSite, SslErr};
+use crate::value::flat::Flat;
 use crate::value::Value;
 use crate::wait::{select, Deadline, SockState, TimeoutNs};
 
@@ -177,7 +178,7 @@ pub struct Socket {
     transport: Transport,
     /// The last decoded peer certificate (held, so its address cannot be
     /// reused by another certificate while cached) and its dict.
-    peer_cache: Mutex<Option<(crate::x509::certificate::Certificate, Value)>>,
+    peer_cache: Mutex<Option<(crate::x509::certificate::Certificate, Arc<Flat>)>>,
     /// Over an fd of its own: whose turn it is to call OpenSSL (a reader
     /// and a writer thread take turns, see [`crate::socket::sockbio`]).
     turn: crate::turn::Turn,

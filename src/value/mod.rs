@@ -5,6 +5,7 @@
 use crate::compat::Compat;
 use std::fmt::Write as _;
 
+pub mod flat;
 mod printable_table;
 
 /// A Python value: the subset of types `_ssl` returns.

@@ -53,8 +53,13 @@ impl Certificate {
 
     /// `Certificate.get_info()`: the dict `getpeercert()` returns.
     pub fn info(&self) -> PyResult<Value> {
+        self.info_flat().map(|f| f.to_value())
+    }
+
+    /// [`Certificate::info`] as a flat tree.
+    pub fn info_flat(&self) -> PyResult<crate::value::flat::Flat> {
         // SAFETY: valid X509 for our lifetime.
-        unsafe { crate::x509::decode::decode_certificate(self.x509, self.compat) }
+        unsafe { crate::x509::decode::decode_certificate_flat(self.x509, self.compat) }
     }
 
     /// `Certificate.public_bytes(ENCODING_DER)`.
@@ -66,11 +71,13 @@ impl Certificate {
             if len < 0 {
                 return Err(set_ssl_error(self.compat, None, Status::Ssl, here!()));
             }
-            let mut buf = vec![0u8; len as usize];
+            // One spare byte, for the NUL a value tree puts after it.
+            let mut buf = vec![0u8; len as usize + 1];
             let mut p = buf.as_mut_ptr();
             if ffi::i2d_X509(self.x509, &mut p) < 0 {
                 return Err(set_ssl_error(self.compat, None, Status::Ssl, here!()));
             }
+            buf.truncate(len as usize);
             Ok(buf)
         }
     }

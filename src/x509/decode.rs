@@ -22,9 +22,12 @@ use openssl_sys as ossl;
 use openssl_sys::{ASN1_OBJECT, ASN1_STRING, BIO, GENERAL_NAME, OPENSSL_STACK, X509, X509_NAME};
 
 use crate::compat::Compat;
-use crate::error::decode_utf8;
+use crate::error::{as_utf8, decode_utf8};
 use crate::error::{clear_openssl_errors, set_ssl_error, PyErr, PyResult, Status};
+use crate::value::flat::{Builder, Flat};
 use crate::value::Value;
+
+use super::fast::{self, GeneralName};
 
 /// OpenSSL functions and macros `openssl-sys` does not declare (kept out
 /// of pyssl's C header).
@@ -178,11 +181,16 @@ unsafe fn asn1_to_str(s: *const ASN1_STRING) -> PyResult<Value> {
 }
 
 /// `_asn1obj2py(state, name, 0)`: the object's long name, or its dotted
-/// form when OpenSSL has no name for it.
+/// form when OpenSSL has no name for it, handed to `take` (which decodes
+/// it).
 ///
 /// # Safety
 /// `obj` must be a live ASN1_OBJECT.
-unsafe fn asn1obj_to_str(obj: *const ASN1_OBJECT, c: Compat) -> PyResult<String> {
+unsafe fn asn1obj_text<R>(
+    obj: *const ASN1_OBJECT,
+    c: Compat,
+    take: impl FnOnce(&[u8]) -> PyResult<R>,
+) -> PyResult<R> {
     // CPython's stack buffer; the heap only for a longer dotted OID.
     let mut buf = [0u8; X509_NAME_MAXLEN];
     // SAFETY: buf has X509_NAME_MAXLEN bytes, the size passed; obj is live.
@@ -210,9 +218,15 @@ unsafe fn asn1obj_to_str(obj: *const ASN1_OBJECT, c: Compat) -> PyResult<String>
             return Err(ssl_error(c, crate::here!()));
         }
         let len = (len as usize).min(big.len());
-        return decode_utf8(&big[..len]);
+        return take(&big[..len]);
     }
-    decode_utf8(&buf[..len as usize])
+    take(&buf[..len as usize])
+}
+
+/// Pushes `bytes` decoded as `PyUnicode_FromStringAndSize` does.
+fn push_utf8(b: &mut Builder, bytes: &[u8]) -> PyResult<()> {
+    b.str(as_utf8(bytes)?);
+    Ok(())
 }
 
 /// CPython 3.11 calls `_setSSLError` a second time when `_asn1obj2py`
@@ -242,6 +256,17 @@ fn second_ssl_error(first: PyErr, c: Compat) -> PyErr {
     }
 }
 
+/// [`fast::string_to_utf8`] of a live ASN1_STRING into `out`: true when
+/// `ASN1_STRING_to_UTF8` would convert it without failing.
+///
+/// # Safety
+/// `s` must be a live ASN1_STRING.
+unsafe fn fast_string(s: *const ASN1_STRING, out: &mut String) -> bool {
+    // SAFETY: s is live per the caller.
+    let (ty, data) = unsafe { (ossl::ASN1_STRING_type(s), asn1_bytes(s)) };
+    data.is_some_and(|d| fast::string_to_utf8(ty, d, out))
+}
+
 /// `_create_tuple_for_attribute`: `(name, value)`, the value as `bytes`
 /// for a BIT STRING and as `str` (via `ASN1_STRING_to_UTF8`) otherwise; a
 /// NULL buffer gives None, as `Py_BuildValue("s#")` does.
@@ -249,23 +274,27 @@ fn second_ssl_error(first: PyErr, c: Compat) -> PyErr {
 /// # Safety
 /// `name` and `value` must be live.
 unsafe fn attribute_tuple(
+    b: &mut Builder,
     name: *const ASN1_OBJECT,
     value: *const ASN1_STRING,
     c: Compat,
-) -> PyResult<Value> {
+) -> PyResult<()> {
+    let mark = b.mark();
     // SAFETY: name is live per the caller.
-    let pyname = match unsafe { asn1obj_to_str(name, c) } {
-        Ok(n) => Value::Str(n),
-        Err(e) => return Err(second_ssl_error(e, c)),
-    };
+    if let Err(e) = unsafe { asn1obj_text(name, c, |t| push_utf8(b, t)) } {
+        return Err(second_ssl_error(e, c));
+    }
     // SAFETY: value is live per the caller.
-    let pyvalue = if unsafe { ossl::ASN1_STRING_type(value) } == ossl::V_ASN1_BIT_STRING {
+    if unsafe { ossl::ASN1_STRING_type(value) } == ossl::V_ASN1_BIT_STRING {
         // SAFETY: value is live.
         match unsafe { asn1_bytes(value) } {
-            Some(b) => Value::Bytes(b.to_vec()),
-            None => Value::None,
+            Some(bytes) => b.bytes(bytes),
+            None => b.none(),
         }
-    } else {
+    } else if !b.str_with(|out| {
+        // SAFETY: value is live per the caller.
+        unsafe { fast_string(value, out) }
+    }) {
         let mut out: *mut u8 = ptr::null_mut();
         // SAFETY: value is live; on success `out` receives an OpenSSL
         // allocation of `len` bytes (plus a NUL) that we free below.
@@ -274,17 +303,18 @@ unsafe fn attribute_tuple(
             return Err(ssl_error(c, crate::here!()));
         }
         if out.is_null() {
-            Value::None
+            b.none();
         } else {
             // SAFETY: out holds len bytes written by ASN1_STRING_to_UTF8.
-            let text = decode_utf8(unsafe { std::slice::from_raw_parts(out, len as usize) });
+            let text = push_utf8(b, unsafe { std::slice::from_raw_parts(out, len as usize) });
             // SAFETY: out was allocated by OpenSSL and is freed once, after
             // its last use above.
             unsafe { ossl::OPENSSL_free(out.cast::<c_void>()) };
-            Value::Str(text?)
+            text?;
         }
-    };
-    Ok(Value::Tuple(vec![pyname, pyvalue]))
+    }
+    b.tuple(mark);
+    Ok(())
 }
 
 /// `_create_tuple_for_X509_NAME`: a tuple of RDNs, each a tuple of
@@ -293,33 +323,52 @@ unsafe fn attribute_tuple(
 ///
 /// # Safety
 /// `xname` must be a live X509_NAME.
-unsafe fn name_to_tuple(xname: *const X509_NAME, c: Compat) -> PyResult<Value> {
+unsafe fn name_to_tuple(b: &mut Builder, xname: *const X509_NAME, c: Compat) -> PyResult<()> {
     // SAFETY: xname is live per the caller.
     let count = unsafe { ossl::X509_NAME_entry_count(xname) }.max(0);
-    let mut dn: Vec<Value> = Vec::new();
-    let mut rdn: Vec<Value> = Vec::new();
-    let mut rdn_level: Option<c_int> = None;
+    let dn = b.mark();
+    // The mark of the RDN being built, and its set number.
+    let mut rdn: Option<(usize, c_int)> = None;
     for i in 0..count {
         // SAFETY: i is below the entry count of the live name, so the
         // entry, its object and its data are live while xname is.
-        let (level, attr) = unsafe {
+        let (level, object, data) = unsafe {
             let entry = ossl::X509_NAME_get_entry(xname, i);
             let level = ffi::X509_NAME_ENTRY_set(entry);
             let object = ossl::X509_NAME_ENTRY_get_object(entry) as *const ASN1_OBJECT;
             let data = ossl::X509_NAME_ENTRY_get_data(entry) as *const ASN1_STRING;
-            (level, (object, data))
+            (level, object, data)
         };
-        if rdn_level.is_some_and(|l| l != level) {
-            dn.push(Value::Tuple(std::mem::take(&mut rdn)));
-        }
-        rdn_level = Some(level);
+        let mark = match rdn {
+            Some((mark, l)) if l == level => mark,
+            _ => {
+                if let Some((mark, _)) = rdn {
+                    b.tuple(mark);
+                }
+                b.mark()
+            }
+        };
+        rdn = Some((mark, level));
         // SAFETY: object and data belong to the live entry.
-        rdn.push(unsafe { attribute_tuple(attr.0, attr.1, c) }?);
+        unsafe { attribute_tuple(b, object, data, c) }?;
     }
-    if !rdn.is_empty() {
-        dn.push(Value::Tuple(rdn));
+    if let Some((mark, _)) = rdn {
+        b.tuple(mark);
     }
-    Ok(Value::Tuple(dn))
+    b.tuple(dn);
+    Ok(())
+}
+
+/// [`name_to_tuple`] as a [`Value`] (for the rare general names that are
+/// directory names).
+///
+/// # Safety
+/// `xname` must be a live X509_NAME.
+unsafe fn name_value(xname: *const X509_NAME, c: Compat) -> PyResult<Value> {
+    let mut b = Builder::default();
+    // SAFETY: per the caller.
+    unsafe { name_to_tuple(&mut b, xname, c) }?;
+    Ok(b.finish().to_value())
 }
 
 /// The `(type, value)` pair for one subjectAltName entry, as
@@ -330,11 +379,10 @@ unsafe fn name_to_tuple(xname: *const X509_NAME, c: Compat) -> PyResult<Value> {
 unsafe fn general_name_tuple(name: *mut GENERAL_NAME, bio: &Bio, c: Compat) -> PyResult<Value> {
     // SAFETY: name is live; `d` is the union member selected by `type_`.
     let (gntype, d) = unsafe { ((*name).type_, (*name).d) };
-    let pair = |k: &str, v: Value| Value::Tuple(vec![Value::Str(k.to_owned()), v]);
     match gntype {
         ossl::GEN_DIRNAME => {
             // SAFETY: for GEN_DIRNAME, d is the X509_NAME.
-            let dn = unsafe { name_to_tuple(d as *const X509_NAME, c) }?;
+            let dn = unsafe { name_value(d as *const X509_NAME, c) }?;
             Ok(pair("DirName", dn))
         }
         ossl::GEN_EMAIL | ossl::GEN_DNS | ossl::GEN_URI => {
@@ -372,15 +420,8 @@ unsafe fn general_name_tuple(name: *mut GENERAL_NAME, bio: &Bio, c: Compat) -> P
         ossl::GEN_IPADD => {
             // SAFETY: for GEN_IPADD, d is an OCTET STRING.
             let ip = unsafe { asn1_bytes(d as *const ASN1_STRING) }.unwrap_or(&[]);
-            let text = match ip.len() {
-                4 => format!("{}.{}.{}.{}", ip[0], ip[1], ip[2], ip[3]),
-                16 => ip
-                    .chunks(2)
-                    .map(|w| format!("{:X}", u16::from_be_bytes([w[0], w[1]])))
-                    .collect::<Vec<_>>()
-                    .join(":"),
-                _ => "<invalid>".to_owned(),
-            };
+            let mut text = String::new();
+            fast::ip_text(ip, &mut text);
             Ok(pair("IP Address", Value::Str(text)))
         }
         _ => {
@@ -403,6 +444,128 @@ unsafe fn general_name_tuple(name: *mut GENERAL_NAME, bio: &Bio, c: Compat) -> P
             Ok(Value::Tuple(vec![Value::Str(k), Value::Str(v)]))
         }
     }
+}
+
+/// A `(key, value)` pair of str keys, as the extensions' tuples hold them.
+fn pair(k: &str, v: Value) -> Value {
+    Value::Tuple(vec![Value::Str(k.to_owned()), v])
+}
+
+/// The subjectAltName tuple of [`fast::subject_alt_names`]' entries, as
+/// `general_name_tuple` makes them for these kinds.
+fn san_value(b: &mut Builder, names: &[GeneralName]) -> PyResult<()> {
+    let mark = b.mark();
+    for n in names {
+        let pair = b.mark();
+        match *n {
+            GeneralName::Email(t) => {
+                b.str("email");
+                push_utf8(b, t)?;
+            }
+            GeneralName::Dns(t) => {
+                b.str("DNS");
+                push_utf8(b, t)?;
+            }
+            GeneralName::Uri(t) => {
+                b.str("URI");
+                push_utf8(b, t)?;
+            }
+            GeneralName::IpAddress(ip) => {
+                b.str("IP Address");
+                b.str_with(|out| {
+                    fast::ip_text(ip, out);
+                    true
+                });
+            }
+        }
+        b.tuple(pair);
+    }
+    b.tuple(mark);
+    Ok(())
+}
+
+/// `key` and a tuple of URIs decoded in order; nothing when there are none
+/// (as `_get_aia_uri` and `_get_crl_dp` answer None then).
+fn uri_entry(b: &mut Builder, key: &str, uris: &[&[u8]]) -> PyResult<()> {
+    if uris.is_empty() {
+        return Ok(());
+    }
+    b.str(key);
+    let mark = b.mark();
+    for u in uris {
+        push_utf8(b, u)?;
+    }
+    b.tuple(mark);
+    Ok(())
+}
+
+/// `key` and `v`, when there is a value (an OpenSSL path's answer).
+fn value_entry(b: &mut Builder, key: &str, v: Option<Value>) {
+    if let Some(v) = v {
+        b.str(key);
+        b.value(&v);
+    }
+}
+
+/// What `X509_get_ext_d2i` finds for one extension: nothing (absent, or
+/// present more than once, which it treats alike without an error), or
+/// the DER of its value.
+#[derive(Clone, Copy)]
+enum Ext<'a> {
+    Absent,
+    Der(&'a [u8]),
+}
+
+/// An extension after its fast parse.
+enum Parsed<T> {
+    /// `X509_get_ext_d2i` gives NULL without an error.
+    Absent,
+    /// The fast path's answer.
+    Fast(T),
+    /// Present, but only OpenSSL's own decoding can tell.
+    Slow,
+}
+
+impl<'a> Ext<'a> {
+    fn parse<T>(self, fast: fn(&'a [u8]) -> Option<T>) -> Parsed<T> {
+        match self {
+            Ext::Absent => Parsed::Absent,
+            Ext::Der(d) => fast(d).map_or(Parsed::Slow, Parsed::Fast),
+        }
+    }
+}
+
+/// The subjectAltName, Authority Information Access and CRL distribution
+/// points extensions of `cert`, found in one pass as `X509_get_ext_d2i`
+/// finds each; None where OpenSSL's data is unusual (a NULL value), so
+/// that the caller takes OpenSSL's own path.
+///
+/// # Safety
+/// `cert` must be a live X509; the slices borrow from it.
+unsafe fn find_extensions<'a>(cert: *mut X509) -> [Option<Ext<'a>>; 3] {
+    const NIDS: [c_int; 3] = [
+        ossl::NID_subject_alt_name,
+        ossl::NID_info_access,
+        ossl::NID_crl_distribution_points,
+    ];
+    let mut found: [(usize, Option<&'a [u8]>); 3] = [(0, None); 3];
+    // SAFETY: cert is live; each extension, its object and its data live
+    // as long as the certificate.
+    unsafe {
+        for i in 0..ossl::X509_get_ext_count(cert).max(0) {
+            let ext = ossl::X509_get_ext(cert, i);
+            let nid = ossl::OBJ_obj2nid(ossl::X509_EXTENSION_get_object(ext));
+            if let Some(k) = NIDS.iter().position(|&n| n == nid) {
+                found[k].0 += 1;
+                found[k].1 = asn1_bytes(ossl::X509_EXTENSION_get_data(ext) as *const ASN1_STRING);
+            }
+        }
+    }
+    found.map(|(count, der)| match (count, der) {
+        (1, Some(d)) => Some(Ext::Der(d)),
+        (1, None) => None,
+        _ => Some(Ext::Absent),
+    })
 }
 
 /// `%.200s` in `PyUnicode_FromFormat`: at most `max` bytes, decoded from
@@ -564,76 +727,146 @@ fn printed(bio: &Bio, c: Compat, print: impl FnOnce(*mut BIO)) -> PyResult<Value
 /// # Safety
 /// `cert` must be NULL (an error) or a live `X509*`; it is only read.
 pub unsafe fn decode_certificate(cert: *mut X509, c: Compat) -> PyResult<Value> {
+    // SAFETY: per the caller.
+    unsafe { decode_certificate_flat(cert, c) }.map(|f| f.to_value())
+}
+
+/// [`decode_certificate`] as a [`Flat`] tree.
+///
+/// # Safety
+/// `cert` must be NULL (an error) or a live `X509*`; it is only read.
+pub unsafe fn decode_certificate_flat(cert: *mut X509, c: Compat) -> PyResult<Flat> {
+    let mut b = Builder::with_capacity(96, 1024);
+    // SAFETY: per the caller.
+    unsafe { decode_certificate_into(&mut b, cert, c) }?;
+    Ok(b.finish())
+}
+
+/// [`decode_certificate`] pushed onto `b` (a dict; nothing on error).
+///
+/// # Safety
+/// `cert` must be NULL (an error) or a live `X509*`; it is only read.
+pub unsafe fn decode_certificate_into(b: &mut Builder, cert: *mut X509, c: Compat) -> PyResult<()> {
     if cert.is_null() {
         return Err(PyErr::bad_argument("certificate is NULL"));
     }
+    let mark = b.mark();
     // SAFETY: cert is a live X509 per the caller.
-    let result = unsafe { decode_certificate_inner(cert, c) };
+    let result = unsafe { decode_certificate_inner(b, cert, c) };
     clear_openssl_errors();
+    if result.is_err() {
+        // Drop what the failed decode left pending.
+        b.discard(mark);
+    }
     result
+}
+
+/// A memory BIO made on first use (the fast paths need none).
+struct LazyBio(Option<Bio>);
+
+impl LazyBio {
+    fn get(&mut self) -> PyResult<&Bio> {
+        if self.0.is_none() {
+            let Some(bio) = Bio::mem() else {
+                return Err(PyErr::ssl_message("failed to allocate BIO"));
+            };
+            self.0 = Some(bio);
+        }
+        Ok(self.0.as_ref().expect("made above"))
+    }
+}
+
+/// A printed field: `fast` of the ASN1_STRING's type and bytes when it has
+/// an answer, else `print` into the BIO and its first line, as CPython
+/// reads it.
+///
+/// # Safety
+/// `s` must be a live ASN1_STRING.
+unsafe fn printed_field(
+    b: &mut Builder,
+    s: *const ASN1_STRING,
+    fast: fn(i32, &[u8], &mut String) -> bool,
+    bio: &mut LazyBio,
+    c: Compat,
+    print: impl FnOnce(*mut BIO),
+) -> PyResult<()> {
+    // SAFETY: s is live per the caller.
+    let (ty, data) = unsafe { (ossl::ASN1_STRING_type(s), asn1_bytes(s)) };
+    if !data.is_some_and(|d| b.str_with(|out| fast(ty, d, out))) {
+        let v = printed(bio.get()?, c, print)?;
+        b.value(&v);
+    }
+    Ok(())
 }
 
 /// # Safety
 /// `cert` must be a live X509.
-unsafe fn decode_certificate_inner(cert: *mut X509, c: Compat) -> PyResult<Value> {
-    let mut dict: Vec<(Value, Value)> = Vec::with_capacity(10);
-    let mut put = |k: &str, v: Value| dict.push((Value::Str(k.to_owned()), v));
-
+unsafe fn decode_certificate_inner(b: &mut Builder, cert: *mut X509, c: Compat) -> PyResult<()> {
+    let dict = b.mark();
+    b.str("subject");
     // SAFETY: cert is live; its names live as long as it does.
-    put("subject", unsafe {
-        name_to_tuple(ossl::X509_get_subject_name(cert), c)
-    }?);
+    unsafe { name_to_tuple(b, ossl::X509_get_subject_name(cert), c) }?;
+    b.str("issuer");
     // SAFETY: as above.
-    put("issuer", unsafe {
-        name_to_tuple(ossl::X509_get_issuer_name(cert), c)
-    }?);
+    unsafe { name_to_tuple(b, ossl::X509_get_issuer_name(cert), c) }?;
     // SAFETY: cert is live. `long + 1` as C computes it on LP64.
     let version = unsafe { ossl::X509_get_version(cert) } as i64;
-    put("version", Value::Int(version.wrapping_add(1)));
+    b.str("version");
+    b.int(version.wrapping_add(1));
 
-    let Some(bio) = Bio::mem() else {
-        return Err(PyErr::ssl_message("failed to allocate BIO"));
-    };
-    put(
-        "serialNumber",
-        printed(&bio, c, |b| {
-            // SAFETY: cert is live and b is a memory BIO.
-            unsafe { ffi::i2a_ASN1_INTEGER(b, ossl::X509_get_serialNumber(cert)) };
-        })?,
-    );
-    put(
-        "notBefore",
-        printed(&bio, c, |b| {
-            // SAFETY: cert is live and b is a memory BIO.
-            unsafe { ossl::ASN1_TIME_print(b, ossl::X509_getm_notBefore(cert)) };
-        })?,
-    );
-    put(
-        "notAfter",
-        printed(&bio, c, |b| {
-            // SAFETY: cert is live and b is a memory BIO.
-            unsafe { ossl::ASN1_TIME_print(b, ossl::X509_getm_notAfter(cert)) };
-        })?,
-    );
+    let mut bio = LazyBio(None);
+    // SAFETY: cert is live; its serial number and times live as long as
+    // it does, and the printing closures get a memory BIO.
+    unsafe {
+        let serial = ossl::X509_get_serialNumber(cert);
+        b.str("serialNumber");
+        printed_field(b, serial as _, fast::serial_text, &mut bio, c, |p| {
+            ffi::i2a_ASN1_INTEGER(p, serial);
+        })?;
+        for (key, time) in [
+            ("notBefore", ossl::X509_getm_notBefore(cert)),
+            ("notAfter", ossl::X509_getm_notAfter(cert)),
+        ] {
+            b.str(key);
+            printed_field(b, time as _, fast::time_text, &mut bio, c, |p| {
+                ossl::ASN1_TIME_print(p, time);
+            })?;
+        }
+    }
     drop(bio);
 
-    // SAFETY: cert is live for each of these.
-    if let Some(v) = unsafe { peer_alt_names(cert, c) }? {
-        put("subjectAltName", v);
+    // SAFETY: cert is live; the extension values borrow from it.
+    let [san, aia, crldp] = unsafe { find_extensions(cert) };
+    match san.map(|e| e.parse(fast::subject_alt_names)) {
+        Some(Parsed::Absent) => {}
+        Some(Parsed::Fast(names)) => {
+            b.str("subjectAltName");
+            san_value(b, &names)?;
+        }
+        // SAFETY: cert is live.
+        _ => value_entry(b, "subjectAltName", unsafe { peer_alt_names(cert, c) }?),
     }
-    // SAFETY: as above.
-    let (ocsp, ca_issuers) = unsafe { aia_uris(cert) }?;
-    if let Some(v) = ocsp {
-        put("OCSP", v);
+    match aia.map(|e| e.parse(fast::aia_uris)) {
+        Some(Parsed::Absent) => {}
+        Some(Parsed::Fast((ocsp, ca_issuers))) => {
+            uri_entry(b, "OCSP", &ocsp)?;
+            uri_entry(b, "caIssuers", &ca_issuers)?;
+        }
+        _ => {
+            // SAFETY: cert is live.
+            let (ocsp, ca_issuers) = unsafe { aia_uris(cert) }?;
+            value_entry(b, "OCSP", ocsp);
+            value_entry(b, "caIssuers", ca_issuers);
+        }
     }
-    if let Some(v) = ca_issuers {
-        put("caIssuers", v);
+    match crldp.map(|e| e.parse(fast::crl_dp_uris)) {
+        Some(Parsed::Absent) => {}
+        Some(Parsed::Fast(uris)) => uri_entry(b, "crlDistributionPoints", &uris)?,
+        // SAFETY: cert is live.
+        _ => value_entry(b, "crlDistributionPoints", unsafe { crl_dp_uris(cert) }?),
     }
-    // SAFETY: as above.
-    if let Some(v) = unsafe { crl_dp_uris(cert) }? {
-        put("crlDistributionPoints", v);
-    }
-    Ok(Value::Dict(dict))
+    b.dict(dict);
+    Ok(())
 }
 
 /// `_certificate_to_der`: the certificate's DER encoding as `bytes`.
@@ -662,6 +895,11 @@ pub unsafe fn certificate_to_der(cert: *mut X509, c: Compat) -> PyResult<Value> 
 /// file")` when the file cannot be opened, `SSLError("Error decoding
 /// PEM-encoded file")` when it holds no readable certificate.
 pub fn test_decode_cert(path: &CStr, c: Compat) -> PyResult<Value> {
+    test_decode_cert_flat(path, c).map(|f| f.to_value())
+}
+
+/// [`test_decode_cert`] as a flat tree.
+pub fn test_decode_cert_flat(path: &CStr, c: Compat) -> PyResult<Flat> {
     // SAFETY: BIO_s_file returns a static method table; BIO_new returns an
     // owned BIO or NULL.
     let raw = unsafe { ossl::BIO_new(ossl::BIO_s_file()) };
@@ -691,7 +929,7 @@ pub fn test_decode_cert(path: &CStr, c: Compat) -> PyResult<Value> {
         return Err(PyErr::ssl_message("Error decoding PEM-encoded file"));
     }
     // SAFETY: x is a live X509 we own.
-    let result = unsafe { decode_certificate(x, c) };
+    let result = unsafe { decode_certificate_flat(x, c) };
     // SAFETY: x is freed once, after its last use.
     unsafe { ossl::X509_free(x) };
     result
