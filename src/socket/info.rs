@@ -11,7 +11,7 @@ impl Socket {
     }
 
     /// [`Socket::getpeercert`] as a flat tree, without a copy: the decoded
-    /// dict is the one the socket keeps for its later calls.
+    /// dict and the DER are the ones the socket keeps for its later calls.
     pub fn getpeercert_shared(&self, binary_form: bool) -> PyResult<Option<Arc<Flat>>> {
         let st = self.state();
         // SAFETY: valid SSL; the certificate reference we get is owned by
@@ -26,24 +26,38 @@ impl Socket {
             }
             crate::x509::certificate::Certificate::from_owned(raw, self.compat)
         };
-        if binary_form {
-            return cert.der().map(|d| Some(Flat::bytes(d).into()));
-        }
-        // SAFETY: valid SSL and its context.
-        let mode = unsafe { ffi::SSL_CTX_get_verify_mode(ffi::SSL_get_SSL_CTX(st.ssl)) };
-        if mode & ffi::SSL_VERIFY_PEER == 0 {
-            return Ok(Some(Flat::from_value(&Value::Dict(Vec::new())).into()));
-        }
-        // The peer's certificate object only changes with a new handshake
-        // (or post-handshake authentication): decode each one once.
-        let mut cache = self.peer_cache.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((c, v)) = cache.as_ref() {
-            if c.as_ptr() == cert.as_ptr() {
-                return Ok(Some(v.clone()));
+        if !binary_form {
+            // SAFETY: valid SSL and its context.
+            let mode = unsafe { ffi::SSL_CTX_get_verify_mode(ffi::SSL_get_SSL_CTX(st.ssl)) };
+            if mode & ffi::SSL_VERIFY_PEER == 0 {
+                return Ok(Some(Flat::from_value(&Value::Dict(Vec::new())).into()));
             }
         }
-        let v = Arc::new(cert.info_flat()?);
-        *cache = Some((cert, v.clone()));
+        // The peer's certificate object only changes with a new handshake
+        // (or post-handshake authentication): decode or encode each once.
+        let mut cache = self.peer_cache.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = match cache.as_mut() {
+            Some(c) if c.cert.as_ptr() == cert.as_ptr() => c,
+            _ => cache.insert(PeerCache {
+                cert,
+                dict: None,
+                der: None,
+            }),
+        };
+        let slot = if binary_form {
+            &mut entry.der
+        } else {
+            &mut entry.dict
+        };
+        if let Some(v) = slot {
+            return Ok(Some(v.clone()));
+        }
+        let v = Arc::new(if binary_form {
+            Flat::bytes(entry.cert.der()?)
+        } else {
+            entry.cert.info_flat()?
+        });
+        *slot = Some(v.clone());
         Ok(Some(v))
     }
 

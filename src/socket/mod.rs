@@ -176,13 +176,21 @@ pub struct Socket {
     /// The same, NUL-terminated for C.
     server_hostname_c: Option<std::ffi::CString>,
     transport: Transport,
-    /// The last decoded peer certificate (held, so its address cannot be
-    /// reused by another certificate while cached) and its dict.
-    peer_cache: Mutex<Option<(crate::x509::certificate::Certificate, Arc<Flat>)>>,
+    /// The last peer certificate asked for (held, so its address cannot be
+    /// reused by another certificate while cached), with its dict and DER
+    /// once made.
+    peer_cache: Mutex<Option<PeerCache>>,
     /// Over an fd of its own: whose turn it is to call OpenSSL (a reader
     /// and a writer thread take turns, see [`crate::socket::sockbio`]).
     turn: crate::turn::Turn,
     state: State,
+}
+
+/// [`Socket::getpeercert_shared`]'s answers for one peer certificate.
+struct PeerCache {
+    cert: crate::x509::certificate::Certificate,
+    dict: Option<Arc<Flat>>,
+    der: Option<Arc<Flat>>,
 }
 
 // SAFETY: `Socket::ssl` duplicates `State::ssl` (see State's Send); the
