@@ -501,13 +501,19 @@ func startEchoServer(t *testing.T) (int, func()) {
 	if _, err := fmt.Sscanf(sc.Text(), "listening on 127.0.0.1 port %d", &port); err != nil {
 		t.Fatalf("echo server: %q", sc.Text())
 	}
+	// The reader logs through t, so it must end before the test does: stop
+	// waits for it (it sees EOF once the killed server is gone) and only
+	// then reaps the process, as StdoutPipe requires.
+	read := make(chan struct{})
 	go func() {
+		defer close(read)
 		for sc.Scan() {
 			t.Logf("echo server: %s", sc.Text())
 		}
 	}()
 	return port, func() {
 		cmd.Process.Kill()
+		<-read
 		cmd.Wait()
 	}
 }
