@@ -19,8 +19,8 @@ use openssl_sys as ffi;
 
 use crate::compat::Compat;
 use crate::error::{
-    err_get_lib, err_get_reason, fill_ssl_error, peek_last_error, py_ssl, Location, PyErr, Status,
-    VerifyInfo,
+    err_get_lib, err_get_reason, fill_ssl_error, peek_last_error, py_ssl, LazySsl, Location, PyErr,
+    Status, VerifyInfo,
 };
 use crate::ossl;
 
@@ -98,7 +98,7 @@ pub fn set_error(site: &ErrorSite<'_>, ret: c_int, loc: Location) -> PyErr {
         e != 0 && lib == ossl::ERR_LIB_SSL && reason == ossl::SSL_R_CERTIFICATE_VERIFY_FAILED;
     let mut exc_type = "SSLError";
     let mut status = Status::Ssl;
-    let mut errstr: Option<&str> = None;
+    let mut errstr: Option<&'static str> = None;
     let mut p;
 
     match site.err.ssl {
@@ -198,11 +198,24 @@ pub fn set_error(site: &ErrorSite<'_>, ret: c_int, loc: Location) -> PyErr {
             errstr = Some("Invalid error code");
         }
     }
-    let verify = if exc_type == "SSLCertVerificationError" {
-        Some(verify_info(site))
-    } else {
-        None
-    };
+    if exc_type != "SSLCertVerificationError" {
+        // Nothing left to read from OpenSSL: the texts are built when the
+        // host asks for them (a WANT_READ's rarely are). The queue is empty
+        // when nothing was peeked.
+        if e != 0 {
+            crate::error::clear_error_queue();
+        }
+        return PyErr::lazy_ssl(LazySsl {
+            status,
+            exc_type,
+            ssl_errno: p,
+            errstr,
+            loc,
+            errcode: e,
+            compat: site.compat,
+        });
+    }
+    let verify = Some(verify_info(site));
     let err = fill_ssl_error(
         status,
         exc_type,
