@@ -49,6 +49,25 @@ impl SslErr {
     }
 }
 
+impl SslErr {
+    /// Whether `SSL_get_error` found OpenSSL's queue empty when it gave
+    /// this code: it answers `SSL_ERROR_SSL` or `SSL_ERROR_SYSCALL` for any
+    /// queued entry, and these codes only for an empty queue. The call's
+    /// error then has no OpenSSL entry of its own (CPython's peek would find
+    /// nothing, or only what host code run since left there, which is not
+    /// this call's), so nothing needs peeking or clearing.
+    pub fn queue_was_empty(&self) -> bool {
+        matches!(
+            self.ssl,
+            ffi::SSL_ERROR_WANT_READ
+                | ffi::SSL_ERROR_WANT_WRITE
+                | ffi::SSL_ERROR_WANT_X509_LOOKUP
+                | ffi::SSL_ERROR_WANT_CONNECT
+                | ffi::SSL_ERROR_ZERO_RETURN
+        )
+    }
+}
+
 /// What `PySSL_SetError` needs to know about the socket.
 pub struct ErrorSite<'a> {
     pub ssl: *mut ffi::SSL,
@@ -91,7 +110,11 @@ const X509_V_ERR_IP_ADDRESS_MISMATCH: i64 = 64;
 
 /// `PySSL_SetError(sslsock, ret, ...)`. Clears the OpenSSL error queue.
 pub fn set_error(site: &ErrorSite<'_>, ret: c_int, loc: Location) -> PyErr {
-    let e = peek_last_error();
+    let e = if site.err.queue_was_empty() {
+        0
+    } else {
+        peek_last_error()
+    };
     let lib = err_get_lib(e);
     let reason = err_get_reason(e);
     let is_verify_failure =

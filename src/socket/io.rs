@@ -9,8 +9,10 @@ impl Socket {
     /// call OpenSSL with the host's lock released (`call`, which captures
     /// `SSL_get_error` and `errno` at once), run the host's interrupt check,
     /// let the operation decide (`decide`), wait with `poll()` for the
-    /// direction OpenSSL wants, retry. Returns the last OpenSSL return value
-    /// and byte count for the caller to turn into a result or an error.
+    /// direction OpenSSL wants, retry. Returns the last OpenSSL return value,
+    /// byte count and error codes for the caller to turn into a result or an
+    /// error (the codes of this thread's call, whatever another thread using
+    /// the socket recorded since).
     fn io_loop(
         &self,
         st: &State,
@@ -18,7 +20,7 @@ impl Socket {
         (fd, sock_timeout): (Option<c_int>, TimeoutNs),
         mut call: impl FnMut(&State) -> (c_int, usize, SslErr),
         mut decide: impl FnMut(&State, c_int, SslErr) -> Flow,
-    ) -> PyResult<(c_int, usize)> {
+    ) -> PyResult<(c_int, usize, SslErr)> {
         let deadline = Deadline::new(sock_timeout);
         loop {
             let (ret, n, err) = allow_threads(|| -> PyResult<_> {
@@ -28,7 +30,9 @@ impl Socket {
                 let _turn = self.take_turn()?;
                 let r = call(st);
                 // SAFETY: valid SSL (see State), ours during the turn.
-                if unsafe { ffi::SSL_is_init_finished(st.ssl) } != 0 {
+                if !st.handshake_done.load(Ordering::Relaxed)
+                    && unsafe { ffi::SSL_is_init_finished(st.ssl) } != 0
+                {
                     st.handshake_done.store(true, Ordering::Relaxed);
                 }
                 Ok(r)
@@ -39,7 +43,7 @@ impl Socket {
                 check_interrupt()?;
             }
             match decide(st, ret, err) {
-                Flow::Finish => return Ok((ret, n)),
+                Flow::Finish => return Ok((ret, n, err)),
                 Flow::Again => continue,
                 Flow::Wait => {}
             }
@@ -47,7 +51,7 @@ impl Socket {
             let state = match err.ssl {
                 ffi::SSL_ERROR_WANT_READ => select(fd, false, sock_timeout, timeout),
                 ffi::SSL_ERROR_WANT_WRITE => select(fd, true, sock_timeout, timeout),
-                _ if op == Op::Shutdown => return Ok((ret, n)),
+                _ if op == Op::Shutdown => return Ok((ret, n, err)),
                 _ => SockState::OperationOk,
             };
             match (state, op) {
@@ -58,16 +62,16 @@ impl Socket {
                 (SockState::HasBeenClosed, Op::Write) => {
                     return Err(PyErr::ssl_message(SOCKET_CLOSED))
                 }
-                (SockState::IsNonBlocking, _) => return Ok((ret, n)),
+                (SockState::IsNonBlocking, _) => return Ok((ret, n, err)),
                 (SockState::IsBlocking, _) => {
                     crate::wait::wait_blocking(fd, err.ssl == ffi::SSL_ERROR_WANT_WRITE)
                 }
                 (SockState::OperationOk, _) => {}
-                (_, Op::Shutdown) => return Ok((ret, n)),
+                (_, Op::Shutdown) => return Ok((ret, n, err)),
                 _ => {}
             }
             if !wants_io(err) {
-                return Ok((ret, n));
+                return Ok((ret, n, err));
             }
         }
     }
@@ -77,7 +81,7 @@ impl Socket {
         let st = self.state();
         let io = self.io_params(st)?;
         clear_openssl_errors();
-        let (ret, _) = self.io_loop(
+        let (ret, _, err) = self.io_loop(
             st,
             Op::Handshake,
             io,
@@ -89,7 +93,7 @@ impl Socket {
             |_, _, _| Flow::Wait,
         )?;
         if ret < 1 {
-            return Err(self.fail(st, ret, here!()));
+            return Err(self.fail(st, err, ret, here!()));
         }
         Ok(())
     }
@@ -105,7 +109,7 @@ impl Socket {
         clear_openssl_errors();
         let (ptr, len) = (buf.as_mut_ptr(), buf.len());
         let mut closed = false;
-        let (ret, n) = self.io_loop(
+        let (ret, n, err) = self.io_loop(
             st,
             Op::Read,
             io,
@@ -130,7 +134,7 @@ impl Socket {
             return Ok(0);
         }
         if ret == 0 {
-            return Err(self.fail(st, 0, here!()));
+            return Err(self.fail(st, err, 0, here!()));
         }
         Ok(n)
     }
@@ -148,7 +152,7 @@ impl Socket {
             SockState::HasBeenClosed => return Err(PyErr::ssl_message(SOCKET_CLOSED)),
             _ => {}
         }
-        let (ret, n) = self.io_loop(
+        let (ret, n, err) = self.io_loop(
             st,
             Op::Write,
             (fd, sock_timeout),
@@ -161,7 +165,7 @@ impl Socket {
             |_, _, _| Flow::Wait,
         )?;
         if ret == 0 {
-            return Err(self.fail(st, 0, here!()));
+            return Err(self.fail(st, err, 0, here!()));
         }
         Ok(n)
     }
@@ -180,7 +184,7 @@ impl Socket {
         let io = self.io_params(st)?;
         clear_openssl_errors();
         let mut zeros = 0;
-        let (ret, _) = self.io_loop(
+        let (ret, _, err) = self.io_loop(
             st,
             Op::Shutdown,
             io,
@@ -209,7 +213,7 @@ impl Socket {
             },
         )?;
         if ret < 0 {
-            return Err(self.fail(st, ret, here!()));
+            return Err(self.fail(st, err, ret, here!()));
         }
         Ok(())
     }

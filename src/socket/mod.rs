@@ -576,10 +576,10 @@ impl Socket {
         }
     }
 
-    fn site<'a>(&'a self, st: &State) -> ErrorSite<'a> {
+    fn site<'a>(&'a self, st: &State, err: SslErr) -> ErrorSite<'a> {
         ErrorSite {
             ssl: st.ssl,
-            err: st.err(),
+            err,
             socket: match self.transport {
                 Transport::Fd => Some(st.fd() >= 0),
                 Transport::Host(_) => Some(true),
@@ -593,8 +593,9 @@ impl Socket {
         }
     }
 
-    fn fail(&self, st: &State, ret: c_int, loc: crate::error::Location) -> PyErr {
-        set_error(&self.site(st), ret, loc)
+    /// `PySSL_SetError` for a call that returned `ret` with `err`.
+    fn fail(&self, st: &State, err: SslErr, ret: c_int, loc: crate::error::Location) -> PyErr {
+        set_error(&self.site(st, err), ret, loc)
     }
 }
 
