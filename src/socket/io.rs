@@ -175,7 +175,9 @@ impl Socket {
     pub fn shutdown(&self) -> PyResult<()> {
         let st = self.state();
         match self.transport {
-            Transport::Fd if st.fd() < 0 || !fd_is_open(st.fd()) => return Err(no_socket()),
+            // An fd the host closed without telling us is found below,
+            // from the failure it gives (no system call on every shutdown).
+            Transport::Fd if st.fd() < 0 => return Err(no_socket()),
             Transport::Borrowed if st.fd() == FD_GONE || st.fd() == FD_CLOSED => {
                 return Err(no_socket())
             }
@@ -213,9 +215,24 @@ impl Socket {
             },
         )?;
         if ret < 0 {
+            if self.fd_was_closed(st, err) {
+                return Err(no_socket());
+            }
             return Err(self.fail(st, err, ret, here!()));
         }
         Ok(())
+    }
+
+    /// After a failed shutdown over an fd of its own: whether the host
+    /// closed the fd (CPython's `sock_fd == -1`, "Underlying socket
+    /// connection gone"). A `WANT_*` with `EAGAIN` came from a live fd;
+    /// anything else asks the descriptor table.
+    fn fd_was_closed(&self, st: &State, err: SslErr) -> bool {
+        if !matches!(self.transport, Transport::Fd) {
+            return false;
+        }
+        let would_block = err.c == libc::EAGAIN || err.c == libc::EWOULDBLOCK;
+        !(wants_io(err) && would_block) && !fd_is_open(st.fd())
     }
 }
 
