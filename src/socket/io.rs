@@ -38,6 +38,9 @@ impl Socket {
                 Ok(r)
             })?;
             st.set_err(err);
+            if matches!(err.ssl, ffi::SSL_ERROR_SSL | ffi::SSL_ERROR_SYSCALL) {
+                st.failed.store(true, Ordering::Relaxed);
+            }
             // CPython's shutdown loop does not check for signals.
             if op != Op::Shutdown {
                 check_interrupt()?;
@@ -80,7 +83,14 @@ impl Socket {
     pub fn do_handshake(&self) -> PyResult<()> {
         let st = self.state();
         let io = self.io_params(st)?;
-        clear_openssl_errors();
+        // OpenSSL's handshake state machine empties the queue itself on
+        // entry (and a finished handshake returns 1 without looking at
+        // it), except in its error state, which only a failed call leaves
+        // behind (`State::failed`); a borrowed SSL* may have failed in the
+        // host's own calls.
+        if st.failed.load(Ordering::Relaxed) || matches!(self.transport, Transport::Borrowed) {
+            clear_openssl_errors();
+        }
         let (ret, _, err) = self.io_loop(
             st,
             Op::Handshake,
@@ -232,7 +242,10 @@ impl Socket {
             return false;
         }
         let would_block = err.c == libc::EAGAIN || err.c == libc::EWOULDBLOCK;
-        !(wants_io(err) && would_block) && !fd_is_open(st.fd())
+        if wants_io(err) && would_block {
+            return false;
+        }
+        !fd_is_open(st.fd())
     }
 }
 

@@ -87,6 +87,9 @@ struct State {
     /// Set once OpenSSL reported the handshake finished after a call of
     /// ours; stays set when a later failure ends the connection.
     handshake_done: AtomicBool,
+    /// Set once a call of ours failed with `SSL_ERROR_SSL` or
+    /// `SSL_ERROR_SYSCALL`: OpenSSL may be in its error state since.
+    failed: AtomicBool,
     /// Whether pyssl frees the SSL (not for a borrowed one).
     owned: bool,
     /// CPython 3.13.1+: mark the SSL shut down before freeing it, so that
@@ -103,6 +106,7 @@ impl State {
             err: AtomicU64::new(0),
             shutdown_seen_zero: AtomicBool::new(false),
             handshake_done: AtomicBool::new(false),
+            failed: AtomicBool::new(false),
             owned: owned.is_some(),
             keep_session_on_free: owned.is_some_and(Compat::since_313),
         }
@@ -296,7 +300,9 @@ impl Socket {
                     here!(),
                 ));
             }
-            clear_openssl_errors();
+            // (CPython empties OpenSSL's queue here. pyssl's operations
+            // drop stale entries themselves, and the calls below that can
+            // fail queue their own error last, which is the one reported.)
             // SAFETY: valid SSL_CTX under the context's read lock.
             let ssl = unsafe { ffi::SSL_new(guard.raw()) };
             if ssl.is_null() {
