@@ -21,7 +21,7 @@ impl Socket {
             crate::x509::certificate::Certificate::from_owned(raw, self.compat)
         };
         if binary_form {
-            return cert.der().map(|d| Some(Value::Bytes(d)));
+            return der_for_c(&cert, self.compat).map(|d| Some(Value::Bytes(d)));
         }
         // SAFETY: valid SSL and its context.
         let mode = unsafe { ffi::SSL_CTX_get_verify_mode(ffi::SSL_get_SSL_CTX(st.ssl)) };
@@ -269,4 +269,28 @@ impl Socket {
             _ => CERT_REQUIRED,
         })
     }
+}
+
+/// `getpeercert(True)`'s bytes: the DER in a buffer with room for one more
+/// byte (the C value made from it ends its bytes with a NUL, which then
+/// fits without growing the buffer), not zeroed first, as `i2d_X509`
+/// writes every byte.
+fn der_for_c(cert: &crate::x509::certificate::Certificate, compat: Compat) -> PyResult<Vec<u8>> {
+    let x = cert.as_ptr();
+    // SAFETY: a valid X509; i2d with a NULL output only measures.
+    let len = unsafe { ffi::i2d_X509(x, std::ptr::null_mut()) };
+    if len < 0 {
+        return Err(set_ssl_error(compat, None, Status::Ssl, here!()));
+    }
+    let mut buf = Vec::<u8>::with_capacity(len as usize + 1);
+    let mut p = buf.as_mut_ptr();
+    // SAFETY: the buffer has room for the `len` bytes this encoding of the
+    // same certificate writes (checked before they are used).
+    let written = unsafe { ffi::i2d_X509(x, &mut p) };
+    if written != len {
+        return Err(set_ssl_error(compat, None, Status::Ssl, here!()));
+    }
+    // SAFETY: i2d_X509 initialized the first `len` bytes.
+    unsafe { buf.set_len(len as usize) };
+    Ok(buf)
 }
