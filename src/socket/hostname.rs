@@ -32,7 +32,8 @@ pub(super) fn ascii_hostname(h: &CStr) -> PyResult<String> {
 }
 
 /// `_ssl_configure_hostname`: SNI for names (not IP addresses), and the
-/// host or IP to verify when `check_hostname` is on.
+/// host or IP to verify when `check_hostname` is on. `c` is `hostname` as
+/// a C string.
 ///
 /// # Safety
 /// `ssl` must be a valid `SSL*`.
@@ -40,10 +41,9 @@ pub(super) unsafe fn configure_hostname(
     compat: Compat,
     ssl: *mut ffi::SSL,
     hostname: &str,
+    c: &CStr,
     check_hostname: bool,
 ) -> PyResult<()> {
-    let c = std::ffi::CString::new(hostname)
-        .map_err(|_| PyErr::value_error("embedded null character"))?;
     let ip = if may_be_ip_address(hostname) {
         // SAFETY: NUL-terminated string; the result is freed below.
         let ip = unsafe { ossl::a2i_IPADDRESS(c.as_ptr()) };

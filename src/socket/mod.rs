@@ -353,8 +353,8 @@ impl Socket {
                         ossl::SSL_set_post_handshake_auth(ssl, 1);
                     }
                 }
-                if let Some(h) = &hostname {
-                    hostname::configure_hostname(ctx.compat(), ssl, h, guard.check_hostname())?;
+                if let (Some(h), Some(c)) = (&hostname, server_hostname) {
+                    hostname::configure_hostname(ctx.compat(), ssl, h, c, guard.check_hostname())?;
                 }
                 if server_side {
                     ffi::SSL_set_accept_state(ssl);
@@ -371,9 +371,8 @@ impl Socket {
             ssl,
             compat: ctx.compat(),
             server_side,
-            server_hostname_c: hostname
-                .as_deref()
-                .and_then(|h| std::ffi::CString::new(h).ok()),
+            // The caller's C string: `hostname` is its text (checked ASCII).
+            server_hostname_c: server_hostname.map(CStr::to_owned),
             server_hostname: hostname,
             transport,
             peer_cache: Mutex::new(None),
