@@ -29,15 +29,21 @@ impl Socket {
             return Ok(Some(Value::Dict(Vec::new())));
         }
         // The peer's certificate object only changes with a new handshake
-        // (or post-handshake authentication): decode each one once.
+        // (or post-handshake authentication). Most connections ask once:
+        // the first answer is not copied for a cache; a second one for the
+        // same certificate is, and later ones are copies of it.
         let mut cache = self.peer_cache.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((c, v)) = cache.as_ref() {
-            if c.as_ptr() == cert.as_ptr() {
-                return Ok(Some(v.clone()));
+        let seen = match cache.as_ref() {
+            Some((c, kept)) if c.as_ptr() == cert.as_ptr() => {
+                if let Some(v) = kept {
+                    return Ok(Some(v.clone()));
+                }
+                true
             }
-        }
+            _ => false,
+        };
         let v = cert.info()?;
-        *cache = Some((cert, v.clone()));
+        *cache = Some((cert, seen.then(|| v.clone())));
         Ok(Some(v))
     }
 

@@ -176,8 +176,9 @@ pub struct Socket {
     server_hostname_c: Option<std::ffi::CString>,
     transport: Transport,
     /// The last decoded peer certificate (held, so its address cannot be
-    /// reused by another certificate while cached) and its dict.
-    peer_cache: Mutex<Option<(crate::x509::certificate::Certificate, Value)>>,
+    /// reused by another certificate while cached) and, once it was asked
+    /// for a second time, its dict.
+    peer_cache: Mutex<Option<(crate::x509::certificate::Certificate, Option<Value>)>>,
     /// Over an fd of its own: whose turn it is to call OpenSSL (a reader
     /// and a writer thread take turns, see [`crate::socket::sockbio`]).
     turn: crate::turn::Turn,
