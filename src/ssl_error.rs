@@ -110,6 +110,40 @@ const X509_V_ERR_IP_ADDRESS_MISMATCH: i64 = 64;
 
 /// `PySSL_SetError(sslsock, ret, ...)`. Clears the OpenSSL error queue.
 pub fn set_error(site: &ErrorSite<'_>, ret: c_int, loc: Location) -> PyErr {
+    // A non-blocking caller's everyday answer, kept out of the rest.
+    let want = match site.err.ssl {
+        ffi::SSL_ERROR_WANT_READ => Some((
+            Status::WantRead,
+            "SSLWantReadError",
+            py_ssl::WANT_READ,
+            "The operation did not complete (read)",
+        )),
+        ffi::SSL_ERROR_WANT_WRITE => Some((
+            Status::WantWrite,
+            "SSLWantWriteError",
+            py_ssl::WANT_WRITE,
+            "The operation did not complete (write)",
+        )),
+        _ => None,
+    };
+    match want {
+        // No entry of its own on the queue (see SslErr::queue_was_empty).
+        Some((status, exc_type, p, errstr)) => PyErr::lazy_ssl(LazySsl {
+            status,
+            exc_type,
+            ssl_errno: p,
+            errstr: Some(errstr),
+            loc,
+            errcode: 0,
+            compat: site.compat,
+        }),
+        None => set_other_error(site, ret, loc),
+    }
+}
+
+/// [`set_error`] for every code but `WANT_READ`/`WANT_WRITE`.
+#[inline(never)]
+fn set_other_error(site: &ErrorSite<'_>, ret: c_int, loc: Location) -> PyErr {
     let e = if site.err.queue_was_empty() {
         0
     } else {
@@ -130,18 +164,6 @@ pub fn set_error(site: &ErrorSite<'_>, ret: c_int, loc: Location) -> PyErr {
             exc_type = "SSLZeroReturnError";
             status = Status::ZeroReturn;
             p = py_ssl::ZERO_RETURN;
-        }
-        ffi::SSL_ERROR_WANT_READ => {
-            errstr = Some("The operation did not complete (read)");
-            exc_type = "SSLWantReadError";
-            status = Status::WantRead;
-            p = py_ssl::WANT_READ;
-        }
-        ffi::SSL_ERROR_WANT_WRITE => {
-            errstr = Some("The operation did not complete (write)");
-            exc_type = "SSLWantWriteError";
-            status = Status::WantWrite;
-            p = py_ssl::WANT_WRITE;
         }
         ffi::SSL_ERROR_WANT_X509_LOOKUP => {
             errstr = Some("The operation did not complete (X509 lookup)");
