@@ -28,6 +28,7 @@ impl Socket {
                 // OpenSSL runs, and free again before the host's lock is
                 // taken back.
                 let _turn = self.take_turn()?;
+                self.bind_tag_for_sni();
                 let r = call(st);
                 // SAFETY: valid SSL (see State), ours during the turn.
                 if !st.handshake_done.load(Ordering::Relaxed)

@@ -182,6 +182,10 @@ pub struct Socket {
     /// Over an fd of its own: whose turn it is to call OpenSSL (a reader
     /// and a writer thread take turns, see [`crate::socket::sockbio`]).
     turn: crate::turn::Turn,
+    /// The host's tag for this socket (0 for none) and whether it is in
+    /// the SSL yet (see [`Socket::bind_host_tag`]).
+    host_tag: std::sync::atomic::AtomicUsize,
+    tag_bound: AtomicBool,
     state: State,
 }
 
@@ -378,6 +382,8 @@ impl Socket {
             transport,
             peer_cache: Mutex::new(None),
             turn: Default::default(),
+            host_tag: Default::default(),
+            tag_bound: AtomicBool::new(false),
             state,
         })
     }
@@ -407,6 +413,8 @@ impl Socket {
             transport: Transport::Borrowed,
             peer_cache: Mutex::new(None),
             turn: Default::default(),
+            host_tag: Default::default(),
+            tag_bound: AtomicBool::new(false),
             state: State::new(ssl, FD_NONE, 0, None),
         }
     }
@@ -448,15 +456,46 @@ impl Socket {
         // the SNI callback is the intended place.
         unsafe { ffi::SSL_set_SSL_CTX(self.ssl, g.raw()) };
         *cur = Some(Arc::clone(ctx));
+        // The new context's SNI callback, if it gets one, needs the tag.
+        if !self.tag_bound.load(Ordering::Relaxed) {
+            self.bind_tag_now();
+        }
         Ok(())
     }
 
     /// Sets the tag the SNI callback receives for this socket (the C
     /// surface's handle). Not for a borrowed SSL, whose app data is the
-    /// host's.
+    /// host's. The tag goes into the SSL (its ex_data, which costs two
+    /// allocations) only once the socket's context has an SNI callback:
+    /// here, or before the first OpenSSL call after one was installed
+    /// ([`Socket::bind_tag_for_sni`]).
     pub fn bind_host_tag(&self, tag: usize) {
         if self.original_ctx.is_some() {
+            self.host_tag.store(tag, Ordering::SeqCst);
+            self.bind_tag_for_sni();
+        }
+    }
+
+    /// Puts the host tag into the SSL if the SNI callback may need it:
+    /// called before every OpenSSL call that can run a handshake, during
+    /// the call's turn at the SSL.
+    #[inline]
+    pub(crate) fn bind_tag_for_sni(&self) {
+        if self.tag_bound.load(Ordering::Relaxed) {
+            return;
+        }
+        let sni = |c: &Option<Arc<Context>>| c.as_ref().is_some_and(|c| c.sni_ever());
+        if sni(&self.original_ctx) {
+            self.bind_tag_now();
+        }
+    }
+
+    #[cold]
+    fn bind_tag_now(&self) {
+        let tag = self.host_tag.load(Ordering::SeqCst);
+        if tag != 0 {
             crate::context::callbacks::bind(self.ssl, tag);
+            self.tag_bound.store(true, Ordering::Relaxed);
         }
     }
 
