@@ -21,8 +21,8 @@ use openssl_sys as ffi;
 
 use crate::compat::Compat;
 use crate::error::{
-    err_get_lib, err_get_reason, fill_ssl_error, peek_last_error, py_ssl, Location, PyErr, Status,
-    VerifyInfo,
+    err_get_lib, err_get_reason, fill_ssl_error, peek_last_error, py_ssl, LazySsl, Location, PyErr,
+    Status, VerifyInfo,
 };
 use crate::ossl;
 
@@ -48,6 +48,25 @@ impl SslErr {
         // SAFETY: valid SSL*, as the caller guarantees.
         let code = unsafe { ffi::SSL_get_error(ssl, ret) };
         SslErr { ssl: code, c }
+    }
+}
+
+impl SslErr {
+    /// Whether `SSL_get_error` found OpenSSL's queue empty when it gave
+    /// this code: it answers `SSL_ERROR_SSL` or `SSL_ERROR_SYSCALL` for any
+    /// queued entry, and these codes only for an empty queue. The call's
+    /// error then has no OpenSSL entry of its own (CPython's peek would find
+    /// nothing, or only what host code run since left there, which is not
+    /// this call's), so nothing needs peeking or clearing.
+    pub fn queue_was_empty(&self) -> bool {
+        matches!(
+            self.ssl,
+            ffi::SSL_ERROR_WANT_READ
+                | ffi::SSL_ERROR_WANT_WRITE
+                | ffi::SSL_ERROR_WANT_X509_LOOKUP
+                | ffi::SSL_ERROR_WANT_CONNECT
+                | ffi::SSL_ERROR_ZERO_RETURN
+        )
     }
 }
 
@@ -93,14 +112,52 @@ const X509_V_ERR_IP_ADDRESS_MISMATCH: i64 = 64;
 
 /// `PySSL_SetError(sslsock, ret, ...)`. Clears the OpenSSL error queue.
 pub fn set_error(site: &ErrorSite<'_>, ret: c_int, loc: Location) -> PyErr {
-    let e = peek_last_error();
+    // A non-blocking caller's everyday answer, kept out of the rest.
+    let want = match site.err.ssl {
+        ffi::SSL_ERROR_WANT_READ => Some((
+            Status::WantRead,
+            "SSLWantReadError",
+            py_ssl::WANT_READ,
+            "The operation did not complete (read)",
+        )),
+        ffi::SSL_ERROR_WANT_WRITE => Some((
+            Status::WantWrite,
+            "SSLWantWriteError",
+            py_ssl::WANT_WRITE,
+            "The operation did not complete (write)",
+        )),
+        _ => None,
+    };
+    match want {
+        // No entry of its own on the queue (see SslErr::queue_was_empty).
+        Some((status, exc_type, p, errstr)) => PyErr::lazy_ssl(LazySsl {
+            status,
+            exc_type,
+            ssl_errno: p,
+            errstr: Some(errstr),
+            loc,
+            errcode: 0,
+            compat: site.compat,
+        }),
+        None => set_other_error(site, ret, loc),
+    }
+}
+
+/// [`set_error`] for every code but `WANT_READ`/`WANT_WRITE`.
+#[inline(never)]
+fn set_other_error(site: &ErrorSite<'_>, ret: c_int, loc: Location) -> PyErr {
+    let e = if site.err.queue_was_empty() {
+        0
+    } else {
+        peek_last_error()
+    };
     let lib = err_get_lib(e);
     let reason = err_get_reason(e);
     let is_verify_failure =
         e != 0 && lib == ossl::ERR_LIB_SSL && reason == ossl::SSL_R_CERTIFICATE_VERIFY_FAILED;
     let mut exc_type = "SSLError";
     let mut status = Status::Ssl;
-    let mut errstr: Option<&str> = None;
+    let mut errstr: Option<&'static str> = None;
     let mut p;
 
     match site.err.ssl {
@@ -109,18 +166,6 @@ pub fn set_error(site: &ErrorSite<'_>, ret: c_int, loc: Location) -> PyErr {
             exc_type = "SSLZeroReturnError";
             status = Status::ZeroReturn;
             p = py_ssl::ZERO_RETURN;
-        }
-        ffi::SSL_ERROR_WANT_READ => {
-            errstr = Some("The operation did not complete (read)");
-            exc_type = "SSLWantReadError";
-            status = Status::WantRead;
-            p = py_ssl::WANT_READ;
-        }
-        ffi::SSL_ERROR_WANT_WRITE => {
-            errstr = Some("The operation did not complete (write)");
-            exc_type = "SSLWantWriteError";
-            status = Status::WantWrite;
-            p = py_ssl::WANT_WRITE;
         }
         ffi::SSL_ERROR_WANT_X509_LOOKUP => {
             errstr = Some("The operation did not complete (X509 lookup)");
@@ -200,11 +245,24 @@ pub fn set_error(site: &ErrorSite<'_>, ret: c_int, loc: Location) -> PyErr {
             errstr = Some("Invalid error code");
         }
     }
-    let verify = if exc_type == "SSLCertVerificationError" {
-        Some(verify_info(site))
-    } else {
-        None
-    };
+    if exc_type != "SSLCertVerificationError" {
+        // Nothing left to read from OpenSSL: the texts are built when the
+        // host asks for them (a WANT_READ's rarely are). The queue is empty
+        // when nothing was peeked.
+        if e != 0 {
+            crate::error::clear_error_queue();
+        }
+        return PyErr::lazy_ssl(LazySsl {
+            status,
+            exc_type,
+            ssl_errno: p,
+            errstr,
+            loc,
+            errcode: e,
+            compat: site.compat,
+        });
+    }
+    let verify = Some(verify_info(site));
     let err = fill_ssl_error(
         status,
         exc_type,

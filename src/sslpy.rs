@@ -24,7 +24,7 @@ pub fn sendall(sock: &Socket, data: &[u8]) -> PyResult<()> {
 /// call it. `SSLObject.read` (memory BIOs) suppresses nothing.
 pub fn read_ragged(sock: &Socket, buf: &mut [u8]) -> PyResult<usize> {
     match sock.read(buf) {
-        Err(e) if e.status == Status::Eof => Ok(0),
+        Err(e) if e.status() == Status::Eof => Ok(0),
         r => r,
     }
 }

@@ -144,8 +144,8 @@ fn a_314_socket_remembers_its_eof_error() {
     }
 }
 
-#[test]
-fn verification_failure_is_cert_verification_error() {
+/// A client and a server whose self-signed certificate the client rejects.
+fn untrusted_pair() -> (Socket, Socket, i32, i32) {
     let (a, b) = common::socketpair();
     let c = common::certs();
     let sctx = Context::new(17, Compat::Py314).unwrap();
@@ -153,6 +153,12 @@ fn verification_failure_is_cert_verification_error() {
         .unwrap();
     let cs = Socket::new_fd(&client_ctx(Compat::Py314), a, false, Some(c"localhost")).unwrap();
     let ss = Socket::new_fd(&sctx, b, true, None).unwrap();
+    (cs, ss, a, b)
+}
+
+#[test]
+fn verification_failure_is_cert_verification_error() {
+    let (cs, ss, a, b) = untrusted_pair();
     thread::scope(|s| {
         let h = s.spawn(|| ss.do_handshake());
         let e = cs.do_handshake().unwrap_err();
@@ -450,4 +456,88 @@ fn a_reader_and_a_writer_share_a_socket() {
             .collect();
         assert_eq!(got, want);
     });
+}
+
+/// Appends an entry to this thread's OpenSSL queue, as host code that used
+/// OpenSSL and left its error behind would: `lib` 20 is SSL (an entry
+/// `SSL_get_error` turns into `SSL_ERROR_SSL`), 2 is SYS (`SSL_ERROR_SYSCALL`).
+fn leave_stale_error(lib: i32) {
+    // SAFETY: appends a record to this thread's queue; the strings are
+    // static and NUL-terminated.
+    unsafe {
+        openssl_sys::ERR_new();
+        openssl_sys::ERR_set_debug(c"host.c".as_ptr(), 1, c"".as_ptr());
+        openssl_sys::ERR_set_error(lib, 1, std::ptr::null());
+    }
+}
+
+fn queue_is_empty() -> bool {
+    // SAFETY: reads this thread's queue.
+    unsafe { openssl_sys::ERR_peek_last_error() == 0 }
+}
+
+fn class_and_text(e: &pyssl::error::PyErr) -> (&'static str, String) {
+    // The text without pyssl's location, which names a line.
+    let text = e.message.split(" (").next().unwrap_or_default().to_owned();
+    (e.exc_type, text)
+}
+
+#[test]
+fn stale_openssl_errors_never_change_a_result() {
+    for lib in [20, 2] {
+        let (cs, ss, a, b) = pair(Compat::Py314);
+        cs.set_timeout(0.0).unwrap();
+        leave_stale_error(lib);
+        let e = cs.do_handshake().unwrap_err();
+        assert_eq!(e.exc_type, "SSLWantReadError", "{e:?}");
+        assert!(queue_is_empty());
+        thread::scope(|s| {
+            let h = s.spawn(|| ss.do_handshake());
+            cs.set_timeout(-1.0).unwrap();
+            cs.do_handshake().unwrap();
+            h.join().unwrap().unwrap();
+        });
+        cs.set_timeout(0.0).unwrap();
+        let mut buf = [0u8; 64];
+        // The first read takes the session tickets in, through OpenSSL's
+        // state machine (which empties the queue); the second does not.
+        let e = cs.read(&mut buf).unwrap_err();
+        assert_eq!(e.exc_type, "SSLWantReadError", "{e:?}");
+        leave_stale_error(lib);
+        let e = cs.read(&mut buf).unwrap_err();
+        assert_eq!(e.exc_type, "SSLWantReadError", "{e:?}");
+        assert!(queue_is_empty());
+        leave_stale_error(lib);
+        assert_eq!(cs.write(b"x").unwrap(), 1);
+        leave_stale_error(lib);
+        let e = cs.shutdown().unwrap_err();
+        assert_eq!(e.exc_type, "SSLWantReadError", "{e:?}");
+        assert!(queue_is_empty());
+        common::close(a);
+        common::close(b);
+    }
+
+    // After a failed handshake OpenSSL no longer empties the queue itself:
+    // a second handshake call reports the same with a stale entry as without.
+    let failed_twice = |stale: Option<i32>| {
+        let (cs, ss, a, b) = untrusted_pair();
+        let again = thread::scope(|s| {
+            let h = s.spawn(|| ss.do_handshake());
+            let first = cs.do_handshake().unwrap_err();
+            assert_eq!(first.exc_type, "SSLCertVerificationError");
+            h.join().unwrap().unwrap_err();
+            if let Some(lib) = stale {
+                leave_stale_error(lib);
+            }
+            let again = cs.do_handshake().unwrap_err();
+            assert!(queue_is_empty());
+            class_and_text(&again)
+        });
+        common::close(a);
+        common::close(b);
+        again
+    };
+    let without = failed_twice(None);
+    assert_eq!(failed_twice(Some(20)), without);
+    assert_eq!(failed_twice(Some(2)), without);
 }

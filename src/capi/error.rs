@@ -39,7 +39,7 @@ pub extern "C" fn pyssl_error_message() -> *const c_char {
 #[no_mangle]
 pub extern "C" fn pyssl_error_status() -> c_int {
     last_with(pyssl_status::PYSSL_OK as c_int, |e| {
-        pyssl_status::from(e.status) as c_int
+        pyssl_status::from(e.status()) as c_int
     })
 }
 
@@ -236,7 +236,7 @@ pub extern "C" fn pyssl_error_get_message(e: *const pyssl_error) -> *const c_cha
 pub extern "C" fn pyssl_error_get_status(e: *const pyssl_error) -> c_int {
     guard(|| {
         // SAFETY: handle checked by owned().
-        Ok(pyssl_status::from(unsafe { owned(e) }?.err.status) as c_int)
+        Ok(pyssl_status::from(unsafe { owned(e) }?.err.status()) as c_int)
     })
 }
 
@@ -343,7 +343,7 @@ thread_local! {
 
 /// Records `err` as the calling thread's last error and returns its status.
 pub fn set_last(err: PyErr) -> Status {
-    let status = err.status;
+    let status = err.status();
     let last = LastError {
         err,
         exc_type: OnceCell::new(),

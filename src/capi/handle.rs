@@ -74,16 +74,26 @@ pub fn into_raw<T: HandleKind, O>(value: T) -> *mut O {
 /// # Safety
 /// `ptr` must be NULL or a pointer returned by [`into_raw`] for some kind
 /// that has not been freed (the magic check catches most violations).
+#[inline]
 pub unsafe fn borrow<'a, T: HandleKind, O>(ptr: *const O) -> PyResult<&'a T> {
-    if ptr.is_null() {
-        return Err(PyErr::bad_argument(format!("{} handle is NULL", T::NAME)));
-    }
-    // SAFETY: forwarded contract; ptr is not NULL.
+    // SAFETY: forwarded contract (is() checks for NULL first).
     if !unsafe { is::<T, O>(ptr) } {
-        return Err(PyErr::bad_handle(T::NAME));
+        return Err(refused(ptr.is_null(), T::NAME));
     }
     // SAFETY: the magic says this is a live Boxed<T>.
     Ok(unsafe { &(*ptr.cast::<Boxed<T>>()).value })
+}
+
+/// The error for a handle [`borrow`] refuses: NULL, or not a live handle
+/// of the kind named.
+#[cold]
+#[inline(never)]
+fn refused(null: bool, name: &str) -> PyErr {
+    if null {
+        PyErr::bad_argument(format!("{name} handle is NULL"))
+    } else {
+        PyErr::bad_handle(name)
+    }
 }
 
 /// Whether `ptr` is a live handle of kind `T`: the check [`borrow`] makes,

@@ -163,16 +163,23 @@ pub unsafe fn out_bytes<'a>(
     Ok(unsafe { std::slice::from_raw_parts_mut(buf.cast::<u8>(), len) })
 }
 
+#[inline]
 fn check_buffer(null: bool, len: usize, what: &str) -> PyResult<()> {
-    if len > isize::MAX as usize {
-        return Err(PyErr::bad_argument(format!(
-            "{what} length {len} is larger than SSIZE_MAX"
-        )));
-    }
-    if null && len > 0 {
-        return Err(PyErr::bad_argument(format!("{what} is NULL")));
+    if len > isize::MAX as usize || (null && len > 0) {
+        return Err(bad_buffer(null, len, what));
     }
     Ok(())
+}
+
+/// [`check_buffer`]'s error, out of the way of every call's fast path.
+#[cold]
+#[inline(never)]
+fn bad_buffer(null: bool, len: usize, what: &str) -> PyErr {
+    if len > isize::MAX as usize {
+        return PyErr::bad_argument(format!("{what} length {len} is larger than SSIZE_MAX"));
+    }
+    debug_assert!(null);
+    PyErr::bad_argument(format!("{what} is NULL"))
 }
 
 /// A C string argument as `&str`; NULL gives None.

@@ -186,9 +186,20 @@ impl Context {
         let mut s = self.write();
         let on = sni.is_some();
         s.sni = sni;
+        if on {
+            // Before the callback is installed: a socket that sees it
+            // installed binds its tag before its next OpenSSL call.
+            self.sni_ever
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
         // SAFETY: our SSL_CTX, under the write lock.
         unsafe { install_sni(self.ctx, self, on) };
         Ok(())
+    }
+
+    /// Whether an SNI callback was ever installed on this context.
+    pub(crate) fn sni_ever(&self) -> bool {
+        self.sni_ever.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// `SSLContext.set_psk_client_callback(cb)` (CPython 3.13).

@@ -90,6 +90,10 @@ pub struct Context {
     protocol: i32,
     compat: Compat,
     settings: RwLock<Settings>,
+    /// Set once an SNI callback was installed (never cleared): only then
+    /// do its sockets need their host tag in the SSL (see
+    /// `Socket::bind_host_tag`).
+    sni_ever: std::sync::atomic::AtomicBool,
 }
 
 // SAFETY: SSL_CTX is reference counted and safe to use from several threads
@@ -174,6 +178,7 @@ impl Context {
                 psk_server: None,
                 keylog: None,
             }),
+            sni_ever: std::sync::atomic::AtomicBool::new(false),
         });
         ctx.apply_defaults()?;
         // SAFETY: our SSL_CTX; ex_data 0 (its app data) points back to the

@@ -84,25 +84,121 @@ macro_rules! here {
 
 /// A Python exception as CPython's `_ssl` would raise it. Boxed so that
 /// `PyResult` stays small on the I/O fast path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PyErr(Box<ErrorInfo>);
+///
+/// An error from an OpenSSL failure may be kept as the few numbers it is
+/// made from ([`PyErr::lazy_ssl`]), its texts built on first use: a
+/// non-blocking caller that only looks at the status of a `WANT_READ` never
+/// pays for `str(exc)`. Reading any field builds them, exactly as the eager
+/// form would have.
+pub struct PyErr(Box<Repr>);
+
+enum Repr {
+    Info(ErrorInfo),
+    Lazy(LazySsl, std::sync::OnceLock<ErrorInfo>),
+}
+
+/// What [`fill_ssl_error`] needs, when nothing of it has to be read from
+/// OpenSSL later (no verification details): its texts depend on these
+/// alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LazySsl {
+    pub status: Status,
+    pub exc_type: &'static str,
+    pub ssl_errno: i32,
+    pub errstr: Option<&'static str>,
+    pub loc: Location,
+    pub errcode: u64,
+    pub compat: crate::compat::Compat,
+}
+
+impl LazySsl {
+    fn build(&self) -> ErrorInfo {
+        fill_ssl_error(
+            self.status,
+            self.exc_type,
+            self.ssl_errno,
+            self.errstr,
+            self.loc,
+            self.errcode,
+            None,
+            ErrNames::of(self.compat),
+        )
+        .into_info()
+    }
+}
+
+impl PyErr {
+    /// The error `fill_ssl_error(..., None, ErrNames::of(compat))` makes,
+    /// with its texts built when first read.
+    pub fn lazy_ssl(l: LazySsl) -> PyErr {
+        PyErr(Box::new(Repr::Lazy(l, std::sync::OnceLock::new())))
+    }
+
+    fn into_info(self) -> ErrorInfo {
+        match *self.0 {
+            Repr::Info(i) => i,
+            Repr::Lazy(l, built) => built.into_inner().unwrap_or_else(|| l.build()),
+        }
+    }
+
+    /// What the C function returns, without building the texts.
+    pub fn status(&self) -> Status {
+        match &*self.0 {
+            Repr::Info(i) => i.status,
+            Repr::Lazy(l, _) => l.status,
+        }
+    }
+}
 
 impl std::ops::Deref for PyErr {
     type Target = ErrorInfo;
     fn deref(&self) -> &ErrorInfo {
-        &self.0
+        match &*self.0 {
+            Repr::Info(i) => i,
+            Repr::Lazy(l, built) => built.get_or_init(|| l.build()),
+        }
     }
 }
 
 impl std::ops::DerefMut for PyErr {
     fn deref_mut(&mut self) -> &mut ErrorInfo {
-        &mut self.0
+        if let Repr::Lazy(l, built) = &mut *self.0 {
+            let info = built.take().unwrap_or_else(|| l.build());
+            *self.0 = Repr::Info(info);
+        }
+        match &mut *self.0 {
+            Repr::Info(i) => i,
+            Repr::Lazy(..) => unreachable!("made eager above"),
+        }
+    }
+}
+
+impl Clone for PyErr {
+    fn clone(&self) -> PyErr {
+        PyErr(Box::new(match &*self.0 {
+            Repr::Info(i) => Repr::Info(i.clone()),
+            Repr::Lazy(l, built) => Repr::Lazy(*l, built.clone()),
+        }))
+    }
+}
+
+impl PartialEq for PyErr {
+    fn eq(&self, other: &PyErr) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for PyErr {}
+
+impl std::fmt::Debug for PyErr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("PyErr").field(&**self).finish()
     }
 }
 
 impl From<ErrorInfo> for PyErr {
     fn from(info: ErrorInfo) -> PyErr {
-        PyErr(Box::new(info))
+        PyErr(Box::new(Repr::Info(info)))
     }
 }
 
@@ -704,6 +800,56 @@ mod tests {
         };
         assert_eq!(msg(Compat::Py313), "x (x.rs:7)");
         assert_eq!(msg(Compat::Py314), "x: self-signed certificate (x.rs:7)");
+    }
+
+    #[test]
+    fn lazy_errors_read_as_the_eager_ones() {
+        use crate::compat::Compat;
+        let loc = Location {
+            file: "src/x.rs",
+            line: 7,
+        };
+        for compat in [Compat::Py311, Compat::Py313, Compat::Py314] {
+            for (status, exc_type, p, errstr, code) in [
+                (
+                    Status::WantRead,
+                    "SSLWantReadError",
+                    2,
+                    Some("The operation did not complete (read)"),
+                    0,
+                ),
+                (Status::Ssl, "SSLError", 1, None, (20u64 << 23) | 9999),
+                (Status::Ssl, "SSLError", 1, None, (20u64 << 23) | 294),
+            ] {
+                let l = LazySsl {
+                    status,
+                    exc_type,
+                    ssl_errno: p,
+                    errstr,
+                    loc,
+                    errcode: code,
+                    compat,
+                };
+                let eager = fill_ssl_error(
+                    status,
+                    exc_type,
+                    p,
+                    errstr,
+                    loc,
+                    code,
+                    None,
+                    ErrNames::of(compat),
+                );
+                let lazy = PyErr::lazy_ssl(l);
+                assert_eq!(lazy.status(), status);
+                assert_eq!(lazy.clone(), eager);
+                assert_eq!(lazy.message, eager.message);
+                assert_eq!(lazy.args(), eager.args());
+                let mut changed = PyErr::lazy_ssl(l);
+                changed.message.push('!');
+                assert_eq!(changed.message, format!("{}!", eager.message));
+            }
+        }
     }
 
     #[test]

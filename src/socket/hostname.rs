@@ -32,7 +32,8 @@ pub(super) fn ascii_hostname(h: &CStr) -> PyResult<String> {
 }
 
 /// `_ssl_configure_hostname`: SNI for names (not IP addresses), and the
-/// host or IP to verify when `check_hostname` is on.
+/// host or IP to verify when `check_hostname` is on. `c` is `hostname` as
+/// a C string.
 ///
 /// # Safety
 /// `ssl` must be a valid `SSL*`.
@@ -40,15 +41,19 @@ pub(super) unsafe fn configure_hostname(
     compat: Compat,
     ssl: *mut ffi::SSL,
     hostname: &str,
+    c: &CStr,
     check_hostname: bool,
 ) -> PyResult<()> {
-    let c = std::ffi::CString::new(hostname)
-        .map_err(|_| PyErr::value_error("embedded null character"))?;
-    // SAFETY: NUL-terminated string; the result is freed below.
-    let ip = unsafe { ossl::a2i_IPADDRESS(c.as_ptr()) };
-    if ip.is_null() {
-        crate::error::clear_error_queue();
-    }
+    let ip = if may_be_ip_address(hostname) {
+        // SAFETY: NUL-terminated string; the result is freed below.
+        let ip = unsafe { ossl::a2i_IPADDRESS(c.as_ptr()) };
+        if ip.is_null() {
+            crate::error::clear_error_queue();
+        }
+        ip
+    } else {
+        std::ptr::null_mut()
+    };
     let result = (|| {
         // SAFETY: valid SSL and NUL-terminated hostname; `ip` is a valid
         // ASN1_OCTET_STRING when non-null.
@@ -77,4 +82,54 @@ pub(super) unsafe fn configure_hostname(
         unsafe { ffi::ASN1_OCTET_STRING_free(ip) };
     }
     result
+}
+
+/// False for names `a2i_IPADDRESS` certainly rejects, so that a host name
+/// skips it (and the error it queues): without a `:` it is IPv6-free and
+/// OpenSSL parses it with `sscanf("%d.%d.%d.%d")`, whose first `%d` needs
+/// white space, a sign or a digit first.
+fn may_be_ip_address(name: &str) -> bool {
+    name.contains(':')
+        || name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_digit() || b"+- \t\n\x0b\x0c\r".contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_that_skip_the_ip_parser_are_not_ip_addresses() {
+        for name in [
+            "localhost",
+            "example.org",
+            "a1.2.3.4",
+            "x",
+            "1.2.3.4",
+            " 1.2.3.4",
+            "+1.2.3.4",
+            "\t1.2.3.4",
+            "::1",
+            "fe80::1",
+            "1.2.3",
+            "256.1.1.1",
+            "1.2.3.4x",
+            "-1.2.3.4",
+            "0x1.2.3.4",
+        ] {
+            let c = std::ffi::CString::new(name).unwrap();
+            // SAFETY: NUL-terminated string; the result is freed.
+            let ip = unsafe { ossl::a2i_IPADDRESS(c.as_ptr()) };
+            if !ip.is_null() {
+                // SAFETY: allocated by a2i_IPADDRESS above.
+                unsafe { ffi::ASN1_OCTET_STRING_free(ip) };
+                assert!(may_be_ip_address(name), "{name:?} is an IP address");
+            }
+            crate::error::clear_error_queue();
+        }
+        assert!(!may_be_ip_address("localhost"));
+        assert!(may_be_ip_address("127.0.0.1"));
+    }
 }

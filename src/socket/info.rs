@@ -273,7 +273,7 @@ impl Socket {
         // SAFETY: valid SSL.
         let n = unsafe { ffi::SSL_pending(st.ssl) };
         if n < 0 {
-            return Err(self.fail(st, n, here!()));
+            return Err(self.fail(st, st.err(), n, here!()));
         }
         Ok(n as usize)
     }

@@ -9,8 +9,10 @@ impl Socket {
     /// call OpenSSL with the host's lock released (`call`, which captures
     /// `SSL_get_error` and `errno` at once), run the host's interrupt check,
     /// let the operation decide (`decide`), wait with `poll()` for the
-    /// direction OpenSSL wants, retry. Returns the last OpenSSL return value
-    /// and byte count for the caller to turn into a result or an error.
+    /// direction OpenSSL wants, retry. Returns the last OpenSSL return value,
+    /// byte count and error codes for the caller to turn into a result or an
+    /// error (the codes of this thread's call, whatever another thread using
+    /// the socket recorded since).
     fn io_loop(
         &self,
         st: &State,
@@ -18,7 +20,7 @@ impl Socket {
         (fd, sock_timeout): (Option<c_int>, TimeoutNs),
         mut call: impl FnMut(&State) -> (c_int, usize, SslErr),
         mut decide: impl FnMut(&State, c_int, SslErr) -> Flow,
-    ) -> PyResult<(c_int, usize)> {
+    ) -> PyResult<(c_int, usize, SslErr)> {
         let deadline = Deadline::new(sock_timeout);
         loop {
             let (ret, n, err) = allow_threads(|| -> PyResult<_> {
@@ -26,20 +28,26 @@ impl Socket {
                 // OpenSSL runs, and free again before the host's lock is
                 // taken back.
                 let _turn = self.take_turn()?;
+                self.bind_tag_for_sni();
                 let r = call(st);
                 // SAFETY: valid SSL (see State), ours during the turn.
-                if unsafe { ffi::SSL_is_init_finished(st.ssl) } != 0 {
+                if !st.handshake_done.load(Ordering::Relaxed)
+                    && unsafe { ffi::SSL_is_init_finished(st.ssl) } != 0
+                {
                     st.handshake_done.store(true, Ordering::Relaxed);
                 }
                 Ok(r)
             })?;
             st.set_err(err);
+            if matches!(err.ssl, ffi::SSL_ERROR_SSL | ffi::SSL_ERROR_SYSCALL) {
+                st.failed.store(true, Ordering::Relaxed);
+            }
             // CPython's shutdown loop does not check for signals.
             if op != Op::Shutdown {
                 check_interrupt()?;
             }
             match decide(st, ret, err) {
-                Flow::Finish => return Ok((ret, n)),
+                Flow::Finish => return Ok((ret, n, err)),
                 Flow::Again => continue,
                 Flow::Wait => {}
             }
@@ -47,7 +55,7 @@ impl Socket {
             let state = match err.ssl {
                 ffi::SSL_ERROR_WANT_READ => select(fd, false, sock_timeout, timeout),
                 ffi::SSL_ERROR_WANT_WRITE => select(fd, true, sock_timeout, timeout),
-                _ if op == Op::Shutdown => return Ok((ret, n)),
+                _ if op == Op::Shutdown => return Ok((ret, n, err)),
                 _ => SockState::OperationOk,
             };
             match (state, op) {
@@ -58,16 +66,16 @@ impl Socket {
                 (SockState::HasBeenClosed, Op::Write) => {
                     return Err(PyErr::ssl_message(SOCKET_CLOSED))
                 }
-                (SockState::IsNonBlocking, _) => return Ok((ret, n)),
+                (SockState::IsNonBlocking, _) => return Ok((ret, n, err)),
                 (SockState::IsBlocking, _) => {
                     crate::wait::wait_blocking(fd, err.ssl == ffi::SSL_ERROR_WANT_WRITE)
                 }
                 (SockState::OperationOk, _) => {}
-                (_, Op::Shutdown) => return Ok((ret, n)),
+                (_, Op::Shutdown) => return Ok((ret, n, err)),
                 _ => {}
             }
             if !wants_io(err) {
-                return Ok((ret, n));
+                return Ok((ret, n, err));
             }
         }
     }
@@ -77,8 +85,15 @@ impl Socket {
         let st = self.state();
         let io = self.io_params(st)?;
         self.remembered_eof(st, here!())?;
-        clear_openssl_errors();
-        let (ret, _) = self.io_loop(
+        // OpenSSL's handshake state machine empties the queue itself on
+        // entry (and a finished handshake returns 1 without looking at
+        // it), except in its error state, which only a failed call leaves
+        // behind (`State::failed`); a borrowed SSL* may have failed in the
+        // host's own calls.
+        if st.failed.load(Ordering::Relaxed) || matches!(self.transport, Transport::Borrowed) {
+            clear_openssl_errors();
+        }
+        let (ret, _, err) = self.io_loop(
             st,
             Op::Handshake,
             io,
@@ -90,7 +105,7 @@ impl Socket {
             |_, _, _| Flow::Wait,
         )?;
         if ret < 1 {
-            return Err(self.fail(st, ret, here!()));
+            return Err(self.fail(st, err, ret, here!()));
         }
         Ok(())
     }
@@ -107,7 +122,7 @@ impl Socket {
         clear_openssl_errors();
         let (ptr, len) = (buf.as_mut_ptr(), buf.len());
         let mut closed = false;
-        let (ret, n) = self.io_loop(
+        let (ret, n, err) = self.io_loop(
             st,
             Op::Read,
             io,
@@ -132,7 +147,7 @@ impl Socket {
             return Ok(0);
         }
         if ret == 0 {
-            return Err(self.fail(st, 0, here!()));
+            return Err(self.fail(st, err, 0, here!()));
         }
         Ok(n)
     }
@@ -151,7 +166,7 @@ impl Socket {
             SockState::HasBeenClosed => return Err(PyErr::ssl_message(SOCKET_CLOSED)),
             _ => {}
         }
-        let (ret, n) = self.io_loop(
+        let (ret, n, err) = self.io_loop(
             st,
             Op::Write,
             (fd, sock_timeout),
@@ -164,7 +179,7 @@ impl Socket {
             |_, _, _| Flow::Wait,
         )?;
         if ret == 0 {
-            return Err(self.fail(st, 0, here!()));
+            return Err(self.fail(st, err, 0, here!()));
         }
         Ok(n)
     }
@@ -174,7 +189,9 @@ impl Socket {
     pub fn shutdown(&self) -> PyResult<()> {
         let st = self.state();
         match self.transport {
-            Transport::Fd if st.fd() < 0 || !fd_is_open(st.fd()) => return Err(no_socket()),
+            // An fd the host closed without telling us is found below,
+            // from the failure it gives (no system call on every shutdown).
+            Transport::Fd if st.fd() < 0 => return Err(no_socket()),
             Transport::Borrowed if st.fd() == FD_GONE || st.fd() == FD_CLOSED => {
                 return Err(no_socket())
             }
@@ -183,7 +200,7 @@ impl Socket {
         let io = self.io_params(st)?;
         clear_openssl_errors();
         let mut zeros = 0;
-        let (ret, _) = self.io_loop(
+        let (ret, _, err) = self.io_loop(
             st,
             Op::Shutdown,
             io,
@@ -212,9 +229,27 @@ impl Socket {
             },
         )?;
         if ret < 0 {
-            return Err(self.fail(st, ret, here!()));
+            if self.fd_was_closed(st, err) {
+                return Err(no_socket());
+            }
+            return Err(self.fail(st, err, ret, here!()));
         }
         Ok(())
+    }
+
+    /// After a failed shutdown over an fd of its own: whether the host
+    /// closed the fd (CPython's `sock_fd == -1`, "Underlying socket
+    /// connection gone"). A `WANT_*` with `EAGAIN` came from a live fd;
+    /// anything else asks the descriptor table.
+    fn fd_was_closed(&self, st: &State, err: SslErr) -> bool {
+        if !matches!(self.transport, Transport::Fd) {
+            return false;
+        }
+        let would_block = err.c == libc::EAGAIN || err.c == libc::EWOULDBLOCK;
+        if wants_io(err) && would_block {
+            return false;
+        }
+        !fd_is_open(st.fd())
     }
 }
 

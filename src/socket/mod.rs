@@ -91,6 +91,9 @@ struct State {
     /// Set once a call raised an error that later calls repeat without
     /// calling OpenSSL ([`crate::ssl_error::remembers_eof`]).
     eof_error: AtomicBool,
+    /// Set once a call of ours failed with `SSL_ERROR_SSL` or
+    /// `SSL_ERROR_SYSCALL`: OpenSSL may be in its error state since.
+    failed: AtomicBool,
     /// Whether pyssl frees the SSL (not for a borrowed one).
     owned: bool,
     /// CPython 3.13.1+: mark the SSL shut down before freeing it, so that
@@ -108,6 +111,7 @@ impl State {
             shutdown_seen_zero: AtomicBool::new(false),
             handshake_done: AtomicBool::new(false),
             eof_error: AtomicBool::new(false),
+            failed: AtomicBool::new(false),
             owned: owned.is_some(),
             keep_session_on_free: owned.is_some_and(Compat::since_313),
         }
@@ -183,6 +187,10 @@ pub struct Socket {
     /// Over an fd of its own: whose turn it is to call OpenSSL (a reader
     /// and a writer thread take turns, see [`crate::socket::sockbio`]).
     turn: crate::turn::Turn,
+    /// The host's tag for this socket (0 for none) and whether it is in
+    /// the SSL yet (see [`Socket::bind_host_tag`]).
+    host_tag: std::sync::atomic::AtomicUsize,
+    tag_bound: AtomicBool,
     state: State,
 }
 
@@ -309,7 +317,9 @@ impl Socket {
                     here!(),
                 ));
             }
-            clear_openssl_errors();
+            // (CPython empties OpenSSL's queue here. pyssl's operations
+            // drop stale entries themselves, and the calls below that can
+            // fail queue their own error last, which is the one reported.)
             // SAFETY: valid SSL_CTX under the context's read lock.
             let ssl = unsafe { ffi::SSL_new(guard.raw()) };
             if ssl.is_null() {
@@ -360,8 +370,8 @@ impl Socket {
                         ossl::SSL_set_post_handshake_auth(ssl, 1);
                     }
                 }
-                if let Some(h) = &hostname {
-                    hostname::configure_hostname(ctx.compat(), ssl, h, guard.check_hostname())?;
+                if let (Some(h), Some(c)) = (&hostname, server_hostname) {
+                    hostname::configure_hostname(ctx.compat(), ssl, h, c, guard.check_hostname())?;
                 }
                 if server_side {
                     ffi::SSL_set_accept_state(ssl);
@@ -378,13 +388,14 @@ impl Socket {
             ssl,
             compat: ctx.compat(),
             server_side,
-            server_hostname_c: hostname
-                .as_deref()
-                .and_then(|h| std::ffi::CString::new(h).ok()),
+            // The caller's C string: `hostname` is its text (checked ASCII).
+            server_hostname_c: server_hostname.map(CStr::to_owned),
             server_hostname: hostname,
             transport,
             peer_cache: Mutex::new(None),
             turn: Default::default(),
+            host_tag: Default::default(),
+            tag_bound: AtomicBool::new(false),
             state,
         })
     }
@@ -414,6 +425,8 @@ impl Socket {
             transport: Transport::Borrowed,
             peer_cache: Mutex::new(None),
             turn: Default::default(),
+            host_tag: Default::default(),
+            tag_bound: AtomicBool::new(false),
             state: State::new(ssl, FD_NONE, 0, None),
         }
     }
@@ -455,15 +468,46 @@ impl Socket {
         // the SNI callback is the intended place.
         unsafe { ffi::SSL_set_SSL_CTX(self.ssl, g.raw()) };
         *cur = Some(Arc::clone(ctx));
+        // The new context's SNI callback, if it gets one, needs the tag.
+        if !self.tag_bound.load(Ordering::Relaxed) {
+            self.bind_tag_now();
+        }
         Ok(())
     }
 
     /// Sets the tag the SNI callback receives for this socket (the C
     /// surface's handle). Not for a borrowed SSL, whose app data is the
-    /// host's.
+    /// host's. The tag goes into the SSL (its ex_data, which costs two
+    /// allocations) only once the socket's context has an SNI callback:
+    /// here, or before the first OpenSSL call after one was installed
+    /// ([`Socket::bind_tag_for_sni`]).
     pub fn bind_host_tag(&self, tag: usize) {
         if self.original_ctx.is_some() {
+            self.host_tag.store(tag, Ordering::SeqCst);
+            self.bind_tag_for_sni();
+        }
+    }
+
+    /// Puts the host tag into the SSL if the SNI callback may need it:
+    /// called before every OpenSSL call that can run a handshake, during
+    /// the call's turn at the SSL.
+    #[inline]
+    pub(crate) fn bind_tag_for_sni(&self) {
+        if self.tag_bound.load(Ordering::Relaxed) {
+            return;
+        }
+        let sni = |c: &Option<Arc<Context>>| c.as_ref().is_some_and(|c| c.sni_ever());
+        if sni(&self.original_ctx) {
+            self.bind_tag_now();
+        }
+    }
+
+    #[cold]
+    fn bind_tag_now(&self) {
+        let tag = self.host_tag.load(Ordering::SeqCst);
+        if tag != 0 {
             crate::context::callbacks::bind(self.ssl, tag);
+            self.tag_bound.store(true, Ordering::Relaxed);
         }
     }
 
@@ -589,10 +633,10 @@ impl Socket {
         }
     }
 
-    fn site<'a>(&'a self, st: &State) -> ErrorSite<'a> {
+    fn site<'a>(&'a self, st: &State, err: SslErr) -> ErrorSite<'a> {
         ErrorSite {
             ssl: st.ssl,
-            err: st.err(),
+            err,
             socket: match self.transport {
                 Transport::Fd => Some(st.fd() >= 0),
                 Transport::Host(_) => Some(true),
@@ -606,12 +650,13 @@ impl Socket {
         }
     }
 
-    fn fail(&self, st: &State, ret: c_int, loc: crate::error::Location) -> PyErr {
-        let err = set_error(&self.site(st), ret, loc);
-        if crate::ssl_error::remembers_eof(&err, self.compat) {
+    /// `PySSL_SetError` for a call that returned `ret` with `err`.
+    fn fail(&self, st: &State, err: SslErr, ret: c_int, loc: crate::error::Location) -> PyErr {
+        let e = set_error(&self.site(st, err), ret, loc);
+        if crate::ssl_error::remembers_eof(&e, self.compat) {
             st.eof_error.store(true, Ordering::Relaxed);
         }
-        err
+        e
     }
 
     /// The error a read, write or handshake raises at once on a socket

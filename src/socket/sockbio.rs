@@ -21,7 +21,6 @@ use crate::ossl;
 
 const BIO_TYPE_SOCKET: c_int = 5 | 0x0400 | 0x0100;
 const BIO_C_SET_FD: c_int = 104;
-const BIO_C_GET_FD: c_int = 105;
 const BIO_NOCLOSE: c_long = 0;
 const BIO_FLAGS_IN_EOF: c_int = 0x800;
 
@@ -65,6 +64,18 @@ fn method() -> Option<*mut ffi::BIO_METHOD> {
     })
 }
 
+/// The fd of one of our BIOs: [`set_fd`] keeps a copy in the BIO's data
+/// pointer (which the socket BIO's own functions leave alone), read here
+/// without `BIO_ctrl(BIO_C_GET_FD)`'s dispatch on every transfer. Each
+/// fd gets a BIO of its own (`set_fd` is the only place that sets one).
+///
+/// # Safety
+/// `b` must be a BIO made by [`set_fd`].
+unsafe fn bio_fd(b: *mut ffi::BIO) -> c_int {
+    // SAFETY: a live BIO, as the caller guarantees.
+    unsafe { ffi::BIO_get_data(b) as isize as c_int }
+}
+
 /// OpenSSL's `sock_read` with `recv(MSG_DONTWAIT)` (plain `read` for an
 /// fd that is not a socket, which then follows the fd's own mode).
 unsafe extern "C" fn read_dontwait(b: *mut ffi::BIO, buf: *mut c_char, len: c_int) -> c_int {
@@ -73,7 +84,7 @@ unsafe extern "C" fn read_dontwait(b: *mut ffi::BIO, buf: *mut c_char, len: c_in
     }
     // SAFETY: OpenSSL passes its BIO and `len` writable bytes.
     unsafe {
-        let fd = ffi::BIO_ctrl(b, BIO_C_GET_FD, 0, std::ptr::null_mut()) as c_int;
+        let fd = bio_fd(b);
         crate::errno::set(0);
         let n = len.max(0) as usize;
         let mut ret = libc::recv(fd, buf as *mut c_void, n, libc::MSG_DONTWAIT);
@@ -99,7 +110,7 @@ unsafe extern "C" fn read_dontwait(b: *mut ffi::BIO, buf: *mut c_char, len: c_in
 unsafe extern "C" fn write_nosignal(b: *mut ffi::BIO, buf: *const c_char, len: c_int) -> c_int {
     // SAFETY: OpenSSL passes its BIO and `len` readable bytes.
     unsafe {
-        let fd = ffi::BIO_ctrl(b, BIO_C_GET_FD, 0, std::ptr::null_mut()) as c_int;
+        let fd = bio_fd(b);
         crate::errno::set(0);
         let n = len.max(0) as usize;
         let flags = libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT;
@@ -139,6 +150,7 @@ pub(crate) unsafe fn set_fd(ssl: *mut ffi::SSL, fd: c_int) -> bool {
             BIO_NOCLOSE,
             (&mut fd as *mut c_int).cast(),
         );
+        ffi::BIO_set_data(bio, fd as isize as *mut c_void);
         ffi::SSL_set_bio(ssl, bio, bio);
     }
     true
