@@ -21,6 +21,7 @@ use crate::ossl;
 
 const BIO_TYPE_SOCKET: c_int = 5 | 0x0400 | 0x0100;
 const BIO_C_SET_FD: c_int = 104;
+const BIO_C_GET_FD: c_int = 105;
 const BIO_NOCLOSE: c_long = 0;
 const BIO_FLAGS_IN_EOF: c_int = 0x800;
 
@@ -64,16 +65,15 @@ fn method() -> Option<*mut ffi::BIO_METHOD> {
     })
 }
 
-/// The fd of one of our BIOs: [`set_fd`] keeps a copy in the BIO's data
-/// pointer (which the socket BIO's own functions leave alone), read here
-/// without `BIO_ctrl(BIO_C_GET_FD)`'s dispatch on every transfer. Each
-/// fd gets a BIO of its own (`set_fd` is the only place that sets one).
+/// The fd of one of our BIOs. Not cached in the BIO's data pointer: the
+/// socket BIO of OpenSSL 3.5 and 3.6 (not 3.0's) allocates state of its
+/// own there, and a copy of the fd there crashed every fd socket on them.
 ///
 /// # Safety
 /// `b` must be a BIO made by [`set_fd`].
 unsafe fn bio_fd(b: *mut ffi::BIO) -> c_int {
-    // SAFETY: a live BIO, as the caller guarantees.
-    unsafe { ffi::BIO_get_data(b) as isize as c_int }
+    // SAFETY: a live socket BIO, as the caller guarantees.
+    unsafe { ffi::BIO_ctrl(b, BIO_C_GET_FD, 0, std::ptr::null_mut()) as c_int }
 }
 
 /// OpenSSL's `sock_read` with `recv(MSG_DONTWAIT)` (plain `read` for an
@@ -150,7 +150,6 @@ pub(crate) unsafe fn set_fd(ssl: *mut ffi::SSL, fd: c_int) -> bool {
             BIO_NOCLOSE,
             (&mut fd as *mut c_int).cast(),
         );
-        ffi::BIO_set_data(bio, fd as isize as *mut c_void);
         ffi::SSL_set_bio(ssl, bio, bio);
     }
     true
