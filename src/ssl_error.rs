@@ -286,7 +286,8 @@ const EOF_TEXT: &str = "EOF occurred in violation of protocol";
 /// 3.11 and 3.13 call OpenSSL again, whose answer then follows the stale
 /// `errno` (a `BrokenPipeError` after an alert that could not be sent).
 pub fn remembers_eof(err: &PyErr, compat: Compat) -> bool {
-    compat == Compat::Py314 && err.status == Status::Eof
+    // status(), not the field: a lazy error (a WANT_READ) stays unbuilt.
+    compat == Compat::Py314 && err.status() == Status::Eof
 }
 
 /// The `SSLEOFError` a 3.14 socket that [`remembers_eof`] raises: no
