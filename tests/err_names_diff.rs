@@ -83,8 +83,7 @@ fn name_tables_are_the_oracles() {
         let (what, (libs, reasons)) = dump(&python);
         let names = ErrNames::of(compat);
         let ours_libs: BTreeMap<i32, String> = library_table(names)
-            .iter()
-            .map(|(c, n)| (*c, n.to_string()))
+            .map(|(c, n)| (c, n.to_owned()))
             .collect();
         let ours: BTreeMap<(i32, i32), String> = reason_table(names)
             .map(|(l, r, n)| ((l, r), n.to_owned()))

@@ -424,25 +424,34 @@ pub fn os_error_class(errno: i32) -> &'static str {
     }
 }
 
+/// The name of the first row of `rows` (sorted by key) with key `key` in
+/// `names`' table; `key_of` gives a row's key, name and table bits.
+fn table_name<R, K: Ord>(
+    rows: &'static [R],
+    names: ErrNames,
+    key: K,
+    key_of: impl Fn(&R) -> (K, &'static str, u8),
+) -> Option<&'static str> {
+    let start = rows.partition_point(|r| key_of(r).0 < key);
+    rows[start..]
+        .iter()
+        .map(key_of)
+        .take_while(|(k, _, _)| *k == key)
+        .find(|(_, _, tables)| tables & names.table != 0)
+        .map(|(_, n, _)| n)
+}
+
 /// OpenSSL's library name for `ERR_GET_LIB`, as CPython's table has it.
 pub fn library_name(names: ErrNames, lib: i32) -> Option<&'static str> {
-    names
-        .libraries
-        .binary_search_by_key(&lib, |(code, _)| *code)
-        .ok()
-        .map(|i| names.libraries[i].1)
+    table_name(names::LIBRARIES, names, lib, |&(l, n, t)| (l, n, t))
 }
 
 /// OpenSSL's reason macro name (without `LIB_R_`), as CPython's table has
 /// it; None for reasons CPython does not know (it then prints `[LIB]`).
 pub fn reason_name(names: ErrNames, lib: i32, reason: i32) -> Option<&'static str> {
-    let all = names::REASONS;
-    let start = all.partition_point(|(l, r, _, _)| (*l, *r) < (lib, reason));
-    all[start..]
-        .iter()
-        .take_while(|(l, r, _, _)| (*l, *r) == (lib, reason))
-        .find(|(_, _, _, tables)| tables & names.table != 0)
-        .map(|(_, _, n, _)| *n)
+    table_name(names::REASONS, names, (lib, reason), |&(l, r, n, t)| {
+        ((l, r), n, t)
+    })
 }
 
 /// Every (library code, reason code, reason name) of `names`' table, sorted.
@@ -454,8 +463,11 @@ pub fn reason_table(names: ErrNames) -> impl Iterator<Item = (i32, i32, &'static
 }
 
 /// Every (library code, library name) of `names`' table, sorted.
-pub fn library_table(names: ErrNames) -> &'static [(i32, &'static str)] {
-    names.libraries
+pub fn library_table(names: ErrNames) -> impl Iterator<Item = (i32, &'static str)> {
+    names::LIBRARIES
+        .iter()
+        .filter(move |(_, _, tables)| tables & names.table != 0)
+        .map(|(c, n, _)| (*c, *n))
 }
 
 /// The name tables CPython compiled in, as a mode and the OpenSSL pyssl
@@ -464,7 +476,7 @@ pub fn library_table(names: ErrNames) -> &'static [(i32, &'static str)] {
 /// is built (pyssl may be built on one OpenSSL 3 and run on another).
 #[derive(Debug, Clone, Copy)]
 pub struct ErrNames {
-    libraries: &'static [(i32, &'static str)],
+    /// The table's bit in [`names::LIBRARIES`] and [`names::REASONS`].
     table: u8,
     /// 3.14's message form (see [`fill_ssl_error`]).
     form_314: bool,
@@ -481,7 +493,6 @@ impl ErrNames {
     fn for_openssl(compat: crate::compat::Compat, v: u64) -> ErrNames {
         if compat == crate::compat::Compat::Py311 {
             return ErrNames {
-                libraries: names::LIBRARIES,
                 table: names::T311,
                 form_314: false,
             };
@@ -491,22 +502,18 @@ impl ErrNames {
         // compiled against, and 3.5 renumbered some: Debian's 3.13 and 3.14
         // as built on 3.5+ there, the source's tables below (3.14 on older
         // OpenSSL is taken to be 3.13: no such build to read).
-        let (libraries, table) = if v >= 0x3050_0000 {
+        let table = if v >= 0x3050_0000 {
             if form_314 {
-                (names::LIBRARIES_314, names::T314_35)
+                names::T314_35
             } else {
-                (names::LIBRARIES_313, names::T313_35)
+                names::T313_35
             }
         } else if v >= 0x3010_0000 {
-            (names::LIBRARIES_313, names::T313_34)
+            names::T313_34
         } else {
-            (names::LIBRARIES_313, names::T313_300)
+            names::T313_300
         };
-        ErrNames {
-            libraries,
-            table,
-            form_314,
-        }
+        ErrNames { table, form_314 }
     }
 }
 
