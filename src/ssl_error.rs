@@ -274,7 +274,7 @@ fn set_other_error(site: &ErrorSite<'_>, ret: c_int, loc: Location) -> PyErr {
         crate::error::ErrNames::of(site.compat),
     );
     crate::error::clear_error_queue();
-    err
+    err.into()
 }
 
 const EOF_TEXT: &str = "EOF occurred in violation of protocol";
@@ -304,6 +304,7 @@ pub fn remembered_eof(compat: Compat, loc: Location) -> PyErr {
         None,
         crate::error::ErrNames::of(compat),
     )
+    .into()
 }
 
 fn eof() -> (&'static str, Status, i32) {

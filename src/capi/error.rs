@@ -115,10 +115,9 @@ pub extern "C" fn pyssl_error_clear() {
 /// `TypeError`, as `len()` does): read the other `pyssl_error_*` fields first.
 #[no_mangle]
 pub extern "C" fn pyssl_error_args() -> *mut super::value::pyssl_value {
-    match crate::capi::error::last() {
-        Some(e) => super::value::value_into_raw(crate::value::Value::Tuple(e.args())),
-        None => std::ptr::null_mut(),
-    }
+    last_with(std::ptr::null_mut(), |e| {
+        super::value::flat_to_raw(&e.args_flat())
+    })
 }
 
 // ---------------------------------------------------------------------------
@@ -303,9 +302,7 @@ pub extern "C" fn pyssl_error_get_args(e: *const pyssl_error) -> *mut super::val
     guard(|| {
         // SAFETY: handle checked by owned().
         let e = unsafe { owned(e) }?;
-        Ok(super::value::value_into_raw(crate::value::Value::Tuple(
-            e.err.args(),
-        )))
+        Ok(super::value::flat_to_raw(&e.err.args_flat()))
     })
 }
 
@@ -388,13 +385,33 @@ pub(crate) fn last_with<T>(default: T, pick: fn(&PyErr) -> T) -> T {
     LAST.with(|l| l.borrow().as_ref().map_or(default, |last| pick(&last.err)))
 }
 
+/// The C string of a class pyssl raises often (the `WANT_*` errors of
+/// every non-blocking loop among them), so that reading it allocates
+/// nothing.
+fn static_class_name(name: &str) -> Option<&'static CStr> {
+    Some(match name {
+        "SSLError" => c"SSLError",
+        "SSLWantReadError" => c"SSLWantReadError",
+        "SSLWantWriteError" => c"SSLWantWriteError",
+        "SSLZeroReturnError" => c"SSLZeroReturnError",
+        "SSLEOFError" => c"SSLEOFError",
+        "SSLSyscallError" => c"SSLSyscallError",
+        "SSLCertVerificationError" => c"SSLCertVerificationError",
+        _ => return None,
+    })
+}
+
 /// Borrowed access to the C strings of the last error.
 pub(crate) struct LastErrorView<'a>(&'a LastError);
 
 impl LastErrorView<'_> {
     pub fn exc_type(&self) -> Option<&CStr> {
         let e = self.0;
-        Some(e.exc_type.get_or_init(|| c_string(e.err.exc_type)))
+        let name = e.err.class_name();
+        Some(match static_class_name(name) {
+            Some(c) => c,
+            None => e.exc_type.get_or_init(|| c_string(name)),
+        })
     }
     pub fn message(&self) -> Option<&CStr> {
         let e = self.0;

@@ -123,7 +123,6 @@ impl LazySsl {
             None,
             ErrNames::of(self.compat),
         )
-        .into_info()
     }
 }
 
@@ -134,18 +133,19 @@ impl PyErr {
         PyErr(Box::new(Repr::Lazy(l, std::sync::OnceLock::new())))
     }
 
-    fn into_info(self) -> ErrorInfo {
-        match *self.0 {
-            Repr::Info(i) => i,
-            Repr::Lazy(l, built) => built.into_inner().unwrap_or_else(|| l.build()),
-        }
-    }
-
     /// What the C function returns, without building the texts.
     pub fn status(&self) -> Status {
         match &*self.0 {
             Repr::Info(i) => i.status,
             Repr::Lazy(l, _) => l.status,
+        }
+    }
+
+    /// The exception class name, without building the texts.
+    pub fn class_name(&self) -> &'static str {
+        match &*self.0 {
+            Repr::Info(i) => i.exc_type,
+            Repr::Lazy(l, _) => l.exc_type,
         }
     }
 }
@@ -262,6 +262,24 @@ impl ErrorInfo {
             ],
             Args::Values(v) => v.clone(),
         }
+    }
+
+    /// [`ErrorInfo::args`] as a flat value tree, built straight from the
+    /// fields in the usual forms (a host raising the error reads these).
+    pub fn args_flat(&self) -> crate::value::flat::Flat {
+        use crate::value::flat::Builder;
+        let mut b = Builder::with_capacity(3, self.message.len() + 1);
+        let mark = b.mark();
+        match &self.args {
+            Args::Message => b.str(&self.message),
+            Args::ErrnoMessage => {
+                b.int(self.errno.unwrap_or(0) as i64);
+                b.str(&self.message);
+            }
+            Args::Values(v) => v.iter().for_each(|v| b.value(v)),
+        }
+        b.tuple(mark);
+        b.finish()
     }
 
     /// `exc.strerror`.
@@ -589,12 +607,12 @@ pub fn fill_ssl_error(
     errcode: u64,
     verify: Option<VerifyInfo>,
     names: ErrNames,
-) -> PyErr {
+) -> ErrorInfo {
     let mut library = None;
     let mut reason = None;
     let mut lib_code = 0;
     let mut reason_code = 0;
-    let mut errstr: Option<String> = errstr.map(str::to_owned);
+    let mut errstr: Option<std::borrow::Cow<str>> = errstr.map(Into::into);
     if errcode != 0 {
         // Error strings must be loaded for ERR_reason_error_string.
         ffi::init();
@@ -603,14 +621,17 @@ pub fn fill_ssl_error(
         reason = reason_name(names, lib_code, reason_code);
         library = library_name(names, lib_code);
         if errstr.is_none() {
-            errstr = reason_string(errcode);
+            errstr = reason_string(errcode).map(Into::into);
         }
     }
     let (verify_code, verify_message) = match verify {
         Some(v) => (Some(v.code), v.message),
         None => (None, None),
     };
-    let message = if names.form_314 {
+    let message = if let (0, None, Some(e)) = (errcode, &verify_code, &errstr) {
+        // The same text in every form: no library, reason or verify message.
+        text_at(e, loc)
+    } else if names.form_314 {
         // 3.14: the code when OpenSSL has no text, and the verify message
         // whenever there is one.
         let mut m = String::new();
@@ -633,7 +654,7 @@ pub fn fill_ssl_error(
         }
         format!("{m} ({loc})")
     } else {
-        let errstr = errstr.unwrap_or_else(|| "unknown error".to_owned());
+        let errstr = errstr.unwrap_or(std::borrow::Cow::Borrowed("unknown error"));
         match (&verify_code, library, reason) {
             (Some(_), Some(lib), Some(rsn)) => format!(
                 "[{lib}: {rsn}] {errstr}: {} ({loc})",
@@ -644,7 +665,7 @@ pub fn fill_ssl_error(
             _ => format!("{errstr} ({loc})"),
         }
     };
-    PyErr::from(ErrorInfo {
+    ErrorInfo {
         status,
         exc_type,
         strerror: Strerror::Message,
@@ -659,7 +680,22 @@ pub fn fill_ssl_error(
         verify_message,
         // init_value is (ERR_GET_REASON(ssl_errno), msg)
         args: Args::ErrnoMessage,
-    })
+    }
+}
+
+/// `"{errstr} ({loc})"`, the text of every error without an OpenSSL code
+/// (the `WANT_*` errors of each non-blocking loop among them), without
+/// the formatting machinery.
+fn text_at(errstr: &str, loc: Location) -> String {
+    let file = loc.file.rsplit('/').next().unwrap_or(loc.file);
+    let mut m = String::with_capacity(errstr.len() + file.len() + 16);
+    m.push_str(errstr);
+    m.push_str(" (");
+    m.push_str(file);
+    m.push(':');
+    crate::value::push_decimal(&mut m, loc.line, 1, '0');
+    m.push(')');
+    m
 }
 
 /// CPython's `_setSSLError(errstr, ...)`: a plain `SSLError` from the last
@@ -687,12 +723,51 @@ pub fn set_ssl_error(
         ErrNames::of(compat),
     );
     clear_error_queue();
-    e
+    e.into()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_at_is_the_formatted_text() {
+        for line in [0, 7, 10, 681, 99_999, u32::MAX] {
+            for file in ["_ssl.c", "src/socket/io.rs", ""] {
+                let loc = Location { file, line };
+                assert_eq!(
+                    text_at("The operation did not complete (read)", loc),
+                    format!("The operation did not complete (read) ({loc})")
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn flat_args_are_the_args() {
+        let lazy = PyErr::lazy_ssl(LazySsl {
+            status: Status::WantRead,
+            exc_type: "SSLWantReadError",
+            ssl_errno: 2,
+            errstr: None,
+            loc: here!(),
+            errcode: 0,
+            compat: crate::compat::Compat::default(),
+        });
+        assert_eq!(lazy.class_name(), "SSLWantReadError");
+        for e in [
+            lazy,
+            PyErr::value_error("bad"),
+            PyErr::ssl_message("Underlying socket connection gone"),
+            PyErr::os_error(libc::EPIPE),
+            PyErr::os_error_with_filename(libc::ENOENT, "ca.pem"),
+            crate::error::unicode::as_utf8(b"ab\xff").unwrap_err(),
+        ] {
+            let want = crate::value::Value::Tuple(e.args());
+            assert_eq!(e.args_flat().to_value(), want, "{e:?}");
+            assert_eq!(e.class_name(), e.exc_type);
+        }
+    }
 
     #[test]
     fn names_come_from_cpythons_table() {
@@ -849,7 +924,7 @@ mod tests {
                 );
                 let lazy = PyErr::lazy_ssl(l);
                 assert_eq!(lazy.status(), status);
-                assert_eq!(lazy.clone(), eager);
+                assert_eq!(*lazy.clone(), eager);
                 assert_eq!(lazy.message, eager.message);
                 assert_eq!(lazy.args(), eager.args());
                 let mut changed = PyErr::lazy_ssl(l);

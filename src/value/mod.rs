@@ -137,6 +137,26 @@ fn non_printable(compat: Compat) -> Table {
     }
 }
 
+/// `%*d`-style decimal of `n`, padded on the left with `pad` to `width`.
+pub(crate) fn push_decimal(out: &mut String, n: u32, width: usize, pad: char) {
+    let mut buf = [0u8; 10];
+    let mut i = buf.len();
+    let mut v = n;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    let len = buf.len() - i;
+    for _ in len..width {
+        out.push(pad);
+    }
+    buf[i..].iter().for_each(|&b| out.push(char::from(b)));
+}
+
 /// Python's `str.isprintable()` for one character in CPython `compat`:
 /// false for categories Cc, Cf, Cs, Co, Cn, Zl, Zp and Zs other than the
 /// ASCII space.

@@ -14,6 +14,8 @@
 //!   in the strict subset [`Der`] reads and every general name in them is
 //!   of a kind that is only bytes (email, DNS, URI, IP address).
 
+use crate::value::push_decimal;
+
 /// `V_ASN1_UTF8STRING` and the other universal tags OpenSSL's
 /// `ASN1_STRING_to_UTF8` converts.
 const UTF8STRING: i32 = 12;
@@ -121,15 +123,15 @@ pub(crate) fn time_text(ty: i32, data: &[u8], out: &mut String) -> bool {
     ];
     out.push_str(MONTHS[month as usize - 1]);
     out.push(' ');
-    push_digits(out, day, 2, ' ');
+    push_decimal(out, day, 2, ' ');
     out.push(' ');
-    push_digits(out, hour, 2, '0');
+    push_decimal(out, hour, 2, '0');
     out.push(':');
-    push_digits(out, minute, 2, '0');
+    push_decimal(out, minute, 2, '0');
     out.push(':');
-    push_digits(out, second, 2, '0');
+    push_decimal(out, second, 2, '0');
     out.push(' ');
-    push_digits(out, year, 1, '0');
+    push_decimal(out, year, 1, '0');
     out.push_str(" GMT");
     true
 }
@@ -144,7 +146,7 @@ pub(crate) fn ip_text(ip: &[u8], out: &mut String) {
                 if i > 0 {
                     out.push('.');
                 }
-                push_digits(out, u32::from(b), 1, '0');
+                push_decimal(out, u32::from(b), 1, '0');
             }
         }
         16 => {
@@ -161,26 +163,6 @@ pub(crate) fn ip_text(ip: &[u8], out: &mut String) {
         }
         _ => out.push_str("<invalid>"),
     }
-}
-
-/// `%*d`-style decimal of `n`, padded on the left with `pad` to `width`.
-fn push_digits(out: &mut String, n: u32, width: usize, pad: char) {
-    let mut buf = [0u8; 10];
-    let mut i = buf.len();
-    let mut v = n;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    let len = buf.len() - i;
-    for _ in len..width {
-        out.push(pad);
-    }
-    buf[i..].iter().for_each(|&b| out.push(char::from(b)));
 }
 
 /// A reader of DER's strict subset: tags of one byte, definite lengths in
