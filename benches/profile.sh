@@ -8,7 +8,8 @@
 # cases the stock and patched _ssl modules: benches/run.sh does all three
 # (`benches/run.sh --sections paired --only NONE` runs nothing else).
 # Python cases count only inside FUNCTION (callgrind --toggle-collect):
-# 2,000 timed calls and the one check call before them.
+# 2,000 timed calls and the one check call before them; the handshake
+# cases (py_hs*, py_resume*) count the whole process instead (see there).
 # Environment: as run.sh (CARGO_TARGET_DIR, PYSSL_BENCH_BUILD, PYTHON,
 # PYSSL_BENCH_PY_MODULES); CASES to pick cases (default: all).
 set -euo pipefail
@@ -18,7 +19,7 @@ set -euo pipefail
 out=${1:-$build/profile}
 bin=$build/pyssl_bench
 certs=$build/certs
-cases=${CASES:-small hs12 resume12 resume13 decode peercert_fresh der py_get_info py_get_ca_certs py_getpeercert py_der py_small}
+cases=${CASES:-small hs12 resume12 resume13 decode peercert_fresh der py_get_info py_get_ca_certs py_getpeercert py_der py_small py_hs13 py_hs12 py_resume13 py_resume12}
 mkdir -p "$out"
 
 cg() { # name -- command...
@@ -74,6 +75,36 @@ for c in $cases; do
         done
         echo "== $c: python ${args[*]} (inside ${fns[*]}, $calls operations)"
         "$here/cg_compare.py" "$out/$c-stock.out" "$out/$c-patched.out" "$calls" --top 30 --labels stock,patched
+        echo
+        ;;
+    py_hs13 | py_hs12 | py_resume13 | py_resume12)
+        # A Python connection is more than _ssl's functions (the socket
+        # objects, ssl.py's wrapper, the collector), so these count the
+        # whole process twice, with 20 and 120 connections: the difference
+        # over 100 is the cost of one connection, start-up and imports
+        # cancelled out.
+        case $c in
+        py_hs13) args=(--test handshake) ;;
+        py_hs12) args=(--test handshake --tls12) ;;
+        py_resume13) args=(--test resume) ;;
+        py_resume12) args=(--test resume --tls12) ;;
+        esac
+        echo "== $c: python ${args[*]} (whole process, 120 - 20 connections)"
+        per=()
+        for m in stock patched; do
+            tot=()
+            for n in 20 120; do
+                f=$out/$c-$m-$n.out
+                PYTHONPATH=$py_modules/$m valgrind --tool=callgrind --callgrind-out-file="$f" \
+                    "$python" "$here/pybench.py" --certs "$certs" --warmup 0 --count "$n" "${args[@]}" \
+                    >/dev/null 2>"$out/$c-$m.err" || { cat "$out/$c-$m.err" >&2; exit 1; }
+                tot+=("$(sed -n 's/^totals: //p' "$f")")
+            done
+            per+=($(((tot[1] - tot[0]) / 100)))
+            echo "  $m: $(printf "%'d" "${per[-1]}") instructions per connection"
+        done
+        awk -v s="${per[0]}" -v p="${per[1]}" \
+            'BEGIN { printf "  patched - stock: %+d (%+.2f%%), stock/patched %.4f\n", p - s, 100 * (p - s) / s, s / p }'
         echo
         ;;
     *)
