@@ -363,77 +363,60 @@ def run_paired(a, failures):
 
 # ---- Python: Debian's python3.11 with the stock and the patched _ssl ----
 
-def py_cases(quick):
-    """(name, pybench arguments, metric key, goal for patched/stock)."""
-    k = 10 if quick else 1
+def py_cases():
+    """(name, pypaired.py arguments, goal for patched/stock)."""
     return [
-        ("handshake TLS1.3 ECDSA", ["--test", "handshake", "--count", str(150 // k)], "calls", 0.99),
-        ("handshake TLS1.2 ECDSA", ["--test", "handshake", "--tls12", "--count", str(150 // k)], "calls", 0.99),
-        ("resumed TLS1.3", ["--test", "resume", "--count", str(300 // k)], "calls", 0.99),
-        ("resumed TLS1.2", ["--test", "resume", "--tls12", "--count", str(600 // k)], "calls", 0.99),
-        ("64 B write + read", ["--test", "small", "--chunk", "64", "--bytes", str(64 * 30000 // k)], "calls", 0.99),
-        ("bulk 16 KiB", ["--test", "bulk", "--chunk", "16384", "--bytes", str((128 << 20) // k)], "bytes", 0.99),
-        ("getpeercert() (cached by the patch)", ["--test", "peercert", "--count", str(30000 // k)], "calls", 0.99),
-        ("Certificate.get_info() (fresh decode)", ["--test", "get_info", "--count", str(20000 // k)], "calls", 1.0),
-        ("SSLContext.get_ca_certs() (fresh decode)", ["--test", "get_ca_certs", "--count", str(20000 // k)],
-         "calls", 1.0),
-        ("getpeercert(True) DER", ["--test", "peercert_der", "--count", str(200000 // k)], "calls", 0.99),
+        ("handshake TLS1.3 ECDSA", ["--case", "handshake"], 0.99),
+        ("handshake TLS1.2 ECDSA", ["--case", "handshake", "--tls12"], 0.99),
+        ("resumed TLS1.3", ["--case", "resume"], 0.99),
+        ("resumed TLS1.2", ["--case", "resume", "--tls12"], 0.99),
+        ("64 B write + read", ["--case", "small"], 0.99),
+        ("bulk 16 KiB", ["--case", "bulk"], 0.99),
+        ("getpeercert() (cached by the patch)", ["--case", "peercert"], 0.99),
+        ("Certificate.get_info() (fresh decode)", ["--case", "get_info"], 1.0),
+        ("SSLContext.get_ca_certs() (fresh decode)", ["--case", "get_ca_certs"], 1.0),
+        ("getpeercert(True) DER", ["--case", "peercert_der"], 0.99),
     ]
 
 
 def run_python(a, failures):
-    """Each round runs the stock module, the patched one and the stock one
-    again, each in its own process, the order rotating; per round the
-    ratios patched/stock and stock-again/stock (the floor) of operations
-    per CPU-second, and their medians over the rounds."""
+    """pypaired.py: stock, patched and stock again in one process, in
+    alternating segments (the paired method), a.paired_reps processes per
+    case; the median of the per-process medians of the paired ratios."""
     root = os.path.realpath(a.py_modules)
-    mods = {"stock": os.path.join(root, "stock"), "patched": os.path.join(root, "patched")}
-    lanes = [("stock", mods["stock"]), ("patched", mods["patched"]), ("stock2", mods["stock"])]
-    perms = [(0, 1, 2), (1, 2, 0), (2, 0, 1), (0, 2, 1), (1, 0, 2), (2, 1, 0)]
-    selected = [c for c in py_cases(a.quick) if not a.only or re.search(a.only, c[0])]
-    head = ("| case | stock ops/CPU-s (bulk: MiB) | patched ops/CPU-s | patched/stock CPU | floor stock2/stock CPU "
-            "| patched/stock wall | goal |")
-    lines = [head, "|" + "---|" * 7]
+    selected = [c for c in py_cases() if not a.only or re.search(a.only, c[0])]
+    runs = {name: [] for name, _, _ in selected}
+    for rep in range(a.paired_reps):
+        for name, args, _ in selected:
+            cmd = [a.python, os.path.join(HERE, "pypaired.py"), "--certs", a.certs,
+                   "--stock", os.path.join(root, "stock"), "--patched", os.path.join(root, "patched"),
+                   "--rounds", str(a.py_rounds), "--segment", str(a.py_segment)] + args
+            env = dict(os.environ)
+            env.pop("PYTHONMALLOC", None)
+            r = run_json(cmd, a, env)
+            if "error" in r:
+                failures.append((name, "python", r["error"], cmd))
+                print(f"  FAILED python {name}: {r['error']}\n    {shlex.join(cmd)}", file=sys.stderr)
+            else:
+                runs[name].append(r)
+            print(f"  python {rep + 1}/{a.paired_reps}: {name} done", file=sys.stderr)
+    head = ("| case | stock ops/CPU-s (bulk: writes) | patched ops/CPU-s | patched/stock CPU "
+            "| floor stock2/stock CPU | patched/stock wall | floor wall | goal |")
+    lines = [head, "|" + "---|" * 8]
     table = []
-    for name, args, key, goal in selected:
-        per = {l: [] for l, _ in lanes}
-        walls = {l: [] for l, _ in lanes}
-        ok = True
-        for rnd in range(a.py_rounds):
-            for i in perms[rnd % 6]:
-                lane, path = lanes[i]
-                env = dict(os.environ, PYTHONPATH=path)
-                env.pop("PYTHONMALLOC", None)
-                cmd = [a.python, os.path.join(HERE, "pybench.py"), "--certs", a.certs] + args
-                r = run_json(cmd, a, env)
-                if "error" not in r and not os.path.realpath(r.get("_ssl", "")).startswith(path + os.sep):
-                    r = {"error": f"loaded {r.get('_ssl')}, not the module in {path}"}
-                if "error" in r:
-                    failures.append((name, lane, r["error"], cmd))
-                    print(f"  FAILED python {name} [{lane}]: {r['error']}", file=sys.stderr)
-                    ok = False
-                    break
-                unit = MiB if key == "bytes" else 1  # bulk: MiB per second
-                per[lane].append(r[key] / unit / r["cpu_seconds"])
-                walls[lane].append(r[key] / unit / r["seconds"])
-            if not ok:
-                break
-        print(f"  python patched/stock: {name} done", file=sys.stderr)
-        if not ok:
-            lines.append(f"| {name} | failed | | | | | |")
-            continue
-        ratio = [p / s for p, s in zip(per["patched"], per["stock"])]
-        floor = [p / s for p, s in zip(per["stock2"], per["stock"])]
-        wall = [p / s for p, s in zip(walls["patched"], walls["stock"])]
-        med = statistics.median(ratio)
-        met = med >= goal
-        table.append({"name": name, "stock": per["stock"], "patched": per["patched"], "stock2": per["stock2"],
-                      "ratio": med, "floor": statistics.median(floor), "goal": goal, "met": met})
-        q = lambda v: f"{statistics.median(v):.3f} ({min(v):.3f}-{max(v):.3f})"
+    for name, _, goal in selected:
+        rs = runs[name]
+        ratios = [r["ratio"] for r in rs]
+        med = statistics.median(ratios) if ratios else None
+        met = None if med is None else med >= goal
+        text = f"patched/stock >= {goal:.2f}"
+        text = ("met: " if met else "**MISSED**: ") + text if met is not None else text
+        table.append({"name": name, "runs": rs, "ratio": med, "goal": goal, "met": met})
+        stock = statistics.median([r["stock_ops_per_cpu_s"] for r in rs]) if rs else None
+        patched = statistics.median([r["patched_ops_per_cpu_s"] for r in rs]) if rs else None
         lines.append("| " + " | ".join([
-            name, fmt(statistics.median(per["stock"])), fmt(statistics.median(per["patched"])),
-            q(ratio), q(floor), q(wall),
-            ("met: " if met else "**MISSED**: ") + f"patched/stock >= {goal:.2f}"]) + " |")
+            name, fmt(stock), fmt(patched), spread(ratios), spread([r["floor"] for r in rs]),
+            spread([r["ratio_wall"] for r in rs]), spread([r["floor_wall"] for r in rs]), text]) + " |")
     return "\n".join(lines), table
 
 
@@ -462,7 +445,9 @@ def main():
     ap.add_argument("--py-modules", default=None,
                     help="directory with stock/ and patched/ _ssl modules (integrations/cpython/test-ssl.sh)")
     ap.add_argument("--py-rounds", type=int, default=None,
-                    help="rounds of the Python patched/stock run (default 9, --quick 2)")
+                    help="rounds per process of the Python patched/stock run (default 31, --quick 6)")
+    ap.add_argument("--py-segment", type=float, default=None,
+                    help="seconds per segment of the Python run (default 0.05, --quick 0.01)")
     ap.add_argument("--sections", default="process,paired,python",
                     help="which parts to run: process (separate processes per variant), paired, python")
     a = ap.parse_args()
@@ -470,7 +455,8 @@ def main():
     a.paired_reps = a.paired_reps or (1 if a.quick else 3)
     a.rounds = a.rounds or (6 if a.quick else 31)
     a.segment = a.segment or (0.004 if a.quick else 0.02)
-    a.py_rounds = a.py_rounds or (2 if a.quick else 9)
+    a.py_rounds = a.py_rounds or (6 if a.quick else 31)
+    a.py_segment = a.py_segment or (0.01 if a.quick else 0.05)
     sections = set(a.sections.split(","))
     c10k_n = a.c10k or (1000 if a.quick else 10_000)
     variants = [v for v in a.variants.split(",") if v]
@@ -531,8 +517,10 @@ def main():
                      f"median of the per-process medians of the paired ratios (min-max over the "
                      f"processes):\n\n" + paired_md)
     if python_md:
-        parts.append(f"Python {a.python}, pyssl-patched against stock _ssl in alternating processes, "
-                     f"{a.py_rounds} rounds; median of the per-round ratios (min-max):\n\n" + python_md)
+        parts.append(f"Python {a.python}, pyssl-patched against stock _ssl in one process (stock, patched, "
+                     f"stock again in alternating segments, benches/pypaired.py), {a.paired_reps} processes x "
+                     f"{a.py_rounds} rounds, segments of {a.py_segment} s; median of the per-process medians "
+                     f"of the paired ratios (min-max over the processes):\n\n" + python_md)
     table = "\n\n".join(parts)
     print()
     print(notes)

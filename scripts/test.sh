@@ -124,6 +124,15 @@ done
 step "CPython's test_ssl on the _ssl module patched to run on pyssl"
 integrations/cpython/test-ssl.sh
 
+step "Python benchmark smoke: stock and patched _ssl in one process (benches/pypaired.py), one short round a case"
+benches/gen_certs.sh "$build/pysmoke-certs" >/dev/null
+for c in handshake "handshake --tls12" resume "resume --tls12" small bulk peercert get_info get_ca_certs peercert_der; do
+    # shellcheck disable=SC2086
+    /usr/bin/python3.11 benches/pypaired.py --stock target/cpython/3.11/stock --patched target/cpython/3.11/patched \
+        --certs "$build/pysmoke-certs" --case $c --rounds 1 --segment 0.001 >/dev/null
+done
+echo "pypaired.py: every case ran"
+
 step "CPython 3.13's test_ssl and asyncio SSL tests on its _ssl patched to run on pyssl (trixie chroot)"
 integrations/cpython/test-ssl.sh 3.13
 
