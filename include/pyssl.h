@@ -732,7 +732,10 @@ void pyssl_error_clear(void);
  `pyssl_value_free`), or NULL when none is recorded: what a host passes to
  the exception class to rebuild the exception (e.g. `(1, "[SSL: ...] ...")`
  for an `SSLError`, `("text",)` for one raised with a message only, the
- five arguments of a `UnicodeDecodeError`). Does not change the last error,
+ five arguments of a `UnicodeDecodeError`). An `SSL*` class with an errno
+ (`pyssl_error_has_errno()`) always has `(errno, str(exc))`, as CPython's
+ `fill_and_set_sslerror` makes them, so a host may build those two from
+ `pyssl_error_errno()` and `pyssl_error_message()` instead. Does not change the last error,
  but walking the tuple can (`pyssl_value_len` of a scalar fails with a
  `TypeError`, as `len()` does): read the other `pyssl_error_*` fields first.
  */

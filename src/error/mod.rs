@@ -141,6 +141,19 @@ impl PyErr {
         }
     }
 
+    /// The promise of `pyssl_error_args`' documentation: an `SSL*` class
+    /// with an errno has the args `(errno, str(exc))`. (A lazy error is
+    /// made by `fill_ssl_error`, which makes them so.)
+    pub(crate) fn keeps_ssl_args_promise(&self) -> bool {
+        match &*self.0 {
+            Repr::Info(i) => {
+                !(i.exc_type.starts_with("SSL") && i.errno.is_some())
+                    || i.args == Args::ErrnoMessage
+            }
+            Repr::Lazy(..) => true,
+        }
+    }
+
     /// The exception class name, without building the texts.
     pub fn class_name(&self) -> &'static str {
         match &*self.0 {
