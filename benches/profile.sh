@@ -95,7 +95,7 @@ for c in $cases; do
             tot=()
             for n in 20 120; do
                 f=$out/$c-$m-$n.out
-                PYTHONPATH=$py_modules/$m valgrind --tool=callgrind --callgrind-out-file="$f" \
+                PYTHONHASHSEED=0 PYTHONPATH=$py_modules/$m valgrind --tool=callgrind --callgrind-out-file="$f" \
                     "$python" "$here/pybench.py" --certs "$certs" --warmup 0 --count "$n" "${args[@]}" \
                     >/dev/null 2>"$out/$c-$m.err" || { cat "$out/$c-$m.err" >&2; exit 1; }
                 tot+=("$(sed -n 's/^totals: //p' "$f")")
