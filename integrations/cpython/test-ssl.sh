@@ -10,9 +10,12 @@
 #       test_asyncio.test_sslproto. libpyssl is built on the host (cargo
 #       build --release) and the modules in the chroot, against its headers.
 #
-# Everything it downloads or builds goes under target/cpython/VERSION/; the
-# system's apt configuration is never touched (a private sources list and
-# state directory are used for `apt-get source`). Re-runs reuse the source.
+# The modules and logs go under target/cpython/VERSION/. Debian's source
+# package is kept outside the checkout, in PYSSL_SRC_CACHE/pythonVERSION
+# (default /var/cache/pyssl/src), so that re-runs and fresh clones reuse it
+# until the installed interpreter's version changes; the system's apt
+# configuration is never touched (a private sources list and state
+# directory are used for `apt-get source`).
 #
 # Environment:
 #   PYTHON        interpreter to test (default /usr/bin/pythonVERSION)
@@ -20,6 +23,7 @@
 #                 configured with where the modules are built,
 #                 integrations/debian/mirror.sh)
 #   TEST_ARGS     extra arguments for `python -m test` (e.g. "-m test_read*")
+#   PYSSL_SRC_CACHE where the source packages are kept (see above)
 #   PYSSL_BUILD_ONLY=1  stop once the stock and patched modules are built
 #                 (benches/run.sh uses them for the Python patched/stock run)
 set -euo pipefail
@@ -51,6 +55,7 @@ PYTHON=${PYTHON:-/usr/bin/python$version}
 out=$root/target/cpython/$version
 patch_file=$here/_ssl.c.$version.patch
 lib=$root/target/release/libpyssl.so
+src_cache=${PYSSL_SRC_CACHE:-/var/cache/pyssl/src}
 
 log() { printf '\n=== %s\n' "$*"; }
 
@@ -68,8 +73,11 @@ if [ -n "$chroot" ] && [ "${PYSSL_TEST_SSL_IN_CHROOT:-0}" != 1 ]; then
     cargo build --release
     test -f "$lib"
     log "continuing in the $chroot chroot"
+    as_root mkdir -p "$src_cache"
+    # The source cache is mounted at its own path in the chroot.
+    export PYSSL_CHROOT_BIND="$src_cache${PYSSL_CHROOT_BIND:+:$PYSSL_CHROOT_BIND}"
     exec "$root/integrations/debian/chroot.sh" "$chroot" -- \
-        env PYSSL_TEST_SSL_IN_CHROOT=1 "$here/test-ssl.sh" "$version"
+        env PYSSL_TEST_SSL_IN_CHROOT=1 PYSSL_SRC_CACHE="$src_cache" "$here/test-ssl.sh" "$version"
 fi
 
 # 1. Packages (in the chroot, chroot.sh installed them).
@@ -93,16 +101,24 @@ fi
 
 # 2. The Debian source package of CPython VERSION (newest in src_suites),
 #    with Debian's patches applied by dpkg-source.
+#    Kept per installed version: the stamp holds the extracted directory's
+#    name and the interpreter version it was fetched for.
 pkg=python$version
-src_stamp=$out/src/.extracted
-if [ ! -f "$src_stamp" ] || [ ! -f "$out/src/$(cat "$src_stamp")/Modules/_ssl.c" ]; then
-    log "fetching the $pkg source package"
-    rm -rf "$out/src"
+installed=$pkg-$(dpkg-query -W -f='${Version}' "$pkg" | sed 's/^[0-9]*://')
+src_dir=$src_cache/$pkg
+src_stamp=$src_dir/.extracted
+read -r name fetched_for _ 2>/dev/null <"$src_stamp" || name= fetched_for=
+if [ "$fetched_for" != "$installed" ] || [ ! -f "$src_dir/$name/Modules/_ssl.c" ]; then
+    log "fetching the $pkg source package (for the installed $installed)"
+    as_root mkdir -p "$src_cache"
+    rm -rf "$src_dir" "$src_dir.apt"
     # The newest of the suites' versions (apt-get source's own choice).
-    name=$("$root/integrations/debian/apt-source.sh" "$pkg" "$src_suites" "$out/src" "$out/apt")
-    echo "$name" >"$src_stamp"
+    name=$("$root/integrations/debian/apt-source.sh" "$pkg" "$src_suites" "$src_dir" "$src_dir.apt")
+    rm -rf "$src_dir.apt"
+    echo "$name $installed" >"$src_stamp"
 fi
-src=$out/src/$(cat "$src_stamp")
+[ "$name" = "$installed" ] || echo "notice: the source is $name, the installed interpreter $installed" >&2
+src=$src_dir/$name
 log "CPython source: $src"
 echo "Debian patches touching Modules/_ssl.c:" \
     "$(grep -l '^+++ .*Modules/_ssl\.c' "$src"/debian/patches/* | xargs -r -n1 basename | tr '\n' ' ')"
