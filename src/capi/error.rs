@@ -119,7 +119,7 @@ pub extern "C" fn pyssl_error_clear() {
 #[no_mangle]
 pub extern "C" fn pyssl_error_args() -> *mut super::value::pyssl_value {
     last_with(std::ptr::null_mut(), |e| {
-        super::value::flat_to_raw(&e.args_flat())
+        super::value::flat_to_raw(&e.args())
     })
 }
 
@@ -305,7 +305,7 @@ pub extern "C" fn pyssl_error_get_args(e: *const pyssl_error) -> *mut super::val
     guard(|| {
         // SAFETY: handle checked by owned().
         let e = unsafe { owned(e) }?;
-        Ok(super::value::flat_to_raw(&e.err.args_flat()))
+        Ok(super::value::flat_to_raw(&e.err.args()))
     })
 }
 

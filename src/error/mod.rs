@@ -64,10 +64,16 @@ pub struct Location {
     pub line: u32,
 }
 
+impl Location {
+    /// The file's last path component, as the messages show it.
+    fn file_name(&self) -> &'static str {
+        self.file.rsplit('/').next().unwrap_or(self.file)
+    }
+}
+
 impl std::fmt::Display for Location {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let file = self.file.rsplit('/').next().unwrap_or(self.file);
-        write!(f, "{}:{}", file, self.line)
+        write!(f, "{}:{}", self.file_name(), self.line)
     }
 }
 
@@ -264,22 +270,9 @@ pub enum Strerror {
 }
 
 impl ErrorInfo {
-    /// `exc.args`.
-    pub fn args(&self) -> Vec<crate::value::Value> {
-        use crate::value::Value;
-        match &self.args {
-            Args::Message => vec![Value::Str(self.message.clone())],
-            Args::ErrnoMessage => vec![
-                Value::Int(self.errno.unwrap_or(0) as i64),
-                Value::Str(self.message.clone()),
-            ],
-            Args::Values(v) => v.clone(),
-        }
-    }
-
-    /// [`ErrorInfo::args`] as a flat value tree, built straight from the
-    /// fields in the usual forms (a host raising the error reads these).
-    pub fn args_flat(&self) -> crate::value::flat::Flat {
+    /// `exc.args`, as a flat value tree (what a host raising the error
+    /// reads), built straight from the fields.
+    pub fn args(&self) -> crate::value::flat::Flat {
         use crate::value::flat::Builder;
         let mut b = Builder::with_capacity(3, self.message.len() + 1);
         let mark = b.mark();
@@ -700,7 +693,7 @@ pub fn fill_ssl_error(
 /// (the `WANT_*` errors of each non-blocking loop among them), without
 /// the formatting machinery.
 fn text_at(errstr: &str, loc: Location) -> String {
-    let file = loc.file.rsplit('/').next().unwrap_or(loc.file);
+    let file = loc.file_name();
     let mut m = String::with_capacity(errstr.len() + file.len() + 16);
     m.push_str(errstr);
     m.push_str(" (");
@@ -757,27 +750,29 @@ mod tests {
     }
 
     #[test]
-    fn flat_args_are_the_args() {
+    fn class_name_and_args_of_a_lazy_error() {
         let lazy = PyErr::lazy_ssl(LazySsl {
             status: Status::WantRead,
             exc_type: "SSLWantReadError",
             ssl_errno: 2,
-            errstr: None,
-            loc: here!(),
+            errstr: Some("The operation did not complete (read)"),
+            loc: Location {
+                file: "x.rs",
+                line: 1,
+            },
             errcode: 0,
             compat: crate::compat::Compat::default(),
         });
         assert_eq!(lazy.class_name(), "SSLWantReadError");
+        assert_eq!(
+            lazy.args().to_value().repr(),
+            "(2, 'The operation did not complete (read) (x.rs:1)')"
+        );
         for e in [
             lazy,
             PyErr::value_error("bad"),
-            PyErr::ssl_message("Underlying socket connection gone"),
             PyErr::os_error(libc::EPIPE),
-            PyErr::os_error_with_filename(libc::ENOENT, "ca.pem"),
-            crate::error::unicode::as_utf8(b"ab\xff").unwrap_err(),
         ] {
-            let want = crate::value::Value::Tuple(e.args());
-            assert_eq!(e.args_flat().to_value(), want, "{e:?}");
             assert_eq!(e.class_name(), e.exc_type);
         }
     }
@@ -951,13 +946,24 @@ mod tests {
     fn args_are_what_cpython_passes_to_the_class() {
         use crate::value::Value;
         assert_eq!(
-            PyErr::ssl_message("No cipher can be selected.").args(),
-            vec![Value::Str("No cipher can be selected.".into())]
+            PyErr::ssl_message("No cipher can be selected.")
+                .args()
+                .to_value(),
+            Value::Tuple(vec![Value::Str("No cipher can be selected.".into())])
+        );
+        assert_eq!(
+            PyErr::value_error("bad").args().to_value().repr(),
+            "('bad',)"
         );
         let e = PyErr::os_error(libc::ECONNRESET);
         assert_eq!(
-            Value::Tuple(e.args()).repr(),
+            e.args().to_value().repr(),
             "(104, 'Connection reset by peer')"
+        );
+        let e = PyErr::os_error_with_filename(libc::ENOENT, "ca.pem");
+        assert_eq!(
+            e.args().to_value().repr(),
+            "(2, 'No such file or directory')"
         );
         let loc = Location {
             file: "x.rs",
@@ -973,10 +979,10 @@ mod tests {
             None,
             ErrNames::of(crate::compat::Compat::Py311),
         );
-        assert_eq!(Value::Tuple(e.args()).repr(), "(8, 'EOF (x.rs:1)')");
+        assert_eq!(e.args().to_value().repr(), "(8, 'EOF (x.rs:1)')");
         let e = decode_utf8(b"ab\xff").unwrap_err();
         assert_eq!(
-            Value::Tuple(e.args()).repr(),
+            e.args().to_value().repr(),
             "('utf-8', b'ab\\xff', 2, 3, 'invalid start byte')"
         );
     }
