@@ -328,21 +328,23 @@ def spread(vals):
     return f"{med:.3f} ({min(vals):.3f}-{max(vals):.3f})"
 
 
-def run_paired(a, failures):
-    selected = [c for c in paired_cases() if not a.only or re.search(a.only, c[0])]
+def run_three_lanes(a, failures, selected, tag, command, ref, other, env=None):
+    """Runs each (name, args, goal) case of a three-lane runner (paired.c,
+    pypaired.py: REF, OTHER, REF again) in a.paired_reps processes; the
+    table of the medians of their per-process medians, with the range."""
     runs = {name: [] for name, _, _ in selected}
     for rep in range(a.paired_reps):
         for name, args, _ in selected:
-            cmd = [a.bin, "--certs", a.certs, "--rounds", str(a.rounds), "--segment", str(a.segment)] + args
-            r = run_json(cmd, a)
+            cmd = command(args)
+            r = run_json(cmd, a, env)
             if "error" in r:
-                failures.append((name, "paired", r["error"], cmd))
-                print(f"  FAILED {name} [paired]: {r['error']}\n    {shlex.join(cmd)}", file=sys.stderr)
+                failures.append((name, tag, r["error"], cmd))
+                print(f"  FAILED {name} [{tag}]: {r['error']}\n    {shlex.join(cmd)}", file=sys.stderr)
             else:
                 runs[name].append(r)
-            print(f"  paired {rep + 1}/{a.paired_reps}: {name} done", file=sys.stderr)
-    head = ("| case | raw ops/CPU-s (bulk: writes) | pyssl ops/CPU-s | pyssl/raw CPU | floor raw2/raw CPU "
-            "| pyssl/raw wall | floor wall | goal |")
+            print(f"  {tag} {rep + 1}/{a.paired_reps}: {name} done", file=sys.stderr)
+    head = (f"| case | {ref} ops/CPU-s (bulk: writes) | {other} ops/CPU-s | {other}/{ref} CPU "
+            f"| floor {ref}2/{ref} CPU | {other}/{ref} wall | floor wall | goal |")
     lines = [head, "|" + "---|" * 8]
     table = []
     for name, _, goal in selected:
@@ -350,15 +352,23 @@ def run_paired(a, failures):
         ratios = [r["ratio"] for r in rs]
         med = statistics.median(ratios) if ratios else None
         met = None if med is None else med >= goal
-        text = f"pyssl/raw >= {goal:.2f}"
+        text = f"{other}/{ref} >= {goal:.2f}"
         text = ("met: " if met else "**MISSED**: ") + text if met is not None else text
         table.append({"name": name, "runs": rs, "ratio": med, "goal": goal, "met": met})
-        raw = statistics.median([r["raw_ops_per_cpu_s"] for r in rs]) if rs else None
-        py = statistics.median([r["pyssl_ops_per_cpu_s"] for r in rs]) if rs else None
+        ref_rate = statistics.median([r[f"{ref}_ops_per_cpu_s"] for r in rs]) if rs else None
+        other_rate = statistics.median([r[f"{other}_ops_per_cpu_s"] for r in rs]) if rs else None
         lines.append("| " + " | ".join([
-            name, fmt(raw), fmt(py), spread(ratios), spread([r["floor"] for r in rs]),
+            name, fmt(ref_rate), fmt(other_rate), spread(ratios), spread([r["floor"] for r in rs]),
             spread([r["ratio_wall"] for r in rs]), spread([r["floor_wall"] for r in rs]), text]) + " |")
     return "\n".join(lines), table
+
+
+def run_paired(a, failures):
+    selected = [c for c in paired_cases() if not a.only or re.search(a.only, c[0])]
+    return run_three_lanes(
+        a, failures, selected, "paired",
+        lambda args: [a.bin, "--certs", a.certs, "--rounds", str(a.rounds), "--segment", str(a.segment)] + args,
+        "raw", "pyssl")
 
 
 # ---- Python: Debian's python3.11 with the stock and the patched _ssl ----
@@ -385,39 +395,14 @@ def run_python(a, failures):
     case; the median of the per-process medians of the paired ratios."""
     root = os.path.realpath(a.py_modules)
     selected = [c for c in py_cases() if not a.only or re.search(a.only, c[0])]
-    runs = {name: [] for name, _, _ in selected}
-    for rep in range(a.paired_reps):
-        for name, args, _ in selected:
-            cmd = [a.python, os.path.join(HERE, "pypaired.py"), "--certs", a.certs,
-                   "--stock", os.path.join(root, "stock"), "--patched", os.path.join(root, "patched"),
-                   "--rounds", str(a.py_rounds), "--segment", str(a.py_segment)] + args
-            env = dict(os.environ)
-            env.pop("PYTHONMALLOC", None)
-            r = run_json(cmd, a, env)
-            if "error" in r:
-                failures.append((name, "python", r["error"], cmd))
-                print(f"  FAILED python {name}: {r['error']}\n    {shlex.join(cmd)}", file=sys.stderr)
-            else:
-                runs[name].append(r)
-            print(f"  python {rep + 1}/{a.paired_reps}: {name} done", file=sys.stderr)
-    head = ("| case | stock ops/CPU-s (bulk: writes) | patched ops/CPU-s | patched/stock CPU "
-            "| floor stock2/stock CPU | patched/stock wall | floor wall | goal |")
-    lines = [head, "|" + "---|" * 8]
-    table = []
-    for name, _, goal in selected:
-        rs = runs[name]
-        ratios = [r["ratio"] for r in rs]
-        med = statistics.median(ratios) if ratios else None
-        met = None if med is None else med >= goal
-        text = f"patched/stock >= {goal:.2f}"
-        text = ("met: " if met else "**MISSED**: ") + text if met is not None else text
-        table.append({"name": name, "runs": rs, "ratio": med, "goal": goal, "met": met})
-        stock = statistics.median([r["stock_ops_per_cpu_s"] for r in rs]) if rs else None
-        patched = statistics.median([r["patched_ops_per_cpu_s"] for r in rs]) if rs else None
-        lines.append("| " + " | ".join([
-            name, fmt(stock), fmt(patched), spread(ratios), spread([r["floor"] for r in rs]),
-            spread([r["ratio_wall"] for r in rs]), spread([r["floor_wall"] for r in rs]), text]) + " |")
-    return "\n".join(lines), table
+    env = dict(os.environ)
+    env.pop("PYTHONMALLOC", None)
+    return run_three_lanes(
+        a, failures, selected, "python",
+        lambda args: [a.python, os.path.join(HERE, "pypaired.py"), "--certs", a.certs,
+                      "--stock", os.path.join(root, "stock"), "--patched", os.path.join(root, "patched"),
+                      "--rounds", str(a.py_rounds), "--segment", str(a.py_segment)] + args,
+        "stock", "patched", env)
 
 
 def main():
