@@ -109,7 +109,7 @@ int raw_decode_cert(struct x509_st *cert);
 struct ssl_ctx_st;
 /* An SSL_CTX with the settings of pyssl's context (check_same_settings). */
 struct ssl_ctx_st *raw_ctx_new(const bench_cfg *cfg, int server);
-/* Selects which of two independent pairs of contexts impl_raw uses (0
+/* Selects which of three independent pairs of contexts impl_raw uses (0
  * by default); setup/teardown act on the selected pair. */
 void raw_use_slot(int k);
 /* The connection's SSL * (raw connections are SSL *). */
@@ -120,6 +120,7 @@ typedef struct opts {
     const char *test;
     const char *transport; /* "unix" (socketpair) or "tcp" */
     const char *dir;       /* "c2s" or "s2c" */
+    const char *server;    /* --paired: "same" (the lane's implementation) or "raw" */
     long long bytes;
     size_t chunk;
     long count;
@@ -138,11 +139,13 @@ void pairs_init(pairs *p, const char *transport);
 void pairs_make(pairs *p, int fds[2]);
 void pairs_done(pairs *p);
 void big_buffers(int fd);
-void pump_handshake(const impl *im, void *client, void *server);
-void pump_shutdown(const impl *im, void *client, void *server);
+/* Both ends in turn, client first; `ci` drives the client, `si` the server. */
+void pump_handshake(const impl *ci, void *client, const impl *si, void *server);
+void pump_shutdown(const impl *ci, void *client, const impl *si, void *server);
 void write_all(const impl *im, void *c, const char *buf, size_t chunk, long long total);
 void read_exactly(const impl *im, void *c, char *buf, long long total);
-void *first_session(const impl *im, pairs *pp);
+/* A session of a client of `ci` that did a full handshake with a server of `si`. */
+void *first_session(const impl *ci, const impl *si, pairs *pp);
 
 /* ---- impl_pyssl.c ---- */
 /* 0 when raw_ctx_new's contexts match pyssl's (options, versions, verify

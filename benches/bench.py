@@ -302,6 +302,13 @@ def paired_cases():
         ("getpeercert() fresh (new socket over the SSL*)", ["--paired", "peercert_fresh"], 1.0),
         ("fresh decode (pyssl_decode_x509)", ["--paired", "decode"], 1.0),
         ("getpeercert(True) DER", ["--paired", "peercert_der"], 0.98),
+        # The same against a raw server in every lane: the pyssl lane is a
+        # pyssl client only (above, both of its ends are pyssl).
+        ("64 B writes c2s, raw server", ["--paired", "small", "--server", "raw"], 0.98),
+        ("64 B reads s2c, raw server", ["--paired", "small", "--dir", "s2c", "--server", "raw"], 0.98),
+        ("resumed TLS1.3, raw server", ["--paired", "resume", "--key", "ec", "--server", "raw"], 0.98),
+        ("resumed TLS1.2, raw server",
+         ["--paired", "resume", "--key", "ec", "--tls12", "--server", "raw"], 0.98),
     ]
 
 

@@ -13,7 +13,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-static SSL_CTX *slots[2][2];
+static SSL_CTX *slots[3][2];
 static SSL_CTX *cctx, *sctx;
 static int slot;
 

@@ -27,7 +27,8 @@ static void usage(void)
                     "       [--dir c2s|s2c] [--bytes N] [--chunk N] [--count N] [--warmup N]\n"
                     "       [--window N] [--key ec|rsa] [--tls12]\n"
                     "       pyssl_bench --check-settings --certs DIR\n"
-                    "       pyssl_bench --paired CASE --certs DIR [--rounds N] [--segment SECONDS] [options]\n"
+                    "       pyssl_bench --paired CASE --certs DIR [--rounds N] [--segment SECONDS]\n"
+                    "           [--server same|raw] [options]\n"
                     "       pyssl_bench --paired CASE --profile raw|pyssl --ops N --certs DIR\n");
     exit(2);
 }
@@ -38,6 +39,7 @@ int main(int argc, char **argv)
         .test = NULL,
         .transport = "unix",
         .dir = "c2s",
+        .server = "same",
         .bytes = 16 << 20,
         .chunk = 16384,
         .count = 1000,
@@ -76,6 +78,8 @@ int main(int argc, char **argv)
             o.transport = v;
         else if (ARG("--dir"))
             o.dir = v;
+        else if (ARG("--server"))
+            o.server = v;
         else if (ARG("--bytes"))
             o.bytes = atoll(v);
         else if (ARG("--chunk"))

@@ -22,6 +22,11 @@
  * socket over the same SSL * per call, as the CPython patch makes for
  * each SSLSocket; raw: the same OpenSSL calls as CPython), decode (the
  * decoder alone: pyssl_decode_x509 against raw_decode_cert), peercert_der.
+ *
+ * --server raw: the server end of every lane is raw OpenSSL, so that the
+ * pyssl lane is a pyssl client against a raw server (the default, "same",
+ * makes both ends of the pyssl lane pyssl, counting its cost twice over).
+ * --dir s2c (bulk, small): the server writes and the client reads.
  */
 #define _GNU_SOURCE
 #include "bench.h"
@@ -48,7 +53,8 @@
 /* State of one lane: a connection pair and what the case needs. */
 typedef struct lane {
     const char *name;
-    const impl *im; /* impl_raw or impl_pyssl */
+    const impl *im; /* impl_raw or impl_pyssl: the client (and the server) */
+    const impl *si; /* the server's: im, or impl_raw with --server raw */
     int slot;       /* impl_raw's context pair */
     int fds[2];
     void *c, *s;
@@ -60,22 +66,24 @@ typedef struct lane {
 static const opts *O;
 static char *buf;
 
-static void conn_pair(lane *l, const impl *im)
+static void conn_pair(lane *l, const impl *ci, const impl *si)
 {
     pairs_make(&l->pp, l->fds);
-    l->c = im->conn_new(l->fds[0], 0, 1, NULL);
-    l->s = im->conn_new(l->fds[1], 1, 1, NULL);
-    if (!l->c || !l->s)
-        die("%s: conn_new: %s", im->name, im->last_error());
-    pump_handshake(im, l->c, l->s);
+    l->c = ci->conn_new(l->fds[0], 0, 1, NULL);
+    if (!l->c)
+        die("%s: conn_new: %s", ci->name, ci->last_error());
+    l->s = si->conn_new(l->fds[1], 1, 1, NULL);
+    if (!l->s)
+        die("%s: conn_new: %s", si->name, si->last_error());
+    pump_handshake(ci, l->c, si, l->s);
 }
 
-static void conn_pair_free(lane *l, const impl *im)
+static void conn_pair_free(lane *l, const impl *ci, const impl *si)
 {
     if (!l->c)
         return;
-    im->conn_free(l->c);
-    im->conn_free(l->s);
+    ci->conn_free(l->c);
+    si->conn_free(l->s);
     close(l->fds[0]);
     close(l->fds[1]);
     l->c = l->s = NULL;
@@ -96,18 +104,20 @@ static void lane_init(lane *l)
         big_buffers(l->fds[0]);
         big_buffers(l->fds[1]);
         l->c = l->im->conn_new(l->fds[0], 0, 1, NULL);
-        l->s = l->im->conn_new(l->fds[1], 1, 1, NULL);
-        if (!l->c || !l->s)
+        if (!l->c)
             die("%s: conn_new: %s", l->im->name, l->im->last_error());
-        pump_handshake(l->im, l->c, l->s);
+        l->s = l->si->conn_new(l->fds[1], 1, 1, NULL);
+        if (!l->s)
+            die("%s: conn_new: %s", l->si->name, l->si->last_error());
+        pump_handshake(l->im, l->c, l->si, l->s);
         l->im->set_blocking(l->c, l->fds[0], 1);
-        l->im->set_blocking(l->s, l->fds[1], 1);
+        l->si->set_blocking(l->s, l->fds[1], 1);
     } else if (!strcmp(t, "resume")) {
-        l->sess = first_session(l->im, &l->pp);
+        l->sess = first_session(l->im, l->si, &l->pp);
     } else if (!strcmp(t, "peercert") || !strcmp(t, "peercert_der")) {
-        conn_pair(l, l->im);
+        conn_pair(l, l->im, l->si);
     } else if (raw_conns()) {
-        conn_pair(l, &impl_raw);
+        conn_pair(l, &impl_raw, &impl_raw);
     } else if (strcmp(t, "handshake") != 0) {
         die("--paired: unknown case %s", t);
     }
@@ -115,7 +125,10 @@ static void lane_init(lane *l)
 
 static void lane_fini(lane *l)
 {
-    conn_pair_free(l, raw_conns() ? &impl_raw : l->im);
+    if (raw_conns())
+        conn_pair_free(l, &impl_raw, &impl_raw);
+    else
+        conn_pair_free(l, l->im, l->si);
     if (l->sess)
         l->im->session_free(l->sess);
     pairs_done(&l->pp);
@@ -128,18 +141,20 @@ static void one_handshake(lane *l, int resume)
     int fds[2];
     pairs_make(&l->pp, fds);
     void *c = im->conn_new(fds[0], 0, 1, resume ? l->sess : NULL);
-    void *s = im->conn_new(fds[1], 1, 1, NULL);
-    if (!c || !s)
+    if (!c)
         die("%s: conn_new: %s", im->name, im->last_error());
-    pump_handshake(im, c, s);
+    void *s = l->si->conn_new(fds[1], 1, 1, NULL);
+    if (!s)
+        die("%s: conn_new: %s", l->si->name, l->si->last_error());
+    pump_handshake(im, c, l->si, s);
     if (resume && !im->session_reused(c))
         die("%s (%s): the session was NOT reused: the resumption case would measure full handshakes",
             l->name, O->cfg.tls12 ? "TLS 1.2" : "TLS 1.3");
     if (!resume && im->session_reused(c))
         die("%s: a full handshake reused a session", l->name);
-    pump_shutdown(im, c, s);
+    pump_shutdown(im, c, l->si, s);
     im->conn_free(c);
-    im->conn_free(s);
+    l->si->conn_free(s);
     close(fds[0]);
     close(fds[1]);
 }
@@ -153,10 +168,14 @@ static void segment(lane *l, long n)
         long batch = chunk >= 4096 ? (long)(32768 / chunk) : 32;
         if (batch < 1)
             batch = 1;
+        /* c2s: the client writes, the server reads; s2c the reverse. */
+        int s2c = !strcmp(O->dir, "s2c");
+        const impl *wi = s2c ? l->si : im, *ri = s2c ? im : l->si;
+        void *w = s2c ? l->s : l->c, *r = s2c ? l->c : l->s;
         for (long done = 0; done < n;) {
             long k = n - done < batch ? n - done : batch;
-            write_all(im, l->c, buf, chunk, (long long)k * (long long)chunk);
-            read_exactly(im, l->s, buf, (long long)k * (long long)chunk);
+            write_all(wi, w, buf, chunk, (long long)k * (long long)chunk);
+            read_exactly(ri, r, buf, (long long)k * (long long)chunk);
             done += k;
         }
     } else if (!strcmp(t, "handshake") || !strcmp(t, "resume")) {
@@ -250,6 +269,16 @@ static int run_profile(lane *l, long n)
     return 0;
 }
 
+/* impl_raw's contexts of slot k (none for k < 0) freed. */
+static void teardown_slot(int k)
+{
+    if (k < 0)
+        return;
+    raw_use_slot(k);
+    impl_raw.teardown();
+    raw_use_slot(0);
+}
+
 int run_paired(const opts *o, int rounds, double segment_s, const char *profile, long profile_ops)
 {
     static const int perms[6][3] = {{0, 1, 2}, {1, 2, 0}, {2, 0, 1}, {0, 2, 1}, {1, 0, 2}, {2, 1, 0}};
@@ -265,15 +294,32 @@ int run_paired(const opts *o, int rounds, double segment_s, const char *profile,
     O = o;
     buf = malloc(o->chunk > 16384 ? o->chunk : 16384);
     memset(buf, 'x', o->chunk > 16384 ? o->chunk : 16384);
+    if (strcmp(o->dir, "c2s") != 0 && strcmp(o->dir, "s2c") != 0)
+        die("--dir c2s|s2c");
+    int server_raw = !strcmp(o->server, "raw");
+    if (!server_raw && strcmp(o->server, "same") != 0)
+        die("--server same|raw");
     static lane lanes[3];
-    lanes[0] = (lane){.name = "raw", .im = &impl_raw, .slot = 0};
-    lanes[1] = (lane){.name = "pyssl", .im = &impl_pyssl, .slot = 0};
-    lanes[2] = (lane){.name = "raw again", .im = &impl_raw, .slot = 1};
+    lanes[0] = (lane){.name = "raw", .im = &impl_raw, .si = &impl_raw, .slot = 0};
+    /* With --server raw, pyssl's client talks to a raw server on contexts
+     * of its own (slot 2: its own server session cache). */
+    lanes[1] = (lane){.name = "pyssl",
+                      .im = &impl_pyssl,
+                      .si = server_raw ? &impl_raw : &impl_pyssl,
+                      .slot = server_raw ? 2 : 0};
+    lanes[2] = (lane){.name = "raw again", .im = &impl_raw, .si = &impl_raw, .slot = 1};
+    if (server_raw) {
+        raw_use_slot(2);
+        if (impl_raw.setup(&o->cfg) != 0)
+            die("raw: setup (contexts of pyssl's server): %s", impl_raw.last_error());
+        raw_use_slot(0);
+    }
     if (profile) {
         int k = !strcmp(profile, "raw") ? 0 : !strcmp(profile, "pyssl") ? 1 : -1;
         if (k < 0)
             die("--profile raw|pyssl");
         int rc = run_profile(&lanes[k], profile_ops);
+        teardown_slot(server_raw ? 2 : -1);
         free(buf);
         return rc;
     }
@@ -335,9 +381,8 @@ int run_paired(const opts *o, int rounds, double segment_s, const char *profile,
         raw_use_slot(lanes[i].slot);
         lane_fini(&lanes[i]);
     }
-    raw_use_slot(1);
-    impl_raw.teardown();
-    raw_use_slot(0);
+    teardown_slot(1);
+    teardown_slot(server_raw ? 2 : -1);
     free(buf);
     return 0;
 }

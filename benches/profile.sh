@@ -11,7 +11,8 @@
 # 2,000 timed calls and the one check call before them; the handshake
 # cases (py_hs*, py_resume*) count the whole process instead (see there).
 # Environment: as run.sh (CARGO_TARGET_DIR, PYSSL_BENCH_BUILD, PYTHON,
-# PYSSL_BENCH_PY_MODULES); CASES to pick cases (default: all).
+# PYSSL_BENCH_PY_MODULES); CASES to pick cases (default: all but the
+# cache_* ones, which simulate the caches with cachegrind and are slow).
 set -euo pipefail
 
 # shellcheck source=paths.sh
@@ -19,7 +20,7 @@ set -euo pipefail
 out=${1:-$build/profile}
 bin=$build/pyssl_bench
 certs=$build/certs
-cases=${CASES:-small hs12 resume12 resume13 decode peercert_fresh der py_get_info py_get_ca_certs py_getpeercert py_der py_small py_hs13 py_hs12 py_resume13 py_resume12}
+cases=${CASES:-small hs12 resume12 resume12_rawserver resume13 decode peercert_fresh der py_get_info py_get_ca_certs py_getpeercert py_der py_small py_hs13 py_hs12 py_resume13 py_resume12}
 mkdir -p "$out"
 
 cg() { # name -- command...
@@ -43,12 +44,36 @@ c_case() { # name ops pyssl_bench-arguments...
     echo
 }
 
+# One C case under cachegrind's cache and branch simulation: each lane
+# with FEW and with MANY operations (cachegrind counts the whole process),
+# compared per operation by cg_cache.py.
+cache_case() { # name few many pyssl_bench-arguments...
+    local name=$1 few=$2 many=$3
+    shift 3
+    for im in raw pyssl; do
+        for n in "$few" "$many"; do
+            valgrind --tool=cachegrind --cache-sim=yes --branch-sim=yes \
+                --cachegrind-out-file="$out/$name-$im-$n.out" \
+                "$bin" --certs "$certs" "$@" --profile "$im" --ops "$n" >/dev/null 2>"$out/$name-$im.err" ||
+                { cat "$out/$name-$im.err" >&2; exit 1; }
+        done
+    done
+    echo "== $name: $* (cachegrind, ($many - $few) operations)"
+    "$here/cg_cache.py" "$out/$name-raw-$few.out" "$out/$name-raw-$many.out" \
+        "$out/$name-pyssl-$few.out" "$out/$name-pyssl-$many.out" "$((many - few))"
+    echo
+}
+
 for c in $cases; do
     case $c in
     small) c_case small 5000 --paired small ;;
     hs12) c_case hs12 100 --paired handshake --tls12 ;;
     resume12) c_case resume12 300 --paired resume --tls12 ;;
     resume13) c_case resume13 300 --paired resume ;;
+    resume12_rawserver) c_case resume12_rawserver 300 --paired resume --tls12 --server raw ;;
+    cache_resume12) cache_case cache_resume12 200 1200 --paired resume --tls12 ;;
+    cache_resume12_rawserver) cache_case cache_resume12_rawserver 200 1200 --paired resume --tls12 --server raw ;;
+    cache_small) cache_case cache_small 2000 22000 --paired small ;;
     decode) c_case decode 500 --paired decode ;;
     peercert_fresh) c_case peercert_fresh 500 --paired peercert_fresh ;;
     der) c_case der 5000 --paired peercert_der ;;

@@ -41,49 +41,49 @@ static void reap(pid_t pid)
 
 /* Both ends of a non-blocking pair in this thread, in turn, until both
  * finished the handshake. */
-void pump_handshake(const impl *im, void *client, void *server)
+void pump_handshake(const impl *ci, void *client, const impl *si, void *server)
 {
     int cdone = 0, sdone = 0;
     for (int turns = 0; !cdone || !sdone; turns++) {
         if (turns > 64)
-            die("%s: handshake makes no progress", im->name);
+            die("%s/%s: handshake makes no progress", ci->name, si->name);
         if (!cdone) {
-            int r = im->handshake(client);
+            int r = ci->handshake(client);
             if (r == B_OK)
                 cdone = 1;
             else if (r != B_WANT_READ && r != B_WANT_WRITE)
-                die("%s: client handshake: %s", im->name, im->last_error());
+                die("%s: client handshake: %s", ci->name, ci->last_error());
         }
         if (!sdone) {
-            int r = im->handshake(server);
+            int r = si->handshake(server);
             if (r == B_OK)
                 sdone = 1;
             else if (r != B_WANT_READ && r != B_WANT_WRITE)
-                die("%s: server handshake: %s", im->name, im->last_error());
+                die("%s: server handshake: %s", si->name, si->last_error());
         }
     }
 }
 
 /* CPython's unwrap() on both ends, in turn, client first. */
-void pump_shutdown(const impl *im, void *client, void *server)
+void pump_shutdown(const impl *ci, void *client, const impl *si, void *server)
 {
     int cdone = 0, sdone = 0;
     for (int turns = 0; !cdone || !sdone; turns++) {
         if (turns > 64)
-            die("%s: shutdown makes no progress", im->name);
+            die("%s/%s: shutdown makes no progress", ci->name, si->name);
         if (!cdone) {
-            int r = im->shutdown(client);
+            int r = ci->shutdown(client);
             if (r == B_OK)
                 cdone = 1;
             else if (r != B_WANT_READ && r != B_WANT_WRITE)
-                die("%s: client shutdown: %s", im->name, im->last_error());
+                die("%s: client shutdown: %s", ci->name, ci->last_error());
         }
         if (!sdone) {
-            int r = im->shutdown(server);
+            int r = si->shutdown(server);
             if (r == B_OK)
                 sdone = 1;
             else if (r != B_WANT_READ && r != B_WANT_WRITE)
-                die("%s: server shutdown: %s", im->name, im->last_error());
+                die("%s: server shutdown: %s", si->name, si->last_error());
         }
     }
 }
@@ -271,7 +271,7 @@ static int test_stream(const impl *im, const opts *o)
     void *s = im->conn_new(fds[1], 1, 1, NULL);
     if (!c || !s)
         die("%s: conn_new: %s", im->name, im->last_error());
-    pump_handshake(im, c, s);
+    pump_handshake(im, c, im, s);
     im->set_blocking(c, fds[0], 1);
     im->set_blocking(s, fds[1], 1);
     int c2s = strcmp(o->dir, "c2s") == 0;
@@ -311,31 +311,33 @@ static int test_stream(const impl *im, const opts *o)
 
 /* Client side of a resumable session: one full handshake, then one byte
  * from the server so that the client takes in TLS 1.3 session tickets. */
-void *first_session(const impl *im, pairs *pp)
+void *first_session(const impl *ci, const impl *si, pairs *pp)
 {
     int fds[2];
     pairs_make(pp, fds);
-    void *c = im->conn_new(fds[0], 0, 1, NULL);
-    void *s = im->conn_new(fds[1], 1, 1, NULL);
-    if (!c || !s)
-        die("%s: conn_new: %s", im->name, im->last_error());
-    pump_handshake(im, c, s);
+    void *c = ci->conn_new(fds[0], 0, 1, NULL);
+    if (!c)
+        die("%s: conn_new: %s", ci->name, ci->last_error());
+    void *s = si->conn_new(fds[1], 1, 1, NULL);
+    if (!s)
+        die("%s: conn_new: %s", si->name, si->last_error());
+    pump_handshake(ci, c, si, s);
     char b = 'T';
-    if (im->write(s, &b, 1) != 1)
-        die("%s: write: %s", im->name, im->last_error());
+    if (si->write(s, &b, 1) != 1)
+        die("%s: write: %s", si->name, si->last_error());
     for (int i = 0; i < 100; i++) {
-        ssize_t r = im->read(c, &b, 1);
+        ssize_t r = ci->read(c, &b, 1);
         if (r == 1)
             break;
         if (r != B_WANT_READ)
-            die("%s: read: %s", im->name, im->last_error());
+            die("%s: read: %s", ci->name, ci->last_error());
     }
-    void *sess = im->get_session(c);
+    void *sess = ci->get_session(c);
     if (!sess)
-        die("%s: no session to resume", im->name);
-    pump_shutdown(im, c, s);
-    im->conn_free(c);
-    im->conn_free(s);
+        die("%s: no session to resume", ci->name);
+    pump_shutdown(ci, c, si, s);
+    ci->conn_free(c);
+    si->conn_free(s);
     close(fds[0]);
     close(fds[1]);
     return sess;
@@ -354,7 +356,7 @@ static int test_handshake(const impl *im, const opts *o, int resume)
     pairs_init(&pp, o->transport);
     void *sess = NULL;
     if (resume)
-        sess = first_session(im, &pp);
+        sess = first_session(im, im, &pp);
     long n = o->count, warm = o->warmup;
     double t0 = 0, c0 = 0;
     for (long i = 0; i < n + warm; i++) {
@@ -368,14 +370,14 @@ static int test_handshake(const impl *im, const opts *o, int resume)
         void *s = im->conn_new(fds[1], 1, 1, NULL);
         if (!c || !s)
             die("%s: conn_new: %s", im->name, im->last_error());
-        pump_handshake(im, c, s);
+        pump_handshake(im, c, im, s);
         if (resume && !im->session_reused(c))
             die("%s: session was not reused", im->name);
         if (i == 0) {
             version_info(im, c);
             json_num("reused", resume ? im->session_reused(c) : 0);
         }
-        pump_shutdown(im, c, s);
+        pump_shutdown(im, c, im, s);
         im->conn_free(c);
         im->conn_free(s);
         close(fds[0]);
@@ -402,7 +404,7 @@ static int test_peercert(const impl *im, const opts *o, int binary)
     void *s = im->conn_new(fds[1], 1, 1, NULL);
     if (!c || !s)
         die("%s: conn_new: %s", im->name, im->last_error());
-    pump_handshake(im, c, s);
+    pump_handshake(im, c, im, s);
     version_info(im, c);
     if (im->peercert(c, binary) != 0) {
         /* Not available in this build: say so instead of a number. */
@@ -475,7 +477,7 @@ static int test_memory(const impl *im, const opts *o)
         pairs_make(&pp, fds);
         void *c = im->conn_new(fds[0], 0, 1, NULL);
         void *s = im->conn_new(fds[1], 1, 1, NULL);
-        pump_handshake(im, c, s);
+        pump_handshake(im, c, im, s);
         im->conn_free(c);
         im->conn_free(s);
         close(fds[0]);
@@ -492,7 +494,7 @@ static int test_memory(const impl *im, const opts *o)
         ss[i] = im->conn_new(fds[2 * i + 1], 1, 1, NULL);
         if (!cs[i] || !ss[i])
             die("%s: conn_new: %s", im->name, im->last_error());
-        pump_handshake(im, cs[i], ss[i]);
+        pump_handshake(im, cs[i], im, ss[i]);
     }
     long r1 = rss_kib();
     free_pairs_report(im, cs, ss, n, m0);
