@@ -142,6 +142,10 @@ void big_buffers(int fd);
 /* Both ends in turn, client first; `ci` drives the client, `si` the server. */
 void pump_handshake(const impl *ci, void *client, const impl *si, void *server);
 void pump_shutdown(const impl *ci, void *client, const impl *si, void *server);
+/* A non-blocking client of `ci` on fds[0] (resuming `session` if not NULL)
+ * and server of `si` on fds[1], handshaken with each other; dies on failure. */
+void connect_pair(const impl *ci, void **client, const impl *si, void **server, const int fds[2],
+                  void *session);
 void write_all(const impl *im, void *c, const char *buf, size_t chunk, long long total);
 void read_exactly(const impl *im, void *c, char *buf, long long total);
 /* A session of a client of `ci` that did a full handshake with a server of `si`. */

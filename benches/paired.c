@@ -69,13 +69,7 @@ static char *buf;
 static void conn_pair(lane *l, const impl *ci, const impl *si)
 {
     pairs_make(&l->pp, l->fds);
-    l->c = ci->conn_new(l->fds[0], 0, 1, NULL);
-    if (!l->c)
-        die("%s: conn_new: %s", ci->name, ci->last_error());
-    l->s = si->conn_new(l->fds[1], 1, 1, NULL);
-    if (!l->s)
-        die("%s: conn_new: %s", si->name, si->last_error());
-    pump_handshake(ci, l->c, si, l->s);
+    connect_pair(ci, &l->c, si, &l->s, l->fds, NULL);
 }
 
 static void conn_pair_free(lane *l, const impl *ci, const impl *si)
@@ -103,13 +97,7 @@ static void lane_init(lane *l)
         pairs_make(&l->pp, l->fds);
         big_buffers(l->fds[0]);
         big_buffers(l->fds[1]);
-        l->c = l->im->conn_new(l->fds[0], 0, 1, NULL);
-        if (!l->c)
-            die("%s: conn_new: %s", l->im->name, l->im->last_error());
-        l->s = l->si->conn_new(l->fds[1], 1, 1, NULL);
-        if (!l->s)
-            die("%s: conn_new: %s", l->si->name, l->si->last_error());
-        pump_handshake(l->im, l->c, l->si, l->s);
+        connect_pair(l->im, &l->c, l->si, &l->s, l->fds, NULL);
         l->im->set_blocking(l->c, l->fds[0], 1);
         l->si->set_blocking(l->s, l->fds[1], 1);
     } else if (!strcmp(t, "resume")) {
@@ -140,13 +128,8 @@ static void one_handshake(lane *l, int resume)
     const impl *im = l->im;
     int fds[2];
     pairs_make(&l->pp, fds);
-    void *c = im->conn_new(fds[0], 0, 1, resume ? l->sess : NULL);
-    if (!c)
-        die("%s: conn_new: %s", im->name, im->last_error());
-    void *s = l->si->conn_new(fds[1], 1, 1, NULL);
-    if (!s)
-        die("%s: conn_new: %s", l->si->name, l->si->last_error());
-    pump_handshake(im, c, l->si, s);
+    void *c, *s;
+    connect_pair(im, &c, l->si, &s, fds, resume ? l->sess : NULL);
     if (resume && !im->session_reused(c))
         die("%s (%s): the session was NOT reused: the resumption case would measure full handshakes",
             l->name, O->cfg.tls12 ? "TLS 1.2" : "TLS 1.3");

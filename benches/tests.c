@@ -39,53 +39,53 @@ static void reap(pid_t pid)
         die("peer process failed (status %d)", st);
 }
 
-/* Both ends of a non-blocking pair in this thread, in turn, until both
- * finished the handshake. */
-void pump_handshake(const impl *ci, void *client, const impl *si, void *server)
+/* Calls cop on the client and sop on the server, in turn, client first,
+ * until both returned B_OK (both ends non-blocking, in this thread). */
+static void pump(const char *what, const impl *ci, int (*cop)(void *), void *client, const impl *si,
+                 int (*sop)(void *), void *server)
 {
     int cdone = 0, sdone = 0;
     for (int turns = 0; !cdone || !sdone; turns++) {
         if (turns > 64)
-            die("%s/%s: handshake makes no progress", ci->name, si->name);
+            die("%s/%s: %s makes no progress", ci->name, si->name, what);
         if (!cdone) {
-            int r = ci->handshake(client);
+            int r = cop(client);
             if (r == B_OK)
                 cdone = 1;
             else if (r != B_WANT_READ && r != B_WANT_WRITE)
-                die("%s: client handshake: %s", ci->name, ci->last_error());
+                die("%s: client %s: %s", ci->name, what, ci->last_error());
         }
         if (!sdone) {
-            int r = si->handshake(server);
+            int r = sop(server);
             if (r == B_OK)
                 sdone = 1;
             else if (r != B_WANT_READ && r != B_WANT_WRITE)
-                die("%s: server handshake: %s", si->name, si->last_error());
+                die("%s: server %s: %s", si->name, what, si->last_error());
         }
     }
 }
 
-/* CPython's unwrap() on both ends, in turn, client first. */
+void pump_handshake(const impl *ci, void *client, const impl *si, void *server)
+{
+    pump("handshake", ci, ci->handshake, client, si, si->handshake, server);
+}
+
+/* CPython's unwrap() on both ends. */
 void pump_shutdown(const impl *ci, void *client, const impl *si, void *server)
 {
-    int cdone = 0, sdone = 0;
-    for (int turns = 0; !cdone || !sdone; turns++) {
-        if (turns > 64)
-            die("%s/%s: shutdown makes no progress", ci->name, si->name);
-        if (!cdone) {
-            int r = ci->shutdown(client);
-            if (r == B_OK)
-                cdone = 1;
-            else if (r != B_WANT_READ && r != B_WANT_WRITE)
-                die("%s: client shutdown: %s", ci->name, ci->last_error());
-        }
-        if (!sdone) {
-            int r = si->shutdown(server);
-            if (r == B_OK)
-                sdone = 1;
-            else if (r != B_WANT_READ && r != B_WANT_WRITE)
-                die("%s: server shutdown: %s", si->name, si->last_error());
-        }
-    }
+    pump("shutdown", ci, ci->shutdown, client, si, si->shutdown, server);
+}
+
+void connect_pair(const impl *ci, void **client, const impl *si, void **server, const int fds[2],
+                  void *session)
+{
+    *client = ci->conn_new(fds[0], 0, 1, session);
+    if (!*client)
+        die("%s: conn_new: %s", ci->name, ci->last_error());
+    *server = si->conn_new(fds[1], 1, 1, NULL);
+    if (!*server)
+        die("%s: conn_new: %s", si->name, si->last_error());
+    pump_handshake(ci, *client, si, *server);
 }
 
 static void blocking_handshake(const impl *im, void *c, const char *who)
@@ -267,11 +267,8 @@ static int test_stream(const impl *im, const opts *o)
     pairs_make(&pp, fds);
     for (int i = 0; i < 2; i++)
         big_buffers(fds[i]);
-    void *c = im->conn_new(fds[0], 0, 1, NULL);
-    void *s = im->conn_new(fds[1], 1, 1, NULL);
-    if (!c || !s)
-        die("%s: conn_new: %s", im->name, im->last_error());
-    pump_handshake(im, c, im, s);
+    void *c, *s;
+    connect_pair(im, &c, im, &s, fds, NULL);
     im->set_blocking(c, fds[0], 1);
     im->set_blocking(s, fds[1], 1);
     int c2s = strcmp(o->dir, "c2s") == 0;
@@ -315,13 +312,8 @@ void *first_session(const impl *ci, const impl *si, pairs *pp)
 {
     int fds[2];
     pairs_make(pp, fds);
-    void *c = ci->conn_new(fds[0], 0, 1, NULL);
-    if (!c)
-        die("%s: conn_new: %s", ci->name, ci->last_error());
-    void *s = si->conn_new(fds[1], 1, 1, NULL);
-    if (!s)
-        die("%s: conn_new: %s", si->name, si->last_error());
-    pump_handshake(ci, c, si, s);
+    void *c, *s;
+    connect_pair(ci, &c, si, &s, fds, NULL);
     char b = 'T';
     if (si->write(s, &b, 1) != 1)
         die("%s: write: %s", si->name, si->last_error());
@@ -366,11 +358,8 @@ static int test_handshake(const impl *im, const opts *o, int resume)
         }
         int fds[2];
         pairs_make(&pp, fds);
-        void *c = im->conn_new(fds[0], 0, 1, sess);
-        void *s = im->conn_new(fds[1], 1, 1, NULL);
-        if (!c || !s)
-            die("%s: conn_new: %s", im->name, im->last_error());
-        pump_handshake(im, c, im, s);
+        void *c, *s;
+        connect_pair(im, &c, im, &s, fds, sess);
         if (resume && !im->session_reused(c))
             die("%s: session was not reused", im->name);
         if (i == 0) {
@@ -400,11 +389,8 @@ static int test_peercert(const impl *im, const opts *o, int binary)
     pairs_init(&pp, o->transport);
     int fds[2];
     pairs_make(&pp, fds);
-    void *c = im->conn_new(fds[0], 0, 1, NULL);
-    void *s = im->conn_new(fds[1], 1, 1, NULL);
-    if (!c || !s)
-        die("%s: conn_new: %s", im->name, im->last_error());
-    pump_handshake(im, c, im, s);
+    void *c, *s;
+    connect_pair(im, &c, im, &s, fds, NULL);
     version_info(im, c);
     if (im->peercert(c, binary) != 0) {
         /* Not available in this build: say so instead of a number. */
@@ -475,9 +461,8 @@ static int test_memory(const impl *im, const opts *o)
     for (int i = 0; i < 8; i++) {
         int fds[2];
         pairs_make(&pp, fds);
-        void *c = im->conn_new(fds[0], 0, 1, NULL);
-        void *s = im->conn_new(fds[1], 1, 1, NULL);
-        pump_handshake(im, c, im, s);
+        void *c, *s;
+        connect_pair(im, &c, im, &s, fds, NULL);
         im->conn_free(c);
         im->conn_free(s);
         close(fds[0]);
@@ -490,11 +475,7 @@ static int test_memory(const impl *im, const opts *o)
     size_t m0 = heap_in_use();
     long r0 = rss_kib();
     for (long i = 0; i < n; i++) {
-        cs[i] = im->conn_new(fds[2 * i], 0, 1, NULL);
-        ss[i] = im->conn_new(fds[2 * i + 1], 1, 1, NULL);
-        if (!cs[i] || !ss[i])
-            die("%s: conn_new: %s", im->name, im->last_error());
-        pump_handshake(im, cs[i], im, ss[i]);
+        connect_pair(im, &cs[i], im, &ss[i], fds + 2 * i, NULL);
     }
     long r1 = rss_kib();
     free_pairs_report(im, cs, ss, n, m0);
