@@ -723,7 +723,11 @@ long pyssl_error_verify_code(void);
 const char *pyssl_error_verify_message(void);
 
 /*
- Forgets this thread's last error.
+ Forgets this thread's last error and frees its record. pyssl may be
+ called from a thread's exit-time destructors (pthread key and
+ `thread_local` destructors); the record of an error recorded after
+ pyssl's own destructor has run is freed only by the next error or by
+ this call, so such a destructor should end with `pyssl_error_clear()`.
  */
 void pyssl_error_clear(void);
 

@@ -10,8 +10,9 @@
 
 use std::os::raw::{c_char, c_int, c_long};
 
-use std::cell::{OnceCell, RefCell};
+use std::cell::{Cell, OnceCell};
 use std::ffi::{CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use super::guard;
 use super::handle::{self, HandleKind};
@@ -100,10 +101,14 @@ pub extern "C" fn pyssl_error_verify_message() -> *const c_char {
     last_c_str(|v| v.verify_message())
 }
 
-/// Forgets this thread's last error.
+/// Forgets this thread's last error and frees its record. pyssl may be
+/// called from a thread's exit-time destructors (pthread key and
+/// `thread_local` destructors); the record of an error recorded after
+/// pyssl's own destructor has run is freed only by the next error or by
+/// this call, so such a destructor should end with `pyssl_error_clear()`.
 #[no_mangle]
 pub extern "C" fn pyssl_error_clear() {
-    clear_last();
+    no_panic((), clear_last);
 }
 
 /// `exc.args` of the last error as a new tuple value (free with
@@ -118,8 +123,10 @@ pub extern "C" fn pyssl_error_clear() {
 /// `TypeError`, as `len()` does): read the other `pyssl_error_*` fields first.
 #[no_mangle]
 pub extern "C" fn pyssl_error_args() -> *mut super::value::pyssl_value {
-    last_with(std::ptr::null_mut(), |e| {
-        super::value::flat_to_raw(&e.args())
+    no_panic(std::ptr::null_mut(), || {
+        with_last(|l| l.map(|e| e.err.args())).map_or(std::ptr::null_mut(), |args| {
+            super::value::flat_to_raw(&args)
+        })
     })
 }
 
@@ -338,7 +345,51 @@ fn c_string(s: &str) -> CString {
 }
 
 thread_local! {
-    static LAST: RefCell<Option<LastError>> = const { RefCell::new(None) };
+    // A plain pointer, a type without a destructor, so that the slot stays
+    // usable while the thread's destructors run: a host may call pyssl from
+    // a pthread key destructor, and glibc runs those after Rust's
+    // thread-local destructors (a slot with a destructor of its own then
+    // panics on access, and the process aborts). The record is owned
+    // by the slot; `FREE_LAST` frees it at thread exit.
+    static LAST: Cell<*mut LastError> = const { Cell::new(std::ptr::null_mut()) };
+    static FREE_LAST: FreeLast = const { FreeLast };
+}
+
+/// Frees the thread's last error when the thread's destructors run.
+struct FreeLast;
+
+impl Drop for FreeLast {
+    fn drop(&mut self) {
+        replace_last(std::ptr::null_mut());
+    }
+}
+
+/// Puts `new` (NULL or from `Box::into_raw`) in the slot and frees what was
+/// there.
+fn replace_last(new: *mut LastError) {
+    let old = LAST.with(|l| l.replace(new));
+    if !old.is_null() {
+        // SAFETY: a non-null pointer in the slot came from Box::into_raw in
+        // set_last and is owned by the slot alone; it has just left the
+        // slot, and no reference made by with_last outlives that call.
+        drop(unsafe { Box::from_raw(old) });
+    }
+}
+
+/// Runs `f` on the calling thread's last error. `f` must not record or
+/// clear an error (nothing in this module's readers does).
+fn with_last<R>(f: impl for<'a> FnOnce(Option<&'a LastError>) -> R) -> R {
+    let p = LAST.with(Cell::get);
+    // SAFETY: NULL or a live Box owned by the slot (see replace_last); only
+    // set_last and clear_last free it, and neither runs during `f`, so the
+    // reference lives no longer than the record.
+    f(unsafe { p.as_ref() })
+}
+
+/// Runs an error accessor that cannot go through `guard` (recording an
+/// error there would overwrite the one being read): a panic gives `bad`.
+fn no_panic<R>(bad: R, f: impl FnOnce() -> R) -> R {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or(bad)
 }
 
 /// Records `err` as the calling thread's last error and returns its status.
@@ -354,39 +405,42 @@ pub fn set_last(err: PyErr) -> Status {
         reason: OnceCell::new(),
         verify_message: OnceCell::new(),
     };
-    LAST.with(|l| *l.borrow_mut() = Some(last));
+    // Registers FREE_LAST's destructor on the thread's first error. It
+    // fails only when the thread's destructors have already dropped it; the
+    // record then lives until the next error or pyssl_error_clear on this
+    // thread (see there).
+    let _ = FREE_LAST.try_with(|_| ());
+    replace_last(Box::into_raw(Box::new(last)));
     status
 }
 
 /// Forgets the calling thread's last error.
 pub fn clear_last() {
-    LAST.with(|l| *l.borrow_mut() = None);
+    replace_last(std::ptr::null_mut());
 }
 
 /// A copy of the calling thread's last error, if any.
 pub fn last() -> Option<PyErr> {
-    LAST.with(|l| l.borrow().as_ref().map(|l| l.err.clone()))
+    with_last(|l| l.map(|l| l.err.clone()))
 }
 
 /// Reads a C string field of the last error; NULL when there is none.
 pub(crate) fn last_c_str(
     pick: for<'a> fn(&'a LastErrorView<'a>) -> Option<&'a CStr>,
 ) -> *const c_char {
-    LAST.with(|l| {
-        let guard = l.borrow();
-        match guard.as_ref() {
-            Some(last) => {
-                let view = LastErrorView(last);
-                pick(&view).map_or(std::ptr::null(), CStr::as_ptr)
-            }
-            None => std::ptr::null(),
-        }
+    no_panic(std::ptr::null(), || {
+        with_last(|l| {
+            l.and_then(|last| pick(&LastErrorView(last)).map(CStr::as_ptr))
+                .unwrap_or(std::ptr::null())
+        })
     })
 }
 
 /// Reads a scalar of the last error.
-pub(crate) fn last_with<T>(default: T, pick: fn(&PyErr) -> T) -> T {
-    LAST.with(|l| l.borrow().as_ref().map_or(default, |last| pick(&last.err)))
+pub(crate) fn last_with<T: Copy>(default: T, pick: fn(&PyErr) -> T) -> T {
+    no_panic(default, || {
+        with_last(|l| l.map_or(default, |last| pick(&last.err)))
+    })
 }
 
 /// The C string of a class pyssl raises often (the `WANT_*` errors of
@@ -450,6 +504,7 @@ impl LastErrorView<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::RefCell;
 
     #[test]
     fn last_error_is_per_thread() {
@@ -459,5 +514,31 @@ mod tests {
         assert_eq!(last().unwrap().message, "here");
         clear_last();
         assert!(last().is_none());
+    }
+
+    /// Thread-local destructors run in reverse order of registration, so a
+    /// destructor registered before the thread's first error runs after
+    /// FREE_LAST's: recording and reading an error there must still work.
+    #[test]
+    fn last_error_works_in_late_thread_destructors() {
+        struct Late(std::sync::mpsc::Sender<Option<String>>);
+        impl Drop for Late {
+            fn drop(&mut self) {
+                set_last(PyErr::value_error("late"));
+                let _ = self.0.send(last().map(|e| e.message.clone()));
+                clear_last();
+            }
+        }
+        thread_local! {
+            static LATE: RefCell<Option<Late>> = const { RefCell::new(None) };
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            LATE.with(|l| *l.borrow_mut() = Some(Late(tx)));
+            set_last(PyErr::value_error("early"));
+        })
+        .join()
+        .unwrap();
+        assert_eq!(rx.recv().unwrap().as_deref(), Some("late"));
     }
 }
