@@ -67,6 +67,7 @@ typedef struct {
     int eof, fail_errno, want_reads;
     pyssl_socket *reenter; /* read_cb calls pyssl_read on it once */
     ssize_t reentered;
+    pyssl_socket *free_in_write; /* write_cb frees it once */
 } pipe_t;
 
 static ssize_t pipe_read(void *user, void *buf, size_t len) {
@@ -96,6 +97,11 @@ static ssize_t pipe_read(void *user, void *buf, size_t len) {
 
 static ssize_t pipe_write(void *user, const void *buf, size_t len) {
     pipe_t *p = user;
+    if (p->free_in_write != NULL) {
+        pyssl_socket *s = p->free_in_write;
+        p->free_in_write = NULL;
+        pyssl_socket_free(s);
+    }
     size_t room = p->capacity - p->n_server;
     if (room == 0)
         return PYSSL_ERROR_WANT_WRITE;
@@ -245,6 +251,23 @@ static void test_reentrancy(void **state) {
     pumped_free(p);
 }
 
+/* The host frees the socket from its own write callback, inside
+ * pyssl_write: the handle is gone at once, the socket when the call
+ * returns, and the write completes (valgrind and ASan watch the rest). */
+static void test_free_in_callback(void **state) {
+    pumped *p = pumped_new(TEST_MODE(state), 1 << 17);
+    handshake(p);
+    p->pipe.free_in_write = p->client;
+    assert_int_equal(pyssl_write(p->client, "bye", 3), 3);
+    assert_null(p->pipe.free_in_write);
+    p->client = NULL;
+    pump(p);
+    char buf[16];
+    assert_int_equal(pyssl_read(p->server, buf, sizeof buf), 3);
+    assert_memory_equal(buf, "bye", 3);
+    pumped_free(p);
+}
+
 static void test_owned_error(void **state) {
     pumped *p = pumped_new(TEST_MODE(state), 1 << 17);
     handshake(p);
@@ -317,6 +340,7 @@ int main(void) {
         MODE_TESTS(test_ragged_eof),
         MODE_TESTS(test_errno_failure),
         MODE_TESTS(test_reentrancy),
+        MODE_TESTS(test_free_in_callback),
         MODE_TESTS(test_owned_error),
         cmocka_unit_test(test_misuse),
     };

@@ -987,7 +987,8 @@ pyssl_socket *pyssl_socket_new_bio(pyssl_context *ctx,
  `PYSSL_ERROR_REENTRANCY`. They must not longjmp (or throw) out: record
  the error, return -1, and raise once the pyssl call has returned. Both
  callbacks must be non-NULL and stay valid, with `user`, until the socket
- is freed. NULL on failure.
+ is freed (a free from inside a call, a callback's say, takes effect when
+ that call returns). NULL on failure.
  */
 pyssl_socket *pyssl_socket_new_cbs(pyssl_context *ctx,
                                    pyssl_read_cb read_cb,
@@ -998,7 +999,11 @@ pyssl_socket *pyssl_socket_new_cbs(pyssl_context *ctx,
 
 /*
  Frees the socket without sending anything (call `pyssl_shutdown` first
- for a clean close). Never closes the fd. NULL is ignored.
+ for a clean close). Never closes the fd. NULL is ignored. The handle is
+ invalid at once; when a call on the socket is in progress (the free
+ comes from one of its callbacks or host hooks), the socket itself is
+ freed when that call returns, as a Python object outlives its method
+ call.
  */
 void pyssl_socket_free(pyssl_socket *sock);
 

@@ -21,7 +21,10 @@ pub struct pyssl_socket {
     _private: [u8; 0],
 }
 
-impl HandleKind for Socket {
+// A socket handle holds one reference; a call that runs host code holds
+// one more (`sock_hold`), so that freeing the handle from a callback or
+// host hook of that call frees the socket only when the call returns.
+impl HandleKind for Arc<Socket> {
     const MAGIC: u64 = 0x7079_7373_6c73_6f63; // "pysslsoc"
     const NAME: &'static str = "pyssl_socket";
 }
@@ -30,12 +33,23 @@ impl HandleKind for Socket {
 /// `sock` must be NULL or a handle from `pyssl_socket_new*`.
 pub(crate) unsafe fn sock_ref<'a>(sock: *const pyssl_socket) -> PyResult<&'a Socket> {
     // SAFETY: forwarded contract.
-    unsafe { handle::borrow::<Socket, _>(sock) }
+    unsafe { handle::borrow::<Arc<Socket>, _>(sock) }.map(|s| &**s)
+}
+
+/// The socket for a call that runs host code (OpenSSL's callbacks, the
+/// I/O callbacks, the host hooks): the call's own reference, which keeps
+/// the socket alive if that code frees the handle.
+///
+/// # Safety
+/// As for [`sock_ref`].
+pub(crate) unsafe fn sock_hold(sock: *const pyssl_socket) -> PyResult<Arc<Socket>> {
+    // SAFETY: forwarded contract.
+    unsafe { handle::borrow::<Arc<Socket>, _>(sock) }.map(Arc::clone)
 }
 
 /// Boxes a socket as a handle and lets its callbacks find the handle.
 fn into_handle(sock: Socket) -> *mut pyssl_socket {
-    let h: *mut pyssl_socket = handle::into_raw(sock);
+    let h: *mut pyssl_socket = handle::into_raw(Arc::new(sock));
     // SAFETY: just created, live handle of the right kind.
     if let Ok(s) = unsafe { sock_ref(h) } {
         s.bind_host_tag(h as usize);
@@ -170,7 +184,8 @@ impl HostTransport for CallbackTransport {
 /// `PYSSL_ERROR_REENTRANCY`. They must not longjmp (or throw) out: record
 /// the error, return -1, and raise once the pyssl call has returned. Both
 /// callbacks must be non-NULL and stay valid, with `user`, until the socket
-/// is freed. NULL on failure.
+/// is freed (a free from inside a call, a callback's say, takes effect when
+/// that call returns). NULL on failure.
 #[no_mangle]
 pub extern "C" fn pyssl_socket_new_cbs(
     ctx: *mut pyssl_context,
@@ -196,12 +211,16 @@ pub extern "C" fn pyssl_socket_new_cbs(
 }
 
 /// Frees the socket without sending anything (call `pyssl_shutdown` first
-/// for a clean close). Never closes the fd. NULL is ignored.
+/// for a clean close). Never closes the fd. NULL is ignored. The handle is
+/// invalid at once; when a call on the socket is in progress (the free
+/// comes from one of its callbacks or host hooks), the socket itself is
+/// freed when that call returns, as a Python object outlives its method
+/// call.
 #[no_mangle]
 pub extern "C" fn pyssl_socket_free(sock: *mut pyssl_socket) {
     guard(|| {
         // SAFETY: NULL or a socket handle; checked by take().
-        unsafe { handle::take::<Socket, _>(sock) }.map(drop)
+        unsafe { handle::take::<Arc<Socket>, _>(sock) }.map(drop)
     })
 }
 
@@ -249,8 +268,8 @@ pub extern "C" fn pyssl_socket_get_fd(sock: *const pyssl_socket) -> c_int {
 /// `"SSLCertVerificationError"` and `pyssl_error_verify_code()`.
 #[no_mangle]
 pub extern "C" fn pyssl_do_handshake(sock: *mut pyssl_socket) -> c_int {
-    // SAFETY: handle checked by sock_ref.
-    guard(|| unsafe { sock_ref(sock) }?.do_handshake().map(|_| 0))
+    // SAFETY: handle checked by sock_hold.
+    guard(|| unsafe { sock_hold(sock) }?.do_handshake().map(|_| 0))
 }
 
 /// `SSLSocket.read(len)` into `buf`: the number of bytes read (at most one
@@ -260,8 +279,8 @@ pub extern "C" fn pyssl_do_handshake(sock: *mut pyssl_socket) -> c_int {
 #[no_mangle]
 pub extern "C" fn pyssl_read(sock: *mut pyssl_socket, buf: *mut c_void, len: usize) -> ssize_t {
     guard(|| {
-        // SAFETY: handle checked by sock_ref.
-        let s = unsafe { sock_ref(sock) }?;
+        // SAFETY: handle checked by sock_hold.
+        let s = unsafe { sock_hold(sock) }?;
         // SAFETY: checked by out_bytes; the caller gives `len` writable bytes.
         let slice = unsafe { super::out_bytes(buf, len, "buf") }?;
         s.read(slice).map(|n| n as ssize_t)
@@ -274,8 +293,8 @@ pub extern "C" fn pyssl_read(sock: *mut pyssl_socket, buf: *mut c_void, len: usi
 #[no_mangle]
 pub extern "C" fn pyssl_write(sock: *mut pyssl_socket, buf: *const c_void, len: usize) -> ssize_t {
     guard(|| {
-        // SAFETY: handle checked by sock_ref.
-        let s = unsafe { sock_ref(sock) }?;
+        // SAFETY: handle checked by sock_hold.
+        let s = unsafe { sock_hold(sock) }?;
         // SAFETY: checked by in_bytes; the caller gives `len` readable bytes.
         let slice = unsafe { super::in_bytes(buf, len, "buf") }?;
         s.write(slice).map(|n| n as ssize_t)
@@ -287,8 +306,8 @@ pub extern "C" fn pyssl_write(sock: *mut pyssl_socket, buf: *const c_void, len: 
 /// non-blocking mode (call again). The fd is left open.
 #[no_mangle]
 pub extern "C" fn pyssl_shutdown(sock: *mut pyssl_socket) -> c_int {
-    // SAFETY: handle checked by sock_ref.
-    guard(|| unsafe { sock_ref(sock) }?.shutdown().map(|_| 0))
+    // SAFETY: handle checked by sock_hold.
+    guard(|| unsafe { sock_hold(sock) }?.shutdown().map(|_| 0))
 }
 
 /// `SSLSocket.getpeercert(binary_form)`: 0 and `*out` set to a new value
@@ -417,7 +436,7 @@ pub extern "C" fn pyssl_socket_wrap_ssl(
         let host = unsafe { super::opt_str(server_hostname, "server_hostname") }?;
         // SAFETY: the caller passes a live SSL* that outlives the socket.
         let sock = unsafe { Socket::wrap_ssl(ssl.cast(), server_side != 0, host, compat) };
-        Ok(handle::into_raw(sock))
+        Ok(handle::into_raw(Arc::new(sock)))
     })
 }
 

@@ -4,7 +4,7 @@
 
 use std::os::raw::{c_int, c_void};
 
-use super::socket::{pyssl_socket, sock_ref};
+use super::socket::{pyssl_socket, sock_hold};
 use super::{guard, ssize_t};
 
 /// `ssl.py`'s `SSLSocket.sendall(data)`: writes (`pyssl_write`, `_ssl`'s
@@ -15,11 +15,11 @@ use super::{guard, ssize_t};
 #[no_mangle]
 pub extern "C" fn pyssl_sendall(sock: *mut pyssl_socket, buf: *const c_void, len: usize) -> c_int {
     guard(|| {
-        // SAFETY: handle checked by sock_ref.
-        let s = unsafe { sock_ref(sock) }?;
+        // SAFETY: handle checked by sock_hold.
+        let s = unsafe { sock_hold(sock) }?;
         // SAFETY: checked by in_bytes; the caller gives `len` readable bytes.
         let data = unsafe { super::in_bytes(buf, len, "buf") }?;
-        crate::sslpy::sendall(s, data).map(|_| 0)
+        crate::sslpy::sendall(&s, data).map(|_| 0)
     })
 }
 
@@ -36,10 +36,10 @@ pub extern "C" fn pyssl_read_ragged(
     len: usize,
 ) -> ssize_t {
     guard(|| {
-        // SAFETY: handle checked by sock_ref.
-        let s = unsafe { sock_ref(sock) }?;
+        // SAFETY: handle checked by sock_hold.
+        let s = unsafe { sock_hold(sock) }?;
         // SAFETY: checked by out_bytes; the caller gives `len` writable bytes.
         let slice = unsafe { super::out_bytes(buf, len, "buf") }?;
-        crate::sslpy::read_ragged(s, slice).map(|n| n as ssize_t)
+        crate::sslpy::read_ragged(&s, slice).map(|n| n as ssize_t)
     })
 }
