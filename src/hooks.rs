@@ -56,15 +56,24 @@ pub fn allow_threads<R>(f: impl FnOnce() -> R) -> R {
     match current() {
         None => f(),
         Some(h) => {
-            let token = h.release();
-            let r = f();
-            // errno from the call survives the host's code, as across
-            // CPython's Py_END_ALLOW_THREADS.
-            let errno = crate::errno::get();
-            h.reacquire(token);
-            crate::errno::set(errno);
-            r
+            let _back = Reacquire(h, h.release());
+            f()
         }
+    }
+}
+
+/// Takes the host's lock back when dropped: after `f` returns, and also
+/// when it panics (the panic becomes `PYSSL_ERROR_INTERNAL` at the C
+/// boundary, and the host must get its lock back with that status).
+struct Reacquire(&'static dyn HostHooks, usize);
+
+impl Drop for Reacquire {
+    fn drop(&mut self) {
+        // errno from the call survives the host's code, as across
+        // CPython's Py_END_ALLOW_THREADS.
+        let errno = crate::errno::get();
+        self.0.reacquire(self.1);
+        crate::errno::set(errno);
     }
 }
 
@@ -75,4 +84,52 @@ pub fn check_interrupt() -> PyResult<()> {
         return Err(PyErr::host_interrupt());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    /// Counts the calls made from one thread (other tests may run pyssl
+    /// calls on other threads while these hooks are installed).
+    struct Counting {
+        thread: std::thread::ThreadId,
+        released: AtomicUsize,
+        reacquired: AtomicUsize,
+    }
+
+    impl HostHooks for &'static Counting {
+        fn release(&self) -> usize {
+            if std::thread::current().id() == self.thread {
+                self.released.fetch_add(1, Ordering::SeqCst);
+            }
+            7
+        }
+        fn reacquire(&self, token: usize) {
+            if std::thread::current().id() == self.thread {
+                assert_eq!(token, 7);
+                self.reacquired.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        fn interrupted(&self) -> bool {
+            false
+        }
+    }
+
+    #[test]
+    fn the_host_lock_comes_back_when_the_released_code_panics() {
+        let hooks: &'static Counting = Box::leak(Box::new(Counting {
+            thread: std::thread::current().id(),
+            released: AtomicUsize::new(0),
+            reacquired: AtomicUsize::new(0),
+        }));
+        set(Some(Box::new(hooks)));
+        assert_eq!(allow_threads(|| 5), 5);
+        let r = std::panic::catch_unwind(|| allow_threads(|| panic!("inside")));
+        set(None);
+        assert!(r.is_err());
+        assert_eq!(hooks.released.load(Ordering::SeqCst), 2);
+        assert_eq!(hooks.reacquired.load(Ordering::SeqCst), 2);
+    }
 }
