@@ -113,8 +113,13 @@ pub fn write_opt<T>(out: *mut T, value: T) {
 }
 
 /// Copies `data` into the caller's buffer of `buflen` bytes and returns its
-/// length; `BAD_ARGUMENT` when the buffer is NULL or too small.
+/// length; `BAD_ARGUMENT` when the buffer is too small, or NULL while there
+/// is something to copy (NULL with length 0 holds an empty answer, as in
+/// `in_bytes`/`out_bytes`).
 pub fn copy_out(data: &[u8], buf: *mut u8, buflen: usize, what: &str) -> PyResult<ssize_t> {
+    if data.is_empty() {
+        return Ok(0);
+    }
     if buf.is_null() || buflen < data.len() {
         return Err(PyErr::bad_argument(format!(
             "buffer too small for the {what}"
@@ -207,5 +212,23 @@ pub unsafe fn opt_cstr<'a>(p: *const std::os::raw::c_char) -> Option<&'a std::ff
     } else {
         // SAFETY: caller guarantees a NUL-terminated string.
         Some(unsafe { std::ffi::CStr::from_ptr(p) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_out_checks_the_buffer_only_when_there_is_something_to_copy() {
+        assert_eq!(copy_out(b"", std::ptr::null_mut(), 0, "id").unwrap(), 0);
+        let e = copy_out(b"ab", std::ptr::null_mut(), 2, "id").unwrap_err();
+        assert_eq!(e.status, Status::BadArgument);
+        let mut buf = [0u8; 4];
+        let e = copy_out(b"abc", buf.as_mut_ptr(), 2, "id").unwrap_err();
+        assert_eq!(e.message, "buffer too small for the id");
+        assert_eq!(buf, [0; 4]);
+        assert_eq!(copy_out(b"abc", buf.as_mut_ptr(), 4, "id").unwrap(), 3);
+        assert_eq!(&buf, b"abc\0");
     }
 }
