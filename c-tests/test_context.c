@@ -212,6 +212,18 @@ static void test_context_errors(void **state) {
     rec_ret(&r, P "load_cert_chain.combined",
             pyssl_context_load_cert_chain(s, cert_path("server_combined.pem"), NULL, NULL),
             "ok");
+    char raw[1024];
+    const char *certs = cert_path("");
+    snprintf(raw, sizeof raw, "%s\xff" "missing.pem", certs);
+    rec_ret(&r, P "load_dh_params.non_utf8_missing", pyssl_context_load_dh_params(s, raw),
+            "ok");
+    snprintf(raw, sizeof raw, "%s\xff" "missing-dir/key.log", certs);
+    rec_ret(&r, P "keylog.non_utf8_missing", pyssl_context_set_keylog_filename(s, raw), "ok");
+    snprintf(raw, sizeof raw, "%s\xff" "key.log", certs);
+    int rc = pyssl_context_set_keylog_filename(s, raw);
+    if (rc == 0)
+        rc = pyssl_context_set_keylog_filename(s, NULL);
+    rec_ret(&r, P "keylog.non_utf8_ok", rc, "ok");
     pyssl_context_free(s);
 
     c = mode_ctx(mode, PYSSL_PROTOCOL_TLS_CLIENT);
@@ -264,7 +276,7 @@ static void test_context_errors(void **state) {
 
     check_steps(&r, P "protocol_invalid", P "defaults.", P "more_defaults.", P "num_tickets.",
                 P "options.", P "load_verify.",
-                P "load_cert_chain.", P "verify_mode.",
+                P "load_cert_chain.", P "load_dh_params.", P "keylog.", P "verify_mode.",
                 P "check_hostname.", P "set_ciphers.", P "version.", NULL);
 }
 

@@ -260,9 +260,8 @@ fn keylog_dh_params_ecdh_curve_and_store_stats() {
     let dir = &c.dir;
     let sctx = server_ctx(Compat::Py314);
     let log = dir.join(format!("keylog-{}.txt", std::process::id()));
-    let log_s = log.to_str().unwrap();
-    sctx.set_keylog_filename(Some(log_s)).unwrap();
-    assert_eq!(sctx.keylog_filename().as_deref(), Some(log_s));
+    sctx.set_keylog_filename(Some(&log)).unwrap();
+    assert_eq!(sctx.keylog_filename().as_deref(), Some(log.as_path()));
     let (a, b) = common::socketpair();
     let cs = Socket::new_fd(&client_ctx(Compat::Py314), a, false, Some(c"localhost")).unwrap();
     let ss = Socket::new_fd(&sctx, b, true, None).unwrap();
@@ -273,7 +272,9 @@ fn keylog_dh_params_ecdh_curve_and_store_stats() {
     sctx.set_keylog_filename(None).unwrap();
     assert!(sctx.keylog_filename().is_none());
 
-    let e = sctx.load_dh_params("/nonexistent/dh.pem").unwrap_err();
+    let e = sctx
+        .load_dh_params(std::path::Path::new("/nonexistent/dh.pem"))
+        .unwrap_err();
     assert_eq!(e.exc_type, "FileNotFoundError");
     assert_eq!(
         e.message,
@@ -294,9 +295,9 @@ fn keylog_dh_params_ecdh_curve_and_store_stats() {
         .status()
         .unwrap();
     assert!(ok.success());
-    sctx.load_dh_params(dh.to_str().unwrap()).unwrap();
+    sctx.load_dh_params(&dh).unwrap();
     let e = sctx
-        .load_dh_params(c.path("ca.pem").to_str().unwrap())
+        .load_dh_params(std::path::Path::new(c.path("ca.pem").to_str().unwrap()))
         .unwrap_err();
     assert_eq!(e.exc_type, "SSLError");
     assert!(

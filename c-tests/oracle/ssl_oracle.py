@@ -275,6 +275,19 @@ def ctx_errors(rec):
              lambda: s.load_cert_chain(cert("server.pem"), cert("server_enc.key"), "secret"))
     rec.call(P + "load_cert_chain.combined",
              lambda: s.load_cert_chain(cert("server_combined.pem")))
+    # File names are bytes on Linux: a C host's name that is not UTF-8
+    # reaches the file system as it is, and messages show it as bytes.
+    raw = os.fsencode(CERTS) + b"/\xff"
+    rec.call(P + "load_dh_params.non_utf8_missing",
+             lambda: s.load_dh_params(raw + b"missing.pem"))
+    rec.call(P + "keylog.non_utf8_missing",
+             lambda: setattr(s, "keylog_filename", raw + b"missing-dir/key.log"))
+
+    def keylog_non_utf8():
+        s.keylog_filename = raw + b"key.log"
+        s.keylog_filename = None
+
+    rec.call(P + "keylog.non_utf8_ok", keylog_non_utf8)
     # Without a password CPython lets OpenSSL prompt on the terminal, so its
     # outcome depends on the environment; pyssl never prompts, and the C test
     # checks pyssl's own documented result instead of comparing.

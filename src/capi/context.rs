@@ -512,8 +512,8 @@ pub extern "C" fn pyssl_context_set_keylog_filename(
 ) -> c_int {
     guard(|| {
         // SAFETY: handle checked; string NULL or NUL-terminated.
-        let (ctx, path) = unsafe { (ctx_ref(ctx)?, super::opt_str(path, "path")?) };
-        ctx.set_keylog_filename(path).map(|_| 0)
+        let (ctx, path) = unsafe { (ctx_ref(ctx)?, super::opt_cstr(path)) };
+        ctx.set_keylog_filename(path.map(super::c_path)).map(|_| 0)
     })
 }
 
@@ -525,9 +525,9 @@ pub extern "C" fn pyssl_context_load_dh_params(
 ) -> c_int {
     guard(|| {
         // SAFETY: handle checked; string NULL or NUL-terminated.
-        let (ctx, path) = unsafe { (ctx_ref(ctx)?, super::opt_str(path, "path")?) };
+        let (ctx, path) = unsafe { (ctx_ref(ctx)?, super::opt_cstr(path)) };
         let path = path.ok_or_else(|| PyErr::bad_argument("path is NULL"))?;
-        ctx.load_dh_params(path).map(|_| 0)
+        ctx.load_dh_params(super::c_path(path)).map(|_| 0)
     })
 }
 

@@ -202,6 +202,13 @@ pub unsafe fn opt_str<'a>(p: *const std::os::raw::c_char, what: &str) -> PyResul
         .map_err(|_| PyErr::value_error(format!("{what} is not valid UTF-8")))
 }
 
+/// A file name from C: its bytes as they are, as Linux takes them (not
+/// necessarily UTF-8).
+pub fn c_path(c: &std::ffi::CStr) -> &std::path::Path {
+    use std::os::unix::ffi::OsStrExt;
+    std::path::Path::new(std::ffi::OsStr::from_bytes(c.to_bytes()))
+}
+
 /// A C string argument as raw bytes; NULL gives None.
 ///
 /// # Safety

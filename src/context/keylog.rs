@@ -5,7 +5,7 @@ use super::*;
 impl Context {
     /// `SSLContext.keylog_filename = path` (None stops logging): appends
     /// NSS key log lines, after a header line when the file is empty.
-    pub fn set_keylog_filename(&self, path: Option<&str>) -> PyResult<()> {
+    pub fn set_keylog_filename(&self, path: Option<&std::path::Path>) -> PyResult<()> {
         use std::io::Write;
         let mut s = self.write();
         // SAFETY: our SSL_CTX under the write lock.
@@ -32,7 +32,7 @@ impl Context {
     }
 
     /// `SSLContext.keylog_filename`.
-    pub fn keylog_filename(&self) -> Option<String> {
+    pub fn keylog_filename(&self) -> Option<std::path::PathBuf> {
         self.read().settings.keylog.as_ref().map(|(p, _)| p.clone())
     }
 }

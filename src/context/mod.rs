@@ -81,7 +81,10 @@ struct Settings {
     psk_client: Option<PskClientCallback>,
     psk_server: Option<PskServerCallback>,
     /// `SSLContext.keylog_filename` and the open file.
-    keylog: Option<(String, std::sync::Arc<std::sync::Mutex<std::fs::File>>)>,
+    keylog: Option<(
+        std::path::PathBuf,
+        std::sync::Arc<std::sync::Mutex<std::fs::File>>,
+    )>,
 }
 
 /// An `SSLContext`.
@@ -412,9 +415,10 @@ impl Context {
     }
 
     /// `SSLContext.load_dh_params(path)`.
-    pub fn load_dh_params(&self, path: &str) -> PyResult<()> {
-        let cpath =
-            std::ffi::CString::new(path).map_err(|_| PyErr::value_error("embedded null byte"))?;
+    pub fn load_dh_params(&self, path: &std::path::Path) -> PyResult<()> {
+        use std::os::unix::ffi::OsStrExt;
+        let cpath = std::ffi::CString::new(path.as_os_str().as_bytes())
+            .map_err(|_| PyErr::value_error("embedded null byte"))?;
         let _s = self.write();
         clear_openssl_errors();
         // SAFETY: NUL-terminated path and mode; the BIO, the DH and the

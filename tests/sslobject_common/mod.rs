@@ -850,7 +850,10 @@ impl RustPeer {
                     "security_level" => c.security_level().into(),
                     "post_handshake_auth" => c.post_handshake_auth().into(),
                     "protocol" => c.protocol().into(),
-                    "keylog_filename" => c.keylog_filename().into(),
+                    "keylog_filename" => c
+                        .keylog_filename()
+                        .map(|p| p.to_str().expect("UTF-8 path").to_owned())
+                        .into(),
                     "_host_flags" => (c.host_flags() as i64).into(),
                     other => panic!("RustPeer: no getter {other}"),
                 });
@@ -871,7 +874,9 @@ impl RustPeer {
                     "verify_flags" => c.set_verify_flags(int() as u64).map_err(e)?,
                     "hostname_checks_common_name" => c.set_hostname_checks_common_name(flag()),
                     "post_handshake_auth" => c.set_post_handshake_auth(flag()),
-                    "keylog_filename" => c.set_keylog_filename(v.str()).map_err(e)?,
+                    "keylog_filename" => c
+                        .set_keylog_filename(v.str().map(std::path::Path::new))
+                        .map_err(e)?,
                     other => panic!("RustPeer: no setter {other}"),
                 }
                 return Ok(Json::Null);
@@ -908,7 +913,7 @@ impl RustPeer {
                         .map(|_| Json::Null)
                         .map_err(e),
                     "load_dh_params" => c
-                        .load_dh_params(args[0].str().unwrap())
+                        .load_dh_params(std::path::Path::new(args[0].str().unwrap()))
                         .map(|_| Json::Null)
                         .map_err(e),
                     "get_ciphers" if repr => c
