@@ -332,6 +332,10 @@ static void test_context_sockets(void **state) {
     assert_non_null(s);
     pyssl_error_clear();
     rec_ret(&r, PS "timeout_nan", pyssl_socket_set_timeout(s, NAN), "ok");
+    rec_ret(&r, PS "timeout_2p63ns", pyssl_socket_set_timeout(s, 9223372036.854775808), "ok");
+    rec_ret(&r, PS "timeout_below_2p63ns", pyssl_socket_set_timeout(s, 9223372036.854774),
+            "ok");
+    rec_ret(&r, PS "timeout_inf", pyssl_socket_set_timeout(s, INFINITY), "ok");
     pyssl_socket_free(s);
     pyssl_context_free(cctx);
     pyssl_context_free(sctx);

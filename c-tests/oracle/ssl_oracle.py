@@ -351,6 +351,10 @@ def ctx_sockets(rec):
     rec.call(P + "hostname_ok", lambda: cctx._wrap_socket(c, False, "localhost"))
     rec.call(P + "ip_ok", lambda: cctx._wrap_socket(c, False, "127.0.0.1"))
     rec.call(P + "timeout_nan", lambda: c.settimeout(float("nan")))
+    # The largest timeouts: 2**63 ns and more overflow CPython's time type.
+    rec.call(P + "timeout_2p63ns", lambda: c.settimeout(9223372036.854775808))
+    rec.call(P + "timeout_below_2p63ns", lambda: c.settimeout(9223372036.854774))
+    rec.call(P + "timeout_inf", lambda: c.settimeout(float("inf")))
     c.close()
     s.close()
 

@@ -566,8 +566,24 @@ impl Socket {
             -1
         } else {
             let ns = (seconds * 1e9).ceil();
-            if ns > i64::MAX as f64 {
-                return Err(PyErr::overflow_error("timeout doesn't fit into C timeval"));
+            // CPython's time type holds less than 2**63 ns (exact as a
+            // double; i64::MAX is not).
+            const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+            if self.compat.since_313() && ns >= LIMIT {
+                return Err(PyErr::overflow_error(
+                    "timestamp out of range for platform time_t",
+                ));
+            }
+            // 3.11 compares with i64::MAX as a double, 2**63 itself passes,
+            // and the conversion gives a negative count on x86-64, which
+            // settimeout() rejects.
+            if ns > LIMIT {
+                return Err(PyErr::overflow_error(
+                    "timestamp too large to convert to C _PyTime_t",
+                ));
+            }
+            if ns == LIMIT {
+                return Err(PyErr::value_error("Timeout value out of range"));
             }
             ns as i64
         };
