@@ -570,9 +570,10 @@ impl Socket {
             // double; i64::MAX is not).
             const LIMIT: f64 = 9_223_372_036_854_775_808.0;
             if self.compat.since_313() && ns >= LIMIT {
-                return Err(PyErr::overflow_error(
-                    "timestamp out of range for platform time_t",
-                ));
+                return Err(PyErr::overflow_error(match self.compat {
+                    Compat::Py314 => "timestamp out of range for C PyTime_t",
+                    _ => "timestamp out of range for platform time_t",
+                }));
             }
             // 3.11 compares with i64::MAX as a double, 2**63 itself passes,
             // and the conversion gives a negative count on x86-64, which
