@@ -306,6 +306,60 @@ static void rec_new(results *r, const char *id, pyssl_context *ctx, int fd, int 
     }
 }
 
+static void rec_new_bio(results *r, const char *id, pyssl_context *ctx, int server,
+                        const char *host) {
+    pyssl_memory_bio *in = pyssl_memory_bio_new(), *out = pyssl_memory_bio_new();
+    assert_non_null(in);
+    assert_non_null(out);
+    pyssl_error_clear();
+    pyssl_socket *s = pyssl_socket_new_bio(ctx, in, out, server, host);
+    if (s) {
+        rec_value(r, id, "ok");
+        pyssl_socket_free(s);
+    } else {
+        rec_error(r, id, pyssl_error_status());
+    }
+    pyssl_memory_bio_free(in);
+    pyssl_memory_bio_free(out);
+}
+
+/* Which check speaks first when a socket or an SSLObject is made (oracle:
+ * ctx_create): ssl.py's, per version for wrap_bio, then _ssl's side check,
+ * then its name check. */
+static void test_context_create(void **state) {
+    int mode = TEST_MODE(state);
+    results r;
+    results_init(&r, mode);
+    static const struct {
+        const char *name;
+        int protocol;
+    } protos[] = {{"client", PYSSL_PROTOCOL_TLS_CLIENT}, {"server", PYSSL_PROTOCOL_TLS_SERVER}};
+    static const struct {
+        const char *name, *host;
+    } hosts[] = {{"none", NULL}, {"empty", ""}, {"dot", ".x"}, {"name", "localhost"}};
+    char id[128];
+    for (size_t p = 0; p < 2; p++)
+        for (int chk = 0; chk < 2; chk++)
+            for (int side = 0; side < 2; side++)
+                for (size_t h = 0; h < 4; h++) {
+                    pyssl_context *ctx = mode_ctx(mode, protos[p].protocol);
+                    assert_non_null(ctx);
+                    assert_int_equal(pyssl_context_set_check_hostname(ctx, chk), 0);
+                    int fds[2];
+                    assert_int_equal(connected_pair(0, fds), 0);
+                    snprintf(id, sizeof id, P "create.%s.chk%d.side%d.%s.socket",
+                             protos[p].name, chk, side, hosts[h].name);
+                    rec_new(&r, id, ctx, fds[0], side, hosts[h].host);
+                    close(fds[0]);
+                    close(fds[1]);
+                    snprintf(id, sizeof id, P "create.%s.chk%d.side%d.%s.bio", protos[p].name,
+                             chk, side, hosts[h].name);
+                    rec_new_bio(&r, id, ctx, side, hosts[h].host);
+                    pyssl_context_free(ctx);
+                }
+    check_steps(&r, P "create.", NULL);
+}
+
 static void test_context_sockets(void **state) {
     int mode = TEST_MODE(state);
     results r;
@@ -350,6 +404,7 @@ int main(void) {
         MODE_TESTS(test_context_errors),
         MODE_TESTS(test_context_no_password),
         MODE_TESTS(test_context_sockets),
+        MODE_TESTS(test_context_create),
     };
     return cmocka_run_group_tests_name("context", tests, NULL, NULL);
 }

@@ -328,14 +328,52 @@ def ctx_errors(rec):
     rec.call(P + "version.get_max3", lambda: int(c.maximum_version), str)
 
 
+def wrap_pair(ctx, server_side, hostname):
+    """wrap_socket() on one end of a fresh socketpair."""
+    a, b = socket.socketpair()
+    try:
+        ctx.wrap_socket(a, server_side=server_side, server_hostname=hostname,
+                        do_handshake_on_connect=False).close()
+    finally:
+        a.close()
+        b.close()
+
+
+def wrap_bios(ctx, server_side, hostname):
+    import warnings
+    with warnings.catch_warnings():
+        # Debian's 3.11 warns where 3.14 raises (no name, check_hostname).
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO(), server_side=server_side,
+                     server_hostname=hostname)
+
+
+@scenario
+def ctx_create(rec):
+    """Which check speaks first when a socket or SSLObject is made: ssl.py's
+    (per version for wrap_bio), then _ssl's side check, then its name
+    check. Names are bytes: the C API takes them IDNA-encoded."""
+    P = "ctx.create."
+    for pn, proto in (("client", ssl.PROTOCOL_TLS_CLIENT), ("server", ssl.PROTOCOL_TLS_SERVER)):
+        for chk in (0, 1):
+            for side in (0, 1):
+                for hn, host in (("none", None), ("empty", b""), ("dot", b".x"),
+                                 ("name", b"localhost")):
+                    ctx = ssl.SSLContext(proto)
+                    ctx.check_hostname = bool(chk)
+                    sid = "%s%s.chk%d.side%d.%s." % (P, pn, chk, side, hn)
+                    rec.call(sid + "socket", lambda: wrap_pair(ctx, bool(side), host))
+                    rec.call(sid + "bio", lambda: wrap_bios(ctx, bool(side), host))
+
+
 @scenario
 def ctx_sockets(rec):
     P = "ctx.socket."
     c, s = socket.socketpair()
     cctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    rec.call(P + "server_on_client_ctx", lambda: cctx._wrap_socket(c, True, None))
-    rec.call(P + "client_on_server_ctx", lambda: sctx._wrap_socket(c, False, None))
+    rec.call(P + "server_on_client_ctx", lambda: wrap_pair(cctx, True, None))
+    rec.call(P + "client_on_server_ctx", lambda: wrap_pair(sctx, False, None))
     # ssl.py's checks, which pyssl_socket_new takes over.
     rec.call(P + "check_hostname_requires_hostname",
              lambda: cctx.wrap_socket(socket.socket(socket.AF_UNIX), server_side=False,
@@ -344,8 +382,10 @@ def ctx_sockets(rec):
              lambda: sctx.wrap_socket(socket.socket(socket.AF_UNIX), server_side=True,
                                       server_hostname="localhost",
                                       do_handshake_on_connect=False))
-    rec.call(P + "hostname_empty", lambda: cctx._wrap_socket(c, False, ""))
-    rec.call(P + "hostname_leading_dot", lambda: cctx._wrap_socket(c, False, ".example"))
+    # pyssl_socket_new is wrap_socket with a name already IDNA-encoded
+    # (bytes reach _ssl as they are).
+    rec.call(P + "hostname_empty", lambda: wrap_pair(cctx, False, b""))
+    rec.call(P + "hostname_leading_dot", lambda: wrap_pair(cctx, False, b".example"))
     rec.call(P + "hostname_non_ascii",
              lambda: cctx._wrap_socket(c, False, "b\u00fccher.example"))
     rec.call(P + "hostname_ok", lambda: cctx._wrap_socket(c, False, "localhost"))

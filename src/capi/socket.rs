@@ -60,7 +60,10 @@ fn into_handle(sock: Socket) -> *mut pyssl_socket {
 /// Wraps the connected socket `fd` (`SSLContext.wrap_socket`): a server if
 /// `server_side` is nonzero, else a client sending SNI for and (with
 /// `check_hostname`) verifying `server_hostname`, which must be ASCII
-/// (IDNA-encode it first) and is required when `check_hostname` is on.
+/// (IDNA-encode it first). As in `wrap_socket`, a non-empty name on a
+/// server is a `ValueError`, and so is no name (or "") on either side
+/// while `check_hostname` is on; then come `_ssl`'s checks of the side
+/// against the context's protocol and of the name's form.
 /// The fd stays the caller's: pyssl never closes it. The socket starts in
 /// blocking mode. NULL on failure.
 #[no_mangle]
@@ -82,7 +85,10 @@ pub extern "C" fn pyssl_socket_new(
 /// from the peer go into `incoming`, bytes for the peer come out of
 /// `outgoing`. Never blocks; holds its own references to both BIOs. While
 /// an operation runs on the socket, calls on its BIOs from other threads
-/// wait for it. NULL on failure.
+/// wait for it. `server_side` and `server_hostname` as for
+/// `pyssl_socket_new`, except for `wrap_bio`'s own checks of them, which
+/// vary: Debian's 3.11 refuses a name on a server only, 3.13 checks
+/// neither, 3.14 both. NULL on failure.
 #[no_mangle]
 pub extern "C" fn pyssl_socket_new_bio(
     ctx: *mut pyssl_context,

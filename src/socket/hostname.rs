@@ -8,11 +8,6 @@ pub(super) fn ascii_hostname(h: &CStr) -> PyResult<String> {
     let s = h
         .to_str()
         .map_err(|_| PyErr::value_error("server_hostname is not valid UTF-8"))?;
-    if s.is_empty() || s.starts_with('.') {
-        return Err(PyErr::value_error(
-            "server_hostname cannot be an empty string or start with a leading dot.",
-        ));
-    }
     if let Some((pos, ch)) = s.chars().enumerate().find(|(_, c)| !c.is_ascii()) {
         let code = ch as u32;
         let esc = if code < 0x100 {
@@ -44,6 +39,11 @@ pub(super) unsafe fn configure_hostname(
     c: &CStr,
     check_hostname: bool,
 ) -> PyResult<()> {
+    if hostname.is_empty() || hostname.starts_with('.') {
+        return Err(PyErr::value_error(
+            "server_hostname cannot be an empty string or start with a leading dot.",
+        ));
+    }
     let ip = if may_be_ip_address(hostname) {
         // SAFETY: NUL-terminated string; the result is freed below.
         let ip = unsafe { ossl::a2i_IPADDRESS(c.as_ptr()) };

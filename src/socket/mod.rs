@@ -285,17 +285,29 @@ impl Socket {
         // inside, so no pyssl lock is held while the host's hooks run.
         let (state, hostname) = allow_threads(|| -> PyResult<_> {
             let guard = ctx.read();
-            // ssl.py's checks in SSLSocket._create / SSLObject._create.
-            if server_side && server_hostname.is_some() {
+            // ssl.py's checks: SSLSocket._create's in every version;
+            // SSLObject._create (wrap_bio) has the first in Debian's 3.11
+            // (the second is only a DeprecationWarning there), neither in
+            // 3.13, both in 3.14. Both test the name's truth, so "" counts
+            // as no name, and the second holds on either side.
+            let (server_rule, hostname_rule) = match (&transport, ctx.compat()) {
+                (Transport::Bio { .. }, Compat::Py311) => (true, false),
+                (Transport::Bio { .. }, Compat::Py313) => (false, false),
+                _ => (true, true),
+            };
+            let named = server_hostname.is_some_and(|h| !h.is_empty());
+            if server_rule && server_side && named {
                 return Err(PyErr::value_error(
                     "server_hostname can only be specified in client mode",
                 ));
             }
-            if !server_side && guard.check_hostname() && server_hostname.is_none() {
+            if hostname_rule && guard.check_hostname() && !named {
                 return Err(PyErr::value_error(
                     "check_hostname requires server_hostname",
                 ));
             }
+            // _ssl's own: the name as ASCII (argument parsing), then in
+            // newPySSLSocket the side, then (configure_hostname) the form.
             let hostname = match server_hostname {
                 Some(h) => Some(hostname::ascii_hostname(h)?),
                 None => None,
