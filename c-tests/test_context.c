@@ -224,6 +224,11 @@ static void test_context_errors(void **state) {
     if (rc == 0)
         rc = pyssl_context_set_keylog_filename(s, NULL);
     rec_ret(&r, P "keylog.non_utf8_ok", rc, "ok");
+    rec_ret(&r, P "load_dh_params.unicode15_missing",
+            pyssl_context_load_dh_params(s, cert_path("missing-\xf0\x9f\x9b\x9c.pem")), "ok");
+    rec_ret(&r, P "ecdh_curve.unicode15", pyssl_context_set_ecdh_curve(s, "\xf0\x9f\x9b\x9c"),
+            "ok");
+    rec_ret(&r, P "ecdh_curve.unknown", pyssl_context_set_ecdh_curve(s, "no-such-curve"), "ok");
     pyssl_context_free(s);
 
     c = mode_ctx(mode, PYSSL_PROTOCOL_TLS_CLIENT);
@@ -276,7 +281,8 @@ static void test_context_errors(void **state) {
 
     check_steps(&r, P "protocol_invalid", P "defaults.", P "more_defaults.", P "num_tickets.",
                 P "options.", P "load_verify.",
-                P "load_cert_chain.", P "load_dh_params.", P "keylog.", P "verify_mode.",
+                P "load_cert_chain.", P "load_dh_params.", P "keylog.", P "ecdh_curve.",
+                P "verify_mode.",
                 P "check_hostname.", P "set_ciphers.", P "version.", NULL);
 }
 

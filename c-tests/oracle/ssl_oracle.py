@@ -288,6 +288,11 @@ def ctx_errors(rec):
         s.keylog_filename = None
 
     rec.call(P + "keylog.non_utf8_ok", keylog_non_utf8)
+    # U+1F6DC (Unicode 15): Debian's 3.11 (Unicode 14) escapes it in a repr.
+    rec.call(P + "load_dh_params.unicode15_missing",
+             lambda: s.load_dh_params(cert("missing-\U0001f6dc.pem")))
+    rec.call(P + "ecdh_curve.unicode15", lambda: s.set_ecdh_curve("\U0001f6dc"))
+    rec.call(P + "ecdh_curve.unknown", lambda: s.set_ecdh_curve("no-such-curve"))
     # Without a password CPython lets OpenSSL prompt on the terminal, so its
     # outcome depends on the environment; pyssl never prompts, and the C test
     # checks pyssl's own documented result instead of comparing.

@@ -432,6 +432,7 @@ impl Context {
                 return Err(PyErr::os_error_with_filename(
                     if errno != 0 { errno } else { libc::ENOENT },
                     path,
+                    self.compat,
                 ));
             }
             crate::errno::set(0);
@@ -442,7 +443,7 @@ impl Context {
             if dh.is_null() {
                 if errno != 0 {
                     ffi::ERR_clear_error();
-                    return Err(PyErr::os_error_with_filename(errno, path));
+                    return Err(PyErr::os_error_with_filename(errno, path, self.compat));
                 }
                 return Err(set_ssl_error(self.compat, None, Status::Ssl, here!()));
             }
@@ -467,7 +468,7 @@ impl Context {
             if nid == 0 {
                 return Err(PyErr::value_error(format!(
                     "unknown elliptic curve name {}",
-                    crate::value::Value::Str(name.to_owned()).repr()
+                    crate::value::Value::Str(name.to_owned()).repr_in(self.compat)
                 )));
             }
             let key = ffi::EC_KEY_new_by_curve_name(nid);

@@ -372,13 +372,18 @@ impl PyErr {
     /// `PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, filename)`:
     /// `str()` is `[Errno N] strerror: 'filename'`. A path that is not
     /// UTF-8 shows as the bytes object a Python program would have passed
-    /// (`b'\xff...'`).
-    pub fn os_error_with_filename(errno: i32, filename: &std::path::Path) -> Self {
+    /// (`b'\xff...'`); `compat` picks the Unicode version of the repr.
+    pub fn os_error_with_filename(
+        errno: i32,
+        filename: &std::path::Path,
+        compat: crate::compat::Compat,
+    ) -> Self {
+        use crate::value::Value;
         use std::os::unix::ffi::OsStrExt;
         let mut e = Self::os_error(errno);
         let repr = match filename.to_str() {
-            Some(s) => crate::value::Value::Str(s.to_owned()).repr(),
-            None => crate::value::Value::Bytes(filename.as_os_str().as_bytes().to_vec()).repr(),
+            Some(s) => Value::Str(s.to_owned()).repr_in(compat),
+            None => Value::Bytes(filename.as_os_str().as_bytes().to_vec()).repr(),
         };
         e.message = format!("{}: {repr}", e.message);
         e
@@ -966,7 +971,11 @@ mod tests {
             e.args().to_value().repr(),
             "(104, 'Connection reset by peer')"
         );
-        let e = PyErr::os_error_with_filename(libc::ENOENT, std::path::Path::new("ca.pem"));
+        let e = PyErr::os_error_with_filename(
+            libc::ENOENT,
+            std::path::Path::new("ca.pem"),
+            crate::compat::Compat::Py314,
+        );
         assert_eq!(
             e.args().to_value().repr(),
             "(2, 'No such file or directory')"
@@ -974,7 +983,7 @@ mod tests {
         assert_eq!(e.message, "[Errno 2] No such file or directory: 'ca.pem'");
         use std::os::unix::ffi::OsStrExt;
         let raw = std::path::Path::new(std::ffi::OsStr::from_bytes(b"\xffdh.pem"));
-        let e = PyErr::os_error_with_filename(libc::ENOENT, raw);
+        let e = PyErr::os_error_with_filename(libc::ENOENT, raw, crate::compat::Compat::Py311);
         assert_eq!(
             e.message,
             "[Errno 2] No such file or directory: b'\\xffdh.pem'"
