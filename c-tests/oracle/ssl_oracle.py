@@ -288,6 +288,8 @@ def ctx_errors(rec):
         s.keylog_filename = None
 
     rec.call(P + "keylog.non_utf8_ok", keylog_non_utf8)
+    # fopen(path, "a") seeks to the end: a /proc file refuses (EINVAL).
+    rec.call(P + "keylog.unseekable", lambda: setattr(s, "keylog_filename", "/proc/version"))
     # U+1F6DC (Unicode 15): Debian's 3.11 (Unicode 14) escapes it in a repr.
     rec.call(P + "load_dh_params.unicode15_missing",
              lambda: s.load_dh_params(cert("missing-\U0001f6dc.pem")))
