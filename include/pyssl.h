@@ -391,8 +391,11 @@ extern "C" {
 /*
  `ssl.SSLContext(protocol)` with CPython 3.14's defaults. For
  `PYSSL_PROTOCOL_TLS_CLIENT`: `CERT_REQUIRED` and `check_hostname` on; for
- `PYSSL_PROTOCOL_TLS_SERVER`: `CERT_NONE`. Both: TLS 1.2 minimum. NULL on
- failure (see `pyssl_error_message()`).
+ `PYSSL_PROTOCOL_TLS_SERVER`: `CERT_NONE`. Both: TLS 1.2 minimum. Other
+ protocols, CPython's deprecated fixed versions (`PROTOCOL_TLSv1` = 3,
+ `_TLSv1_1` = 4, `_TLSv1_2` = 5) among them, fail with `ValueError`
+ "invalid or unsupported protocol version N". NULL on failure (see
+ `pyssl_error_message()`).
  */
 pyssl_context *pyssl_context_new(int protocol);
 
