@@ -599,6 +599,11 @@ static int remembered_after_stale_repeat(const results *r, const step *s, const 
            starts_with(s->message, "EOF occurred in violation of protocol (");
 }
 
+const char *oracle_interpreter(int mode) {
+    oracle *o = get_oracle(mode);
+    return o->available ? o->header : "";
+}
+
 int compare_steps(results *r, const char *prefix) {
     oracle *o = get_oracle(r->mode);
     const char *mode = r->mode == PYSSL_COMPAT_3_11   ? "3.11"

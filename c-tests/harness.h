@@ -104,6 +104,9 @@ void rec_peercert(results *r, const char *id, pyssl_socket *s, int binary);
  * `prefix`; prints and counts mismatches. Returns the count, or -1 when the
  * oracle for this mode is unavailable (a notice is printed). */
 int compare_steps(results *r, const char *prefix);
+/* The interpreter behind a mode's oracle, from its file's first comment
+ * ("python 3.13.0, OpenSSL ..."); "" when unavailable. */
+const char *oracle_interpreter(int mode);
 /* compare_steps() for each prefix, then fails the test on any mismatch or
  * skips it when the oracle is unavailable. Ends with a NULL. */
 void check_steps(results *r, ...);

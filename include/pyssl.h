@@ -911,7 +911,11 @@ int pyssl_memory_bio_write_eof(pyssl_memory_bio *bio);
 
 /*
  `SSLSocket.session`: 0 and `*out` set to a new session (free with
- `pyssl_session_free`) or to NULL for None; < 0 on error.
+ `pyssl_session_free`) or to NULL for None; < 0 on error. In 3.11 mode
+ the session is a copy through its DER encoding, as 3.11 makes it (and
+ `pyssl_socket_set_session` resumes one): `ValueError` "i2d() failed."
+ during the handshake or above 0xFF00 bytes, and a connection resumed
+ from it has no unverified chain.
  */
 int pyssl_socket_get_session(const pyssl_socket *sock, pyssl_session **out);
 

@@ -99,7 +99,6 @@ extern "C" {
     pub(crate) fn SSL_SESSION_get_ticket_lifetime_hint(
         s: *const openssl_sys::SSL_SESSION,
     ) -> std::os::raw::c_ulong;
-    pub(crate) fn SSL_SESSION_is_resumable(s: *const openssl_sys::SSL_SESSION) -> c_int;
     pub(crate) fn SSL_SESSION_has_ticket(s: *const openssl_sys::SSL_SESSION) -> c_int;
 }
 

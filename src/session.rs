@@ -29,28 +29,40 @@ impl Drop for Session {
     }
 }
 
+/// CPython's `_ssl_session_dup`: a copy of `raw` through its DER encoding,
+/// owned by the caller. It fails with CPython's `ValueError` where the
+/// encoding does: a session still in its handshake (no cipher yet), or one
+/// above 0xFF00 bytes (a peer certificate chain that large).
+///
+/// # Safety
+/// `raw` must be a valid `SSL_SESSION`.
+pub(crate) unsafe fn duplicate(raw: *mut ffi::SSL_SESSION) -> PyResult<*mut ffi::SSL_SESSION> {
+    // SAFETY: valid session per the contract; the buffer is sized by the
+    // first i2d call and the decoded copy is owned by the caller.
+    unsafe {
+        let len = ffi::i2d_SSL_SESSION(raw, std::ptr::null_mut());
+        if len <= 0 || len > 0xFF00 {
+            return Err(PyErr::value_error("i2d() failed."));
+        }
+        let mut buf = vec![0u8; len as usize];
+        let mut p = buf.as_mut_ptr();
+        if ffi::i2d_SSL_SESSION(raw, &mut p) == 0 {
+            return Err(PyErr::value_error("i2d() failed."));
+        }
+        let mut cp = buf.as_ptr();
+        let dup = ffi::d2i_SSL_SESSION(std::ptr::null_mut(), &mut cp, len as _);
+        if dup.is_null() {
+            return Err(PyErr::value_error("Invalid session"));
+        }
+        Ok(dup)
+    }
+}
+
 impl Session {
     /// CPython's `_ssl_session_dup`: a copy through the DER encoding.
     pub(crate) fn duplicate(&self) -> PyResult<*mut ffi::SSL_SESSION> {
-        // SAFETY: valid session; the buffer is sized by the first i2d call
-        // and the decoded copy is owned by the caller.
-        unsafe {
-            let len = ffi::i2d_SSL_SESSION(self.raw, std::ptr::null_mut());
-            if len <= 0 || len > 0xFF00 {
-                return Err(PyErr::value_error("i2d() failed."));
-            }
-            let mut buf = vec![0u8; len as usize];
-            let mut p = buf.as_mut_ptr();
-            if ffi::i2d_SSL_SESSION(self.raw, &mut p) == 0 {
-                return Err(PyErr::value_error("i2d() failed."));
-            }
-            let mut cp = buf.as_ptr();
-            let dup = ffi::d2i_SSL_SESSION(std::ptr::null_mut(), &mut cp, len as _);
-            if dup.is_null() {
-                return Err(PyErr::value_error("Invalid session"));
-            }
-            Ok(dup)
-        }
+        // SAFETY: the session is valid while self lives.
+        unsafe { duplicate(self.raw) }
     }
 
     /// `SSLSession.id`.

@@ -26,7 +26,11 @@ unsafe fn session_ref<'a>(s: *const pyssl_session) -> PyResult<&'a crate::sessio
 }
 
 /// `SSLSocket.session`: 0 and `*out` set to a new session (free with
-/// `pyssl_session_free`) or to NULL for None; < 0 on error.
+/// `pyssl_session_free`) or to NULL for None; < 0 on error. In 3.11 mode
+/// the session is a copy through its DER encoding, as 3.11 makes it (and
+/// `pyssl_socket_set_session` resumes one): `ValueError` "i2d() failed."
+/// during the handshake or above 0xFF00 bytes, and a connection resumed
+/// from it has no unverified chain.
 #[no_mangle]
 pub extern "C" fn pyssl_socket_get_session(
     sock: *const pyssl_socket,

@@ -6,8 +6,21 @@ impl Socket {
     /// `SSLSocket.session`: None before a session exists.
     pub fn session(&self) -> PyResult<Option<crate::session::Session>> {
         let st = self.state();
-        // SAFETY: valid SSL; SSL_get1_session gives us a reference.
-        let raw = unsafe { ossl::SSL_get1_session(st.ssl) };
+        let raw = if self.compat.since_313() {
+            // SAFETY: valid SSL; SSL_get1_session gives us a reference.
+            unsafe { ossl::SSL_get1_session(st.ssl) }
+        } else {
+            // 3.11 hands out a copy through the DER encoding (its
+            // workaround for an OpenSSL 1.1.0 bug), which fails mid-handshake
+            // and for sessions above 0xFF00 bytes.
+            // SAFETY: valid SSL; the session is borrowed for the copy.
+            let cur = unsafe { ffi::SSL_get_session(st.ssl) };
+            if cur.is_null() {
+                return Ok(None);
+            }
+            // SAFETY: valid session, borrowed from the SSL meanwhile.
+            unsafe { crate::session::duplicate(cur) }?
+        };
         if raw.is_null() {
             return Ok(None);
         }
@@ -42,10 +55,10 @@ impl Socket {
             }
             // CPython 3.13.1+ sets the session itself (sockets it frees keep
             // their sessions resumable, see State's Drop). 3.11 resumes a
-            // serialized copy, so a session stays usable after its socket
-            // was freed without a shutdown; sharing one that is still
-            // resumable behaves the same and spares the DER round trip.
-            let r = if self.compat.since_313() || ossl::SSL_SESSION_is_resumable(session.raw) != 0 {
+            // serialized copy: a session stays usable after its socket was
+            // freed without a shutdown, and the resumed connection has no
+            // peer chain (the encoding does not carry it).
+            let r = if self.compat.since_313() {
                 ffi::SSL_set_session(st.ssl, session.raw)
             } else {
                 let dup = session.duplicate()?;
