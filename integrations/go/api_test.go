@@ -140,25 +140,12 @@ func TestErrorsMatchPython(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := errorCases(t)
-	// Where pyssl does not follow 3.11 (reported, not hidden): 3.11's
-	// wrap_bio() without server_hostname only warns (DeprecationWarning)
-	// and its handshake goes on; pyssl raises at once, as 3.13+ does.
-	known := map[string]string{
-		"bio_no_hostname": "ValueError: check_hostname requires server_hostname",
-	}
 	if len(cases) != len(py) {
 		t.Fatalf("%d cases here, %d in peer.py", len(cases), len(py))
 	}
 	for name, f := range cases {
 		v, err := f()
 		p := py[name]
-		if k, ok := known[name]; ok {
-			if err == nil || observeError(err).String() != k {
-				t.Errorf("%s: want pyssl's known %s, got %v", name, k, err)
-			}
-			t.Logf("%s: KNOWN DIFFERENCE python3.11 %v, pyssl %s", name, p, k)
-			continue
-		}
 		if p.Error == nil {
 			if err != nil {
 				t.Errorf("%s: python succeeded (%s), pyssl: %v", name, *p.OK, err)
