@@ -231,6 +231,17 @@ static void test_context_errors(void **state) {
     rec_ret(&r, P "ecdh_curve.unicode15", pyssl_context_set_ecdh_curve(s, "\xf0\x9f\x9b\x9c"),
             "ok");
     rec_ret(&r, P "ecdh_curve.unknown", pyssl_context_set_ecdh_curve(s, "no-such-curve"), "ok");
+    rec_ret(&r, P "ecdh_curve.not_utf8", pyssl_context_set_ecdh_curve(s, "c\xff"), "ok");
+    static const char *const curves[] = {"X25519", "ffdhe2048", "secp112r1", "rsaEncryption",
+                                         "prime256v1"};
+    for (size_t i = 0; i < sizeof curves / sizeof *curves; i++) {
+        pyssl_context *fresh = mode_ctx(mode, PYSSL_PROTOCOL_TLS_SERVER);
+        assert_non_null(fresh);
+        char id[64];
+        snprintf(id, sizeof id, P "ecdh_curve.%s", curves[i]);
+        rec_ret(&r, id, pyssl_context_set_ecdh_curve(fresh, curves[i]), "ok");
+        pyssl_context_free(fresh);
+    }
     pyssl_context_free(s);
 
     c = mode_ctx(mode, PYSSL_PROTOCOL_TLS_CLIENT);

@@ -607,7 +607,10 @@ int pyssl_context_load_dh_params(pyssl_context *ctx, const char *path);
 
 /*
  `SSLContext.set_ecdh_curve(name)` (an OpenSSL short name such as
- `"prime256v1"`); `ValueError` for an unknown name.
+ `"prime256v1"`); `ValueError` for an unknown name. As in each CPython:
+ 3.11 mode makes an EC key for the curve (`X25519` and the FFDHE groups
+ fail), 3.13 and 3.14 make the name the only key-exchange group (curves
+ TLS has no group for fail with `SSLError` "unknown error").
  */
 int pyssl_context_set_ecdh_curve(pyssl_context *ctx, const char *name);
 

@@ -307,8 +307,8 @@ fn keylog_dh_params_ecdh_curve_and_store_stats() {
         e.message
     );
 
-    sctx.set_ecdh_curve("prime256v1").unwrap();
-    let e = sctx.set_ecdh_curve("nonsense").unwrap_err();
+    sctx.set_ecdh_curve(b"prime256v1").unwrap();
+    let e = sctx.set_ecdh_curve(b"nonsense").unwrap_err();
     assert_eq!(
         (e.exc_type, e.message.as_str()),
         ("ValueError", "unknown elliptic curve name 'nonsense'")

@@ -295,6 +295,11 @@ def ctx_errors(rec):
              lambda: s.load_dh_params(cert("missing-\U0001f6dc.pem")))
     rec.call(P + "ecdh_curve.unicode15", lambda: s.set_ecdh_curve("\U0001f6dc"))
     rec.call(P + "ecdh_curve.unknown", lambda: s.set_ecdh_curve("no-such-curve"))
+    rec.call(P + "ecdh_curve.not_utf8", lambda: s.set_ecdh_curve(b"c\xff"))
+    # 3.11 makes an EC key for the curve; 3.13+ sets it as the only group.
+    for name in ("X25519", "ffdhe2048", "secp112r1", "rsaEncryption", "prime256v1"):
+        rec.call(P + "ecdh_curve." + name,
+                 lambda: ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).set_ecdh_curve(name))
     # Without a password CPython lets OpenSSL prompt on the terminal, so its
     # outcome depends on the environment; pyssl never prompts, and the C test
     # checks pyssl's own documented result instead of comparing.

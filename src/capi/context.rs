@@ -535,7 +535,10 @@ pub extern "C" fn pyssl_context_load_dh_params(
 }
 
 /// `SSLContext.set_ecdh_curve(name)` (an OpenSSL short name such as
-/// `"prime256v1"`); `ValueError` for an unknown name.
+/// `"prime256v1"`); `ValueError` for an unknown name. As in each CPython:
+/// 3.11 mode makes an EC key for the curve (`X25519` and the FFDHE groups
+/// fail), 3.13 and 3.14 make the name the only key-exchange group (curves
+/// TLS has no group for fail with `SSLError` "unknown error").
 #[no_mangle]
 pub extern "C" fn pyssl_context_set_ecdh_curve(
     ctx: *mut pyssl_context,
@@ -543,9 +546,9 @@ pub extern "C" fn pyssl_context_set_ecdh_curve(
 ) -> c_int {
     guard(|| {
         // SAFETY: handle checked; string NULL or NUL-terminated.
-        let (ctx, name) = unsafe { (ctx_ref(ctx)?, super::opt_str(name, "name")?) };
+        let (ctx, name) = unsafe { (ctx_ref(ctx)?, super::opt_cstr(name)) };
         let name = name.ok_or_else(|| PyErr::bad_argument("name is NULL"))?;
-        ctx.set_ecdh_curve(name).map(|_| 0)
+        ctx.set_ecdh_curve(name.to_bytes()).map(|_| 0)
     })
 }
 

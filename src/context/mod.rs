@@ -456,21 +456,40 @@ impl Context {
         Ok(())
     }
 
-    /// `SSLContext.set_ecdh_curve(name)`.
-    pub fn set_ecdh_curve(&self, name: &str) -> PyResult<()> {
+    /// `SSLContext.set_ecdh_curve(name)`: `name` as the bytes a Python
+    /// program's name becomes (a str when it is UTF-8, else bytes, in the
+    /// message for an unknown one).
+    pub fn set_ecdh_curve(&self, name: &[u8]) -> PyResult<()> {
+        use crate::value::Value;
         let cname =
             std::ffi::CString::new(name).map_err(|_| PyErr::value_error("embedded null byte"))?;
         let _s = self.write();
         clear_openssl_errors();
-        // SAFETY: NUL-terminated name; the key is freed after use.
+        // SAFETY: NUL-terminated name; the key is freed after use; the
+        // group list is one nid read during the call.
         unsafe {
-            let nid = ffi::OBJ_sn2nid(cname.as_ptr());
+            let mut nid = ffi::OBJ_sn2nid(cname.as_ptr());
             if nid == 0 {
+                let repr = match std::str::from_utf8(name) {
+                    Ok(s) => Value::Str(s.to_owned()).repr_in(self.compat),
+                    Err(_) => Value::Bytes(name.to_vec()).repr(),
+                };
                 return Err(PyErr::value_error(format!(
-                    "unknown elliptic curve name {}",
-                    crate::value::Value::Str(name.to_owned()).repr_in(self.compat)
+                    "unknown elliptic curve name {repr}"
                 )));
             }
+            if self.compat.since_313() {
+                // 3.13+ on OpenSSL 3: the name becomes the only group
+                // (X25519 and the FFDHE groups too; curves TLS has no group
+                // for fail with an empty error queue).
+                const SSL_CTRL_SET_GROUPS: c_int = 91;
+                let groups = std::ptr::addr_of_mut!(nid).cast::<c_void>();
+                if ffi::SSL_CTX_ctrl(self.ctx, SSL_CTRL_SET_GROUPS, 1, groups) == 0 {
+                    return Err(set_ssl_error(self.compat, None, Status::Ssl, here!()));
+                }
+                return Ok(());
+            }
+            // 3.11 keeps the OpenSSL 1.1 way: an EC key for the curve.
             let key = ffi::EC_KEY_new_by_curve_name(nid);
             if key.is_null() {
                 return Err(set_ssl_error(self.compat, None, Status::Ssl, here!()));

@@ -909,7 +909,7 @@ impl RustPeer {
                         .map(|_| Json::Null)
                         .map_err(e),
                     "set_ecdh_curve" => c
-                        .set_ecdh_curve(args[0].str().unwrap())
+                        .set_ecdh_curve(args[0].str().unwrap().as_bytes())
                         .map(|_| Json::Null)
                         .map_err(e),
                     "load_dh_params" => c
