@@ -8,8 +8,10 @@ impl Context {
     pub fn set_keylog_filename(&self, path: Option<&std::path::Path>) -> PyResult<()> {
         use std::io::{Seek, SeekFrom, Write};
         let mut s = self.write();
-        // SAFETY: our SSL_CTX under the write lock.
-        unsafe { ffi::SSL_CTX_set_keylog_callback(self.ctx, None) };
+        // The callback, once installed, stays: OpenSSL tests it for NULL and
+        // then reads it again to call it, so removing it while another
+        // thread's handshake runs can make that thread call NULL. Without a
+        // file it writes nothing.
         s.keylog = None;
         let Some(path) = path else {
             return Ok(());
