@@ -41,13 +41,15 @@ impl HandleKind for ContextHandle {
     const NAME: &'static str = "pyssl_context";
 }
 
-/// Borrows the context behind a handle.
+/// The context behind a handle, with a reference of the call's own: a
+/// host hook that frees the handle during the call (while the host's lock
+/// is released) frees the context only when the call returns.
 ///
 /// # Safety
 /// `ctx` must be NULL or a handle from `pyssl_context_new*`.
-pub(crate) unsafe fn ctx_ref<'a>(ctx: *const pyssl_context) -> PyResult<&'a Arc<Context>> {
+pub(crate) unsafe fn ctx_ref(ctx: *const pyssl_context) -> PyResult<Arc<Context>> {
     // SAFETY: forwarded contract.
-    unsafe { handle::borrow::<ContextHandle, _>(ctx) }.map(|h| &h.0)
+    unsafe { handle::borrow::<ContextHandle, _>(ctx) }.map(|h| Arc::clone(&h.0))
 }
 
 fn new_context(protocol: c_int, compat: c_int) -> PyResult<*mut pyssl_context> {

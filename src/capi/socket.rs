@@ -76,7 +76,7 @@ pub extern "C" fn pyssl_socket_new(
     guard(|| {
         // SAFETY: handle checked; string NULL or NUL-terminated.
         let (ctx, host) = unsafe { (ctx_ref(ctx)?, opt_cstr(server_hostname)) };
-        let sock = Socket::new_fd(ctx, fd, server_side != 0, host)?;
+        let sock = Socket::new_fd(&ctx, fd, server_side != 0, host)?;
         Ok(into_handle(sock))
     })
 }
@@ -108,7 +108,7 @@ pub extern "C" fn pyssl_socket_new_bio(
             )
         };
         let sock = Socket::new_bio(
-            ctx,
+            &ctx,
             Arc::clone(inc),
             Arc::clone(out),
             server_side != 0,
@@ -211,7 +211,7 @@ pub extern "C" fn pyssl_socket_new_cbs(
             write,
             user: UserData(user),
         });
-        let sock = Socket::new_host(ctx, transport, server_side != 0, host)?;
+        let sock = Socket::new_host(&ctx, transport, server_side != 0, host)?;
         Ok(into_handle(sock))
     })
 }
@@ -524,7 +524,7 @@ pub extern "C" fn pyssl_socket_set_context(
     ctx: *mut pyssl_context,
 ) -> c_int {
     // SAFETY: handles checked by sock_ref/ctx_ref.
-    guard(|| unsafe { sock_ref(sock)?.set_context(ctx_ref(ctx)?) }.map(|_| 0))
+    guard(|| unsafe { sock_ref(sock)?.set_context(&ctx_ref(ctx)?) }.map(|_| 0))
 }
 
 /// `SSLSocket.server_hostname`: the name given at creation (static for the
