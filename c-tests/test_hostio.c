@@ -268,6 +268,53 @@ static void test_free_in_callback(void **state) {
     pumped_free(p);
 }
 
+/* The host frees the server socket from its release hook, inside the
+ * pyssl_do_handshake that then runs the SNI callback: the callback gets no
+ * socket (NULL) rather than the freed handle (valgrind and ASan watch). */
+static pyssl_socket *free_on_release;
+static void *freeing_release(void *ud) {
+    (void)ud;
+    if (free_on_release) {
+        pyssl_socket *s = free_on_release;
+        free_on_release = NULL;
+        pyssl_socket_free(s);
+    }
+    return NULL;
+}
+static void noop_reacquire(void *ud, void *token) {
+    (void)ud;
+    (void)token;
+}
+static int sni_calls;
+static pyssl_socket *sni_sock;
+static int record_sni(pyssl_socket *sock, const char *name, void *ud) {
+    (void)name;
+    (void)ud;
+    sni_calls++;
+    sni_sock = sock;
+    return 0;
+}
+
+static void test_free_before_sni(void **state) {
+    pumped *p = pumped_new(TEST_MODE(state), 1 << 17);
+    assert_int_equal(pyssl_context_set_sni_callback(p->sctx, record_sni, NULL), 0);
+    assert_int_equal(pyssl_do_handshake(p->client), PYSSL_ERROR_WANT_READ);
+    pump(p);
+    sni_calls = 0;
+    sni_sock = p->server;
+    pyssl_host_hooks hooks = {freeing_release, noop_reacquire, NULL, NULL};
+    assert_int_equal(pyssl_set_host_hooks(&hooks), 0);
+    free_on_release = p->server;
+    int rc = pyssl_do_handshake(p->server);
+    assert_int_equal(pyssl_set_host_hooks(NULL), 0);
+    assert_null(free_on_release);
+    p->server = NULL;
+    assert_int_equal(rc, PYSSL_ERROR_WANT_READ);
+    assert_int_equal(sni_calls, 1);
+    assert_null(sni_sock);
+    pumped_free(p);
+}
+
 static void test_owned_error(void **state) {
     pumped *p = pumped_new(TEST_MODE(state), 1 << 17);
     handshake(p);
@@ -341,6 +388,7 @@ int main(void) {
         MODE_TESTS(test_errno_failure),
         MODE_TESTS(test_reentrancy),
         MODE_TESTS(test_free_in_callback),
+        MODE_TESTS(test_free_before_sni),
         MODE_TESTS(test_owned_error),
         cmocka_unit_test(test_misuse),
     };

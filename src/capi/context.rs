@@ -488,8 +488,8 @@ pub extern "C" fn pyssl_context_set_sni_callback(
         let user = UserData(userdata);
         ctx.set_sni_callback(callback.map(|cb| -> SniCallback {
             Arc::new(move |tag, name| {
-                // The tag is the socket's handle (see socket::into_handle);
-                // only a live one of ours reaches the host.
+                // The tag is the socket's handle (see socket::into_handle),
+                // 0 once the host freed it; only a live one reaches it.
                 let mut sock = tag as *mut pyssl_socket;
                 // SAFETY: a bound handle is alive for as long as its SSL;
                 // borrow checks the magic.

@@ -226,7 +226,13 @@ pub extern "C" fn pyssl_socket_new_cbs(
 pub extern "C" fn pyssl_socket_free(sock: *mut pyssl_socket) {
     guard(|| {
         // SAFETY: NULL or a socket handle; checked by take().
-        unsafe { handle::take::<Arc<Socket>, _>(sock) }.map(drop)
+        let sock = unsafe { handle::take::<Arc<Socket>, _>(sock) }?;
+        if let Some(s) = sock {
+            // A call in progress may still run the SNI callback: it must
+            // not be handed this handle any more.
+            s.unbind_host_tag();
+        }
+        Ok(())
     })
 }
 

@@ -10,6 +10,7 @@
 
 use std::ffi::CStr;
 use std::os::raw::{c_char, c_int, c_void};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use openssl_sys as ffi;
@@ -37,10 +38,17 @@ pub type PskClientCallback =
 /// and the key buffer; returns the key's length, or < 0 to fail.
 pub type PskServerCallback = Arc<dyn Fn(Option<&CStr>, &mut [u8]) -> isize + Send + Sync>;
 
-/// Stores the socket's host tag in its SSL (ex_data 0, `SSL_set_app_data`).
-pub(crate) fn bind(ssl: *mut ffi::SSL, tag: usize) {
-    // SAFETY: valid SSL; the tag is an integer OpenSSL only stores.
-    unsafe { ffi::SSL_set_ex_data(ssl, 0, tag as *mut c_void) };
+/// Points the SSL (ex_data 0, `SSL_set_app_data`) at its socket's host tag
+/// cell, which the SNI callback reads when it runs: a socket freed by the
+/// host during a call has its tag zeroed, so later callbacks of that call
+/// get none instead of a freed handle (or another socket at its address).
+///
+/// # Safety
+/// `cell` must outlive every OpenSSL call on `ssl` (it lives in the socket
+/// that owns the SSL).
+pub(crate) unsafe fn bind(ssl: *mut ffi::SSL, cell: *const AtomicUsize) {
+    // SAFETY: valid SSL; OpenSSL only stores the pointer.
+    unsafe { ffi::SSL_set_ex_data(ssl, 0, cell as *mut c_void) };
 }
 
 const SSL_CTRL_SET_TLSEXT_SERVERNAME_ARG: c_int = 54;
@@ -79,8 +87,11 @@ unsafe extern "C" fn sni_trampoline(ssl: *mut ffi::SSL, al: *mut c_int, arg: *mu
     let Some(sni) = ctx.sni_callback() else {
         return ffi::SSL_TLSEXT_ERR_OK;
     };
-    // SAFETY: valid SSL; ex_data 0 is the host tag (0 when none was bound).
-    let tag = unsafe { ffi::SSL_get_ex_data(ssl, 0) } as usize;
+    // SAFETY: valid SSL; ex_data 0 is NULL or the socket's tag cell, alive
+    // while OpenSSL runs on the socket's SSL (see bind).
+    let cell = unsafe { ffi::SSL_get_ex_data(ssl, 0) } as *const AtomicUsize;
+    // SAFETY: as above.
+    let tag = unsafe { cell.as_ref() }.map_or(0, |c| c.load(Ordering::SeqCst));
     // SAFETY: valid SSL; the name is NULL or a string owned by the SSL.
     let name = unsafe { ffi::SSL_get_servername(ssl, TLSEXT_NAMETYPE_HOST_NAME) };
     // SAFETY: as above.

@@ -489,10 +489,10 @@ impl Socket {
 
     /// Sets the tag the SNI callback receives for this socket (the C
     /// surface's handle). Not for a borrowed SSL, whose app data is the
-    /// host's. The tag goes into the SSL (its ex_data, which costs two
-    /// allocations) only once the socket's context has an SNI callback:
-    /// here, or before the first OpenSSL call after one was installed
-    /// ([`Socket::bind_tag_for_sni`]).
+    /// host's. A pointer to the tag goes into the SSL (its ex_data, which
+    /// costs two allocations) only once the socket's context has an SNI
+    /// callback: here, or before the first OpenSSL call after one was
+    /// installed ([`Socket::bind_tag_for_sni`]).
     pub fn bind_host_tag(&self, tag: usize) {
         if self.original_ctx.is_some() {
             self.host_tag.store(tag, Ordering::SeqCst);
@@ -518,9 +518,18 @@ impl Socket {
     fn bind_tag_now(&self) {
         let tag = self.host_tag.load(Ordering::SeqCst);
         if tag != 0 {
-            crate::context::callbacks::bind(self.ssl, tag);
+            // SAFETY: the cell is a field of self, which owns the SSL and
+            // so outlives every OpenSSL call on it; a socket with a tag is
+            // a handle's, in place in its Arc.
+            unsafe { crate::context::callbacks::bind(self.ssl, &self.host_tag) };
             self.tag_bound.store(true, Ordering::Relaxed);
         }
+    }
+
+    /// Forgets the host's tag (its handle is being freed while a call may
+    /// still run): the SNI callback gets none from now on.
+    pub fn unbind_host_tag(&self) {
+        self.host_tag.store(0, Ordering::SeqCst);
     }
 
     pub fn compat(&self) -> Compat {
