@@ -460,7 +460,6 @@ impl Context {
     /// program's name becomes (a str when it is UTF-8, else bytes, in the
     /// message for an unknown one).
     pub fn set_ecdh_curve(&self, name: &[u8]) -> PyResult<()> {
-        use crate::value::Value;
         let cname =
             std::ffi::CString::new(name).map_err(|_| PyErr::value_error("embedded null byte"))?;
         let _s = self.write();
@@ -470,12 +469,9 @@ impl Context {
         unsafe {
             let mut nid = ffi::OBJ_sn2nid(cname.as_ptr());
             if nid == 0 {
-                let repr = match std::str::from_utf8(name) {
-                    Ok(s) => Value::Str(s.to_owned()).repr_in(self.compat),
-                    Err(_) => Value::Bytes(name.to_vec()).repr(),
-                };
                 return Err(PyErr::value_error(format!(
-                    "unknown elliptic curve name {repr}"
+                    "unknown elliptic curve name {}",
+                    crate::value::Value::from_name(name).repr_in(self.compat)
                 )));
             }
             if self.compat.since_313() {

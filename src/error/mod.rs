@@ -378,13 +378,9 @@ impl PyErr {
         filename: &std::path::Path,
         compat: crate::compat::Compat,
     ) -> Self {
-        use crate::value::Value;
         use std::os::unix::ffi::OsStrExt;
         let mut e = Self::os_error(errno);
-        let repr = match filename.to_str() {
-            Some(s) => Value::Str(s.to_owned()).repr_in(compat),
-            None => Value::Bytes(filename.as_os_str().as_bytes().to_vec()).repr(),
-        };
+        let repr = crate::value::Value::from_name(filename.as_os_str().as_bytes()).repr_in(compat);
         e.message = format!("{}: {repr}", e.message);
         e
     }

@@ -47,6 +47,16 @@ impl Value {
         out
     }
 
+    /// The value a Python program would have passed for a name a C host
+    /// gives as bytes (a file or curve name): a `str` when the bytes are
+    /// UTF-8, else the `bytes` object.
+    pub fn from_name(name: &[u8]) -> Value {
+        match std::str::from_utf8(name) {
+            Ok(s) => Value::Str(s.to_owned()),
+            Err(_) => Value::Bytes(name.to_vec()),
+        }
+    }
+
     /// Appends `repr(self)` to `out`.
     fn write_repr(&self, out: &mut String, table: Table) {
         match self {
