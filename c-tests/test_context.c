@@ -313,10 +313,8 @@ static void test_context_no_password(void **state) {
     pyssl_context_free(s);
 }
 
-static void rec_new(results *r, const char *id, pyssl_context *ctx, int fd, int server,
-                    const char *host) {
-    pyssl_error_clear();
-    pyssl_socket *s = pyssl_socket_new(ctx, fd, server, host);
+/* Records a socket creation's outcome ("ok" or the error) and frees it. */
+static void rec_made(results *r, const char *id, pyssl_socket *s) {
     if (s) {
         rec_value(r, id, "ok");
         pyssl_socket_free(s);
@@ -325,19 +323,19 @@ static void rec_new(results *r, const char *id, pyssl_context *ctx, int fd, int 
     }
 }
 
+static void rec_new(results *r, const char *id, pyssl_context *ctx, int fd, int server,
+                    const char *host) {
+    pyssl_error_clear();
+    rec_made(r, id, pyssl_socket_new(ctx, fd, server, host));
+}
+
 static void rec_new_bio(results *r, const char *id, pyssl_context *ctx, int server,
                         const char *host) {
     pyssl_memory_bio *in = pyssl_memory_bio_new(), *out = pyssl_memory_bio_new();
     assert_non_null(in);
     assert_non_null(out);
     pyssl_error_clear();
-    pyssl_socket *s = pyssl_socket_new_bio(ctx, in, out, server, host);
-    if (s) {
-        rec_value(r, id, "ok");
-        pyssl_socket_free(s);
-    } else {
-        rec_error(r, id, pyssl_error_status());
-    }
+    rec_made(r, id, pyssl_socket_new_bio(ctx, in, out, server, host));
     pyssl_memory_bio_free(in);
     pyssl_memory_bio_free(out);
 }
