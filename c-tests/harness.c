@@ -700,6 +700,49 @@ void check_steps(results *r, ...) {
         fail_msg("%d step(s) differ from CPython's ssl module", bad);
 }
 
+/* ---- a host that frees a handle while its lock is released ---- */
+
+static void (*pending_free)(void *);
+static void *pending_handle;
+static int free_hooks_installed;
+
+static void *freeing_release(void *ud) {
+    (void)ud;
+    if (pending_free) {
+        void (*fn)(void *) = pending_free;
+        pending_free = NULL;
+        fn(pending_handle);
+        pending_handle = NULL;
+    }
+    return NULL;
+}
+
+static void noop_reacquire(void *ud, void *token) {
+    (void)ud;
+    (void)token;
+}
+
+void free_on_release(void (*free_fn)(void *handle), void *handle) {
+    pending_free = free_fn;
+    pending_handle = handle;
+    if (!free_hooks_installed) {
+        pyssl_host_hooks hooks = {freeing_release, noop_reacquire, NULL, NULL};
+        assert_int_equal(pyssl_set_host_hooks(&hooks), 0);
+        free_hooks_installed = 1;
+    }
+}
+
+int free_on_release_done(void) {
+    return pending_free == NULL;
+}
+
+void free_on_release_stop(void) {
+    pending_free = NULL;
+    pending_handle = NULL;
+    assert_int_equal(pyssl_set_host_hooks(NULL), 0);
+    free_hooks_installed = 0;
+}
+
 /* ---- pairs ---- */
 
 int connected_pair(int tcp, int fds[2]) {

@@ -115,6 +115,17 @@ void check_steps(results *r, ...);
 char *py_bytes_repr(const void *buf, size_t len); /* malloc'd */
 char *py_str_repr(const char *s);                  /* malloc'd; NULL -> None */
 
+/* ---- a host that frees a handle while its lock is released ---- */
+
+/* Installs host hooks (once) whose next `release` calls free_fn(handle),
+ * as a host does when another of its threads drops the last reference
+ * while pyssl runs without the host's lock; `reacquire` does nothing.
+ * free_on_release_done() tells whether that free happened;
+ * free_on_release_stop() removes the hooks. */
+void free_on_release(void (*free_fn)(void *handle), void *handle);
+int free_on_release_done(void);
+void free_on_release_stop(void);
+
 /* ---- connected pairs with a peer thread ---- */
 
 typedef struct pair pair;

@@ -271,19 +271,8 @@ static void test_free_in_callback(void **state) {
 /* The host frees the server socket from its release hook, inside the
  * pyssl_do_handshake that then runs the SNI callback: the callback gets no
  * socket (NULL) rather than the freed handle (valgrind and ASan watch). */
-static pyssl_socket *free_on_release;
-static void *freeing_release(void *ud) {
-    (void)ud;
-    if (free_on_release) {
-        pyssl_socket *s = free_on_release;
-        free_on_release = NULL;
-        pyssl_socket_free(s);
-    }
-    return NULL;
-}
-static void noop_reacquire(void *ud, void *token) {
-    (void)ud;
-    (void)token;
+static void free_socket(void *s) {
+    pyssl_socket_free(s);
 }
 static int sni_calls;
 static pyssl_socket *sni_sock;
@@ -302,12 +291,11 @@ static void test_free_before_sni(void **state) {
     pump(p);
     sni_calls = 0;
     sni_sock = p->server;
-    pyssl_host_hooks hooks = {freeing_release, noop_reacquire, NULL, NULL};
-    assert_int_equal(pyssl_set_host_hooks(&hooks), 0);
-    free_on_release = p->server;
+    free_on_release(free_socket, p->server);
     int rc = pyssl_do_handshake(p->server);
-    assert_int_equal(pyssl_set_host_hooks(NULL), 0);
-    assert_null(free_on_release);
+    int freed = free_on_release_done();
+    free_on_release_stop();
+    assert_true(freed);
     p->server = NULL;
     assert_int_equal(rc, PYSSL_ERROR_WANT_READ);
     assert_int_equal(sni_calls, 1);

@@ -434,40 +434,26 @@ static void test_host_interrupt(void **state) {
  * that context runs with the host's lock released (another host thread
  * dropping its last reference, say): the call holds the context until it
  * returns (valgrind and ASan watch for a use after free). */
-static pyssl_context *free_in_release;
-static void *freeing_release(void *ud) {
-    (void)ud;
-    if (free_in_release) {
-        pyssl_context *c = free_in_release;
-        free_in_release = NULL;
-        pyssl_context_free(c);
-    }
-    return NULL;
-}
-static void plain_reacquire(void *ud, void *token) {
-    (void)ud;
-    (void)token;
+static void free_context(void *c) {
+    pyssl_context_free(c);
 }
 
 static void test_free_context_in_hook(void **state) {
     int mode = TEST_MODE(state);
-    pyssl_host_hooks hooks = {freeing_release, plain_reacquire, NULL, NULL};
-    assert_int_equal(pyssl_set_host_hooks(&hooks), 0);
     pyssl_context *c = mode_ctx(mode, PYSSL_PROTOCOL_TLS_SERVER);
     assert_non_null(c);
-    free_in_release = c;
+    free_on_release(free_context, c);
     int rc = pyssl_context_load_cert_chain(c, cert_path("server.pem"), cert_path("server.key"),
                                            NULL);
-    int freed = free_in_release == NULL;
+    int freed = free_on_release_done();
     pyssl_context *c2 = mode_ctx(mode, PYSSL_PROTOCOL_TLS_CLIENT);
     assert_non_null(c2);
-    free_in_release = c2;
+    free_on_release(free_context, c2);
     int fds[2];
     assert_int_equal(connected_pair(0, fds), 0);
     pyssl_socket *s = pyssl_socket_new(c2, fds[0], 0, "localhost");
-    int freed2 = free_in_release == NULL;
-    free_in_release = NULL;
-    assert_int_equal(pyssl_set_host_hooks(NULL), 0);
+    int freed2 = free_on_release_done();
+    free_on_release_stop();
     assert_int_equal(rc, 0);
     assert_true(freed);
     assert_non_null(s);
