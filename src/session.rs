@@ -59,12 +59,6 @@ pub(crate) unsafe fn duplicate(raw: *mut ffi::SSL_SESSION) -> PyResult<*mut ffi:
 }
 
 impl Session {
-    /// CPython's `_ssl_session_dup`: a copy through the DER encoding.
-    pub(crate) fn duplicate(&self) -> PyResult<*mut ffi::SSL_SESSION> {
-        // SAFETY: the session is valid while self lives.
-        unsafe { duplicate(self.raw) }
-    }
-
     /// `SSLSession.id`.
     pub fn id(&self) -> Vec<u8> {
         let mut len: u32 = 0;

@@ -61,7 +61,7 @@ impl Socket {
             let r = if self.compat.since_313() {
                 ffi::SSL_set_session(st.ssl, session.raw)
             } else {
-                let dup = session.duplicate()?;
+                let dup = crate::session::duplicate(session.raw)?;
                 let r = ffi::SSL_set_session(st.ssl, dup);
                 ffi::SSL_SESSION_free(dup);
                 r
